@@ -1,0 +1,43 @@
+"""Constants for the Volcengine AIoT Video integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+from typing import Final
+
+DOMAIN: Final = "volcengine_aiot"
+LOGGER = logging.getLogger(__package__)
+
+# Config entry data
+CONF_ACCESS_KEY_ID: Final = "access_key_id"
+CONF_SECRET_ACCESS_KEY: Final = "secret_access_key"
+CONF_REGION: Final = "region"
+CONF_ENDPOINT: Final = "endpoint"
+CONF_SPACE_ID: Final = "space_id"
+
+DEFAULT_REGION: Final = "cn-north-1"
+DEFAULT_ENDPOINT: Final = "https://open.volcengineapi.com"
+REGIONS: Final = ("cn-north-1", "cn-beijing", "cn-shanghai", "cn-guangzhou")
+
+# Options
+CONF_TRANSPORT: Final = "transport"
+CONF_FRAMING: Final = "framing"
+CONF_GAIN_DB: Final = "gain_db"
+CONF_MAX_DURATION: Final = "max_duration"
+CONF_PREROLL: Final = "preroll"
+CONF_TAIL: Final = "tail"
+
+TRANSPORTS: Final = ("tcp", "udp")
+FRAMING_FLV: Final = "flv"
+FRAMING_RAW: Final = "raw_alaw"
+FRAMINGS: Final = (FRAMING_FLV, FRAMING_RAW)
+
+DEFAULT_TRANSPORT: Final = "tcp"
+DEFAULT_FRAMING: Final = FRAMING_FLV
+DEFAULT_GAIN_DB: Final = 0.0
+DEFAULT_MAX_DURATION: Final = 600  # seconds
+DEFAULT_PREROLL: Final = 0.5  # seconds
+DEFAULT_TAIL: Final = 0.3  # seconds
+
+SCAN_INTERVAL: Final = timedelta(minutes=5)

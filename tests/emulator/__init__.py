@@ -1,0 +1,1 @@
+"""A local emulator of the Volcengine AIoT Video OpenAPI and its voice-talk WebSocket."""
