@@ -1,0 +1,302 @@
+"""Async client of the Volcengine AIoT Video OpenAPI (service ``aiotvideo``, version 2021-01-01).
+
+HA-free: it takes an injected ``aiohttp.ClientSession`` and speaks nothing but the OpenAPI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+import json
+import logging
+import random
+import socket
+from typing import Final
+
+import aiohttp
+from yarl import URL
+
+from .errors import (
+    VolcengineApiError,
+    VolcengineConnectionError,
+    VolcengineError,
+    VolcengineResponseError,
+    VolcengineTimeoutError,
+    error_class,
+    is_retryable,
+)
+from .models import Channel, Device, JsonObject, Space, StreamUrls, VoiceTalk
+from .signer import Credentials, canonical_query, sign_headers
+
+_LOGGER = logging.getLogger(__name__)
+
+API_VERSION: Final = "2021-01-01"
+DEFAULT_ENDPOINT: Final = "https://open.volcengineapi.com"
+DEFAULT_REGION: Final = "cn-north-1"
+JSON_CONTENT_TYPE: Final = "application/json; charset=UTF-8"
+PAGE_SIZE: Final = 100
+PAGE_CONCURRENCY: Final = 4
+_BACKOFF_BASE = 0.5  # seconds; doubled per retry, capped, with jitter
+_BACKOFF_CAP: Final = 8.0
+
+
+class VolcengineClient:
+    """Signed, retrying calls to the aiotvideo OpenAPI."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        access_key_id: str,
+        secret_access_key: str,
+        *,
+        region: str = DEFAULT_REGION,
+        endpoint: str = DEFAULT_ENDPOINT,
+        timeout: float = 10.0,
+        retries: int = 3,
+        backoff: float | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        """Initialize the client; ``endpoint`` may point at a local emulator."""
+        self._session = session
+        self._credentials = Credentials(access_key_id, secret_access_key)
+        self.region = region
+        self._endpoint = URL(endpoint.rstrip("/"))
+        if not self._endpoint.is_absolute() or self._endpoint.scheme not in ("http", "https"):
+            msg = f"Invalid endpoint {endpoint!r}"
+            raise ValueError(msg)
+        host = self._endpoint.host or ""
+        port = self._endpoint.explicit_port
+        self._host = host if port is None else f"{host}:{port}"
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._retries = retries
+        self._backoff = _BACKOFF_BASE if backoff is None else backoff
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    def __repr__(self) -> str:
+        """Return a representation without secrets."""
+        return (
+            f"VolcengineClient(endpoint={str(self._endpoint)!r}, region={self.region!r}, "
+            f"access_key_id={self._credentials.access_key_id!r})"
+        )
+
+    # --- transport -------------------------------------------------------------------------
+
+    async def request(
+        self,
+        action: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        method: str = "GET",
+        body: JsonObject | None = None,
+        idempotent: bool = True,
+    ) -> JsonObject:
+        """Call an action and return its ``Result`` object, retrying what is safe to retry."""
+        attempt = 0
+        while True:
+            try:
+                return await self._request_once(action, params or {}, method, body)
+            except VolcengineError as err:
+                retry = is_retryable(err) and not (
+                    isinstance(err, VolcengineTimeoutError) and not idempotent
+                )
+                if not retry or attempt >= self._retries:
+                    raise
+                delay = min(_BACKOFF_CAP, self._backoff * 2**attempt)
+                delay += random.uniform(0, delay / 2)  # noqa: S311 - jitter, not crypto
+                attempt += 1
+                _LOGGER.debug(
+                    "%s failed (%s), retry %d/%d in %.2fs",
+                    action,
+                    type(err).__name__,
+                    attempt,
+                    self._retries,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+    async def _request_once(
+        self,
+        action: str,
+        params: Mapping[str, str],
+        method: str,
+        body: JsonObject | None,
+    ) -> JsonObject:
+        query = {"Action": action, "Version": API_VERSION, **params}
+        payload = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        headers = sign_headers(
+            self._credentials,
+            method=method,
+            host=self._host,
+            query=query,
+            body=payload,
+            region=self.region,
+            now=self._clock(),
+            content_type=None if body is None else JSON_CONTENT_TYPE,
+        )
+        url = URL(f"{self._endpoint}/?{canonical_query(query)}", encoded=True)
+        try:
+            async with self._session.request(
+                method,
+                url,
+                headers=headers,
+                data=payload if body is not None else None,
+                timeout=self._timeout,
+                allow_redirects=False,
+            ) as response:
+                status = response.status
+                raw = await response.read()
+        except TimeoutError as err:
+            msg = f"Timeout calling {action}"
+            raise VolcengineTimeoutError(msg) from err
+        except (aiohttp.ClientError, socket.gaierror, OSError) as err:
+            msg = f"Cannot reach the Volcengine OpenAPI for {action}: {type(err).__name__}"
+            raise VolcengineConnectionError(msg) from err
+        return _parse(action, status, raw)
+
+    # --- spaces and devices ----------------------------------------------------------------
+
+    async def list_spaces(self) -> list[Space]:
+        """Return every space of the account."""
+        items = await self._paged("ListSpaces", {}, "Spaces")
+        return [Space.from_json(item) for item in items]
+
+    async def get_space(self, space_id: str) -> Space:
+        """Return one space."""
+        return Space.from_json(await self.request("GetSpace", {"SpaceID": space_id}))
+
+    async def list_devices(self, space_id: str) -> list[Device]:
+        """Return every device of a space (all pages)."""
+        items = await self._paged("ListDevices", {"SpaceID": space_id}, "Devices")
+        devices: dict[str, Device] = {}
+        for item in items:
+            device = Device.from_json(item)
+            devices.setdefault(device.device_id, device)
+        return list(devices.values())
+
+    async def get_device(self, space_id: str, device_id: str) -> Device:
+        """Return one device."""
+        result = await self.request("GetDevice", {"SpaceID": space_id, "DeviceID": device_id})
+        return Device.from_json(result)
+
+    async def get_device_channels(self, space_id: str, device_id: str) -> list[Channel]:
+        """Return the channels of a device (brief, cached query)."""
+        result = await self.request(
+            "GetDeviceChannelsV2",
+            {"SpaceID": space_id, "DeviceID": device_id, "QueryMode": "brief"},
+        )
+        channels = result.get("Channels")
+        if not isinstance(channels, list):
+            return []
+        return [Channel.from_json(item) for item in channels if isinstance(item, Mapping)]
+
+    async def _paged(self, action: str, params: Mapping[str, str], key: str) -> list[JsonObject]:
+        """Fetch page 1, then the other pages concurrently (bounded) once TotalCount is known."""
+
+        async def page(number: int) -> tuple[list[JsonObject], int]:
+            result = await self.request(
+                action,
+                {**params, "PageNumber": str(number), "PageSize": str(PAGE_SIZE)},
+            )
+            items = result.get(key)
+            found = [i for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
+            return found, _total(result, len(found))
+
+        first, total = await page(1)
+        if total <= len(first) or not first:
+            return first
+        pages = -(-total // PAGE_SIZE)
+        limit = asyncio.Semaphore(PAGE_CONCURRENCY)
+
+        async def bounded(number: int) -> list[JsonObject]:
+            async with limit:
+                return (await page(number))[0]
+
+        rest = await asyncio.gather(*(bounded(n) for n in range(2, pages + 1)))
+        return [item for items in (first, *rest) for item in items]
+
+    # --- voice talk and streams ------------------------------------------------------------
+
+    async def start_voice_talk(
+        self, space_id: str, device_nsid: str, transport: str | None = None
+    ) -> VoiceTalk:
+        """Start a voice talk and return the WebSocket URL to push audio to."""
+        params = {"SpaceID": space_id, "DeviceNSID": device_nsid}
+        if transport:
+            params["Transport"] = transport
+        result = await self.request(
+            "StartVoiceTalk", params, method="POST", body={}, idempotent=False
+        )
+        return VoiceTalk.from_json(result)
+
+    async def stop_voice_talk(self, space_id: str, device_nsid: str) -> None:
+        """End a voice talk."""
+        await self.request(
+            "StopVoiceTalk",
+            {"SpaceID": space_id, "DeviceNSID": device_nsid},
+            method="POST",
+            body={},
+        )
+
+    async def start_stream(
+        self, space_id: str, stream_id: str, streaming_index: int = 0
+    ) -> StreamUrls:
+        """Start pulling a stream and return its play URLs."""
+        result = await self.request(
+            "StartStream",
+            {"SpaceID": space_id, "StreamID": stream_id},
+            method="POST",
+            body={"StreamingIndex": streaming_index},
+            idempotent=False,
+        )
+        return StreamUrls.from_json(result, stream_id)
+
+    async def stop_stream(self, space_id: str, stream_id: str, streaming_index: int = 0) -> None:
+        """Stop pulling a stream."""
+        await self.request(
+            "StopStream",
+            {"SpaceID": space_id, "StreamID": stream_id},
+            method="POST",
+            body={"StreamingIndex": streaming_index},
+        )
+
+
+def _total(result: JsonObject, default: int) -> int:
+    try:
+        return int(result.get("TotalCount", default))
+    except TypeError, ValueError:
+        return default
+
+
+def _parse(action: str, status: int, raw: bytes) -> JsonObject:
+    """Turn an HTTP answer into a Result object or the matching exception."""
+    try:
+        data = json.loads(raw) if raw else None
+    except ValueError:
+        data = None
+    if not isinstance(data, Mapping):
+        msg = f"{action} answered with a body that is not an OpenAPI envelope"
+        raise VolcengineResponseError(msg, status=status)
+    metadata = data.get("ResponseMetadata")
+    metadata = metadata if isinstance(metadata, Mapping) else {}
+    error = metadata.get("Error")
+    request_id = metadata.get("RequestId")
+    if isinstance(error, Mapping) and error.get("Code"):
+        code = str(error["Code"])
+        code_n = error.get("CodeN")
+        cls = error_class(code, status)
+        raise cls(
+            code,
+            str(error.get("Message", "")),
+            status=status,
+            request_id=str(request_id) if request_id else None,
+            code_n=code_n if isinstance(code_n, int) else None,
+        )
+    if status >= 400:  # noqa: PLR2004
+        msg = f"{action} failed without an error code"
+        raise VolcengineResponseError(msg, status=status)
+    result = data.get("Result")
+    return result if isinstance(result, Mapping) else {}
+
+
+__all__ = ["API_VERSION", "VolcengineApiError", "VolcengineClient"]

@@ -1,0 +1,136 @@
+"""Errors raised by the Volcengine AIoT Video client.
+
+One hierarchy, mapped from ``ResponseMetadata.Error.Code`` and the HTTP status. Messages carry the
+gateway's code, message and request ID, never a credential or a talk URL.
+"""
+
+from __future__ import annotations
+
+
+class VolcengineError(Exception):
+    """Base class of every client error."""
+
+
+class VolcengineConnectionError(VolcengineError):
+    """The gateway could not be reached (DNS, refused, reset, TLS)."""
+
+
+class VolcengineTimeoutError(VolcengineConnectionError):
+    """The gateway did not answer within the client's timeout."""
+
+
+class VolcengineResponseError(VolcengineError):
+    """The gateway answered with something that is not a valid OpenAPI envelope."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        """Initialize with the HTTP status of the bad answer."""
+        super().__init__(f"{message} (HTTP {status})")
+        self.status = status
+
+
+class VolcengineApiError(VolcengineError):
+    """The gateway or the service returned an error envelope."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int,
+        request_id: str | None = None,
+        code_n: int | None = None,
+    ) -> None:
+        """Initialize from the envelope's Error object."""
+        super().__init__(f"{code}: {message} (HTTP {status}, RequestId {request_id or '-'})")
+        self.code = code
+        self.message = message
+        self.status = status
+        self.request_id = request_id
+        self.code_n = code_n
+
+
+class VolcengineAuthError(VolcengineApiError):
+    """The AccessKey or SecretKey is wrong, missing or revoked."""
+
+
+class VolcengineClockSkewError(VolcengineApiError):
+    """The request's timestamp is outside the gateway's window: the system clock is wrong."""
+
+
+class VolcenginePermissionError(VolcengineApiError):
+    """The key is valid but lacks the permission (policy) for this action."""
+
+
+class VolcengineThrottledError(VolcengineApiError):
+    """The account or API is rate limited."""
+
+
+class VolcengineServiceBusyError(VolcengineApiError):
+    """The service is temporarily busy or unavailable."""
+
+
+class VolcengineDeviceBusyError(VolcengineApiError):
+    """The device already has a voice talk session."""
+
+
+class VolcengineDeviceUnreachableError(VolcengineApiError):
+    """The device is offline or did not answer the platform's request."""
+
+
+class VolcengineNotFoundError(VolcengineApiError):
+    """The space, device or action does not exist."""
+
+
+AUTH_CODES = frozenset(
+    {
+        "InvalidAccessKey",
+        "InvalidClientTokenId",
+        "SignatureDoesNotMatch",
+        "MissingAuthenticationToken",
+        "MissingSignature",
+        "InvalidSecretToken",
+        "InvalidAuthorization",
+        "InvalidCredential",
+    }
+)
+PERMISSION_CODES = frozenset({"AccessDenied", "LackPolicy", "LackProjectPolicy", "Forbidden"})
+THROTTLE_CODES = frozenset(
+    {"FlowLimitExceeded", "AccountFlowLimitExceeded", "RequestLimitExceeded"}
+)
+BUSY_CODES = frozenset({"ServiceBusy", "ServiceUnavailableTemp", "InternalServiceTimeout"})
+DEVICE_BUSY_CODES = frozenset({"Busy.VoiceTalkDeviceBusy"})
+UNREACHABLE_CODES = frozenset(
+    {"InternalError.VoiceTalkDeviceFail", "InvalidParameter.DeviceNotOnline"}
+)
+
+
+def error_class(code: str, status: int) -> type[VolcengineApiError]:
+    """Return the exception class for an error code and HTTP status."""
+    if code in AUTH_CODES:
+        return VolcengineAuthError
+    if code == "InvalidTimestamp":
+        return VolcengineClockSkewError
+    if code in PERMISSION_CODES:
+        return VolcenginePermissionError
+    if code in THROTTLE_CODES or status == 429:  # noqa: PLR2004
+        return VolcengineThrottledError
+    if code in DEVICE_BUSY_CODES:
+        return VolcengineDeviceBusyError
+    if code in UNREACHABLE_CODES:
+        return VolcengineDeviceUnreachableError
+    if code in BUSY_CODES or status in (502, 503, 504):
+        return VolcengineServiceBusyError
+    if status == 404 or code.startswith(("NotFound", "InvalidParameter.DeviceNotExist")):  # noqa: PLR2004
+        return VolcengineNotFoundError
+    if status == 401:  # noqa: PLR2004
+        return VolcengineAuthError
+    return VolcengineApiError
+
+
+def is_retryable(error: VolcengineError) -> bool:
+    """Return whether a request that failed with ``error`` is safe to retry."""
+    if isinstance(error, VolcengineThrottledError | VolcengineServiceBusyError):
+        return True
+    if isinstance(error, VolcengineResponseError):
+        return error.status in (502, 503, 504)
+    return isinstance(error, VolcengineConnectionError)

@@ -1,0 +1,251 @@
+"""Typed, frozen models of the aiotvideo answers, built tolerantly from the JSON.
+
+Unknown fields are ignored, optional fields default, documented spelling variants are accepted,
+and a missing required field raises ``VolcengineResponseError`` instead of a ``KeyError``.
+Secrets (GB registration passwords, talk URL tokens) are kept out of ``repr``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+from .errors import VolcengineResponseError
+
+type JsonObject = Mapping[str, Any]
+
+
+class DeviceStatus(StrEnum):
+    """Registration status of a GB/T 28181 device."""
+
+    ONLINE = "online"
+    OFFLINE = "offline"
+    UNREGISTERED = "unregistered"
+    INVALID_PASSWORD = "invalid_password"  # noqa: S105 - a status name, not a password
+    CHANNEL_UPDATE = "channel_update"
+    DISABLED = "disabled"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def parse(cls, value: object) -> DeviceStatus:
+        """Parse a status, accepting the documented ``unregisterd`` spelling."""
+        text = str(value or "").strip().lower()
+        if text == "unregisterd":
+            return cls.UNREGISTERED
+        try:
+            return cls(text)
+        except ValueError:
+            return cls.UNKNOWN
+
+
+def _required(data: JsonObject, key: str, model: str) -> str:
+    value = data.get(key)
+    if value is None or value == "":
+        msg = f"{model} without {key} in the answer"
+        raise VolcengineResponseError(msg, status=200)
+    return str(value)
+
+
+def _str(data: JsonObject, *keys: str) -> str | None:
+    for key in keys:
+        value = data.get(key)
+        if value not in (None, ""):
+            return str(value)
+    return None
+
+
+def _int(data: JsonObject, key: str, default: int = 0) -> int:
+    try:
+        return int(data.get(key, default))
+    except TypeError, ValueError:
+        return default
+
+
+def _object(value: object) -> JsonObject:
+    return value if isinstance(value, Mapping) else {}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Space:
+    """A space (空间): the container of devices the integration is configured for."""
+
+    space_id: str
+    name: str
+    description: str | None = None
+    region: str | None = None
+    access_type: str | None = None
+    status: str | None = None
+
+    @classmethod
+    def from_json(cls, data: JsonObject) -> Self:
+        """Build from a ListSpaces/GetSpace space object."""
+        space_id = _required(data, "SpaceID", "Space")
+        return cls(
+            space_id=space_id,
+            name=_str(data, "SpaceName") or space_id,
+            description=_str(data, "Description"),
+            region=_str(data, "Region"),
+            access_type=_str(data, "AccessType"),
+            status=_str(data, "Status"),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Stream:
+    """One main stream of a device, keyed by its channel."""
+
+    channel_id: str | None
+    stream_id: str | None
+    name: str | None = None
+    manufacturer: str | None = None
+    model: str | None = None
+    status: str | None = None
+
+    @classmethod
+    def from_json(cls, data: JsonObject, channel_id: str | None = None) -> Self:
+        """Build from a DeviceStreams entry."""
+        return cls(
+            channel_id=channel_id or _str(data, "ChannelID"),
+            stream_id=_str(data, "StreamID"),
+            name=_str(data, "Name"),
+            manufacturer=_str(data, "Manufacturer"),
+            model=_str(data, "Model"),
+            status=_str(data, "ChannelStatus", "Status"),
+        )
+
+
+def _streams(value: object) -> tuple[Stream, ...]:
+    """Parse DeviceStreams given as a map (channel -> stream) or as a list."""
+    if isinstance(value, Mapping):
+        return tuple(
+            Stream.from_json(item, str(key))
+            for key, item in value.items()
+            if isinstance(item, Mapping)
+        )
+    if isinstance(value, list):
+        return tuple(Stream.from_json(item) for item in value if isinstance(item, Mapping))
+    return ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Device:
+    """A GB/T 28181 device (IPC, NVR or platform) of a space."""
+
+    device_id: str
+    nsid: str
+    space_id: str | None
+    name: str
+    type: str | None = None
+    status: DeviceStatus = DeviceStatus.UNKNOWN
+    manufacturer: str | None = None
+    model: str | None = None
+    description: str | None = None
+    channel_num: int = 0
+    ip_address: str | None = None
+    rtp_transport_tcp: bool | None = None
+    streams: tuple[Stream, ...] = ()
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def online(self) -> bool:
+        """Return whether the device is registered and online."""
+        return self.status is DeviceStatus.ONLINE
+
+    @classmethod
+    def from_json(cls, data: JsonObject) -> Self:
+        """Build from a ListDevices/GetDevice device object."""
+        device_id = _required(data, "DeviceID", "Device")
+        nsid = _required(data, "DeviceNSID", "Device")
+        streams = _streams(data.get("DeviceStreams"))
+        manufacturer = _str(data, "Manufactory", "Manufacturer") or next(
+            (s.manufacturer for s in streams if s.manufacturer), None
+        )
+        model = _str(data, "Model") or next((s.model for s in streams if s.model), None)
+        rtp_tcp = data.get("RtpTransportTcp")
+        return cls(
+            device_id=device_id,
+            nsid=nsid,
+            space_id=_str(data, "SpaceID"),
+            name=_str(data, "DeviceName") or nsid,
+            type=_str(data, "Type"),
+            status=DeviceStatus.parse(data.get("Status")),
+            manufacturer=manufacturer,
+            model=model,
+            description=_str(data, "Description"),
+            channel_num=_int(data, "ChannelNum"),
+            ip_address=_str(data, "DeviceIP"),
+            rtp_transport_tcp=rtp_tcp if isinstance(rtp_tcp, bool) else None,
+            streams=streams,
+            password=_str(data, "Password"),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Channel:
+    """A channel of a device (GetDeviceChannelsV2)."""
+
+    channel_id: str
+    name: str | None = None
+    manufacturer: str | None = None
+    model: str | None = None
+    status: str | None = None
+    stream_id: str | None = None
+
+    @classmethod
+    def from_json(cls, data: JsonObject) -> Self:
+        """Build from a Channels[] item (DeviceItem as an object or a one-item list)."""
+        item_raw = data.get("DeviceItem")
+        if isinstance(item_raw, list):
+            item_raw = item_raw[0] if item_raw else {}
+        item = _object(item_raw)
+        return cls(
+            channel_id=_str(item, "ChannelID", "DeviceID")
+            or _required(data, "ChannelID", "Channel"),
+            name=_str(item, "Name"),
+            manufacturer=_str(item, "Manufacturer"),
+            model=_str(item, "Model"),
+            status=_str(item, "Status"),
+            stream_id=_str(data, "StreamID"),
+        )
+
+
+def redact_url(url: str) -> str:
+    """Return ``scheme://host/path`` of a URL, dropping its query (it carries tokens)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceTalk:
+    """A started voice talk: the WebSocket URL to push audio to (a capability URL: secret)."""
+
+    audio_send_url: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        """Return a representation without the URL's token."""
+        return f"VoiceTalk(audio_send_url={redact_url(self.audio_send_url)!r}?**REDACTED**)"
+
+    @classmethod
+    def from_json(cls, data: JsonObject) -> Self:
+        """Build from the StartVoiceTalk result."""
+        return cls(_required(data, "AudioSendUrl", "StartVoiceTalk result"))
+
+
+@dataclass(frozen=True, slots=True)
+class StreamUrls:
+    """Pull URLs of a started stream."""
+
+    stream_id: str
+    pull_urls: tuple[str, ...] = field(default=(), repr=False)
+
+    @classmethod
+    def from_json(cls, data: JsonObject, stream_id: str) -> Self:
+        """Build from the StartStream result."""
+        urls = data.get("PullUrls")
+        return cls(
+            _str(data, "ID") or stream_id,
+            tuple(str(url) for url in urls) if isinstance(urls, list) else (),
+        )

@@ -1,0 +1,303 @@
+"""The client against the emulator, over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+import socket
+import time
+
+import aiohttp
+import pytest
+
+from custom_components.volcengine_aiot.api import (
+    DeviceStatus,
+    VolcengineApiError,
+    VolcengineAuthError,
+    VolcengineClient,
+    VolcengineClockSkewError,
+    VolcengineConnectionError,
+    VolcengineDeviceBusyError,
+    VolcengineDeviceUnreachableError,
+    VolcengineError,
+    VolcengineNotFoundError,
+    VolcenginePermissionError,
+    VolcengineResponseError,
+    VolcengineServiceBusyError,
+    VolcengineThrottledError,
+    VolcengineTimeoutError,
+)
+from custom_components.volcengine_aiot.api.client import PAGE_SIZE
+from tests.emulator.app import Emulator
+from tests.emulator.data import (
+    BIG_DEVICE_COUNT,
+    EMU_AK,
+    EMU_SK,
+    HOME_IPC_ID,
+    HOME_IPC_NSID,
+    HOME_IPC_OFFLINE_NSID,
+    HOME_IPC_PASSWORD,
+    HOME_NVR_ID,
+    HOME_UNREG_ID,
+    SPACE_BIG_ID,
+    SPACE_HOME_ID,
+    SPACE_SHOP_ID,
+)
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def make_client(
+    session: aiohttp.ClientSession, emulator: Emulator, **kwargs: object
+) -> VolcengineClient:
+    options: dict[str, object] = {"endpoint": emulator.url, "backoff": 0.0, **kwargs}
+    ak = str(options.pop("ak", EMU_AK))
+    sk = str(options.pop("sk", EMU_SK))
+    return VolcengineClient(session, ak, sk, **options)  # type: ignore[arg-type]
+
+
+def actions(emulator: Emulator) -> list[str]:
+    return [request.action for request in emulator.requests]
+
+
+async def test_list_spaces(session: aiohttp.ClientSession, emulator: Emulator) -> None:
+    spaces = await make_client(session, emulator).list_spaces()
+    assert {space.space_id for space in spaces} == {SPACE_HOME_ID, SPACE_SHOP_ID, SPACE_BIG_ID}
+    assert all(space.name for space in spaces)
+
+
+async def test_list_devices_home(session: aiohttp.ClientSession, emulator: Emulator) -> None:
+    devices = {d.device_id: d for d in await make_client(session, emulator).list_devices(
+        SPACE_HOME_ID
+    )}  # fmt: skip
+    ipc = devices[HOME_IPC_ID]
+    assert ipc.nsid == HOME_IPC_NSID
+    assert ipc.online
+    assert ipc.manufacturer
+    assert HOME_IPC_PASSWORD not in repr(ipc)
+    assert devices[HOME_UNREG_ID].status is DeviceStatus.UNREGISTERED
+    assert devices[HOME_NVR_ID].type == "NVR"
+
+
+async def test_list_devices_shop_streams_as_list(
+    session: aiohttp.ClientSession, emulator: Emulator
+) -> None:
+    (device,) = await make_client(session, emulator).list_devices(SPACE_SHOP_ID)
+    assert device.streams
+    assert device.streams[0].stream_id
+
+
+async def test_paging_5000_devices(session: aiohttp.ClientSession, emulator: Emulator) -> None:
+    devices = await make_client(session, emulator).list_devices(SPACE_BIG_ID)
+    assert len(devices) == BIG_DEVICE_COUNT
+    assert len({d.device_id for d in devices}) == BIG_DEVICE_COUNT
+    assert actions(emulator).count("ListDevices") == -(-BIG_DEVICE_COUNT // PAGE_SIZE)
+    pages = sorted(int(r.query["PageNumber"]) for r in emulator.requests)
+    assert pages == list(range(1, -(-BIG_DEVICE_COUNT // PAGE_SIZE) + 1))
+
+
+async def test_single_calls(session: aiohttp.ClientSession, emulator: Emulator) -> None:
+    client = make_client(session, emulator)
+    assert (await client.get_space(SPACE_HOME_ID)).space_id == SPACE_HOME_ID
+    assert (await client.get_device(SPACE_HOME_ID, HOME_IPC_ID)).nsid == HOME_IPC_NSID
+    channels = await client.get_device_channels(SPACE_HOME_ID, HOME_NVR_ID)
+    assert len(channels) == 2
+    assert all(channel.channel_id for channel in channels)
+    with pytest.raises(VolcengineNotFoundError):
+        await client.get_device(SPACE_HOME_ID, "no-such-device")
+
+
+async def test_streams(session: aiohttp.ClientSession, emulator: Emulator) -> None:
+    client = make_client(session, emulator)
+    device = await client.get_device(SPACE_HOME_ID, HOME_IPC_ID)
+    stream_id = device.streams[0].stream_id
+    assert stream_id
+    urls = await client.start_stream(SPACE_HOME_ID, stream_id)
+    assert urls.pull_urls
+    await client.stop_stream(SPACE_HOME_ID, stream_id)
+
+
+async def test_voice_talk(session: aiohttp.ClientSession, emulator: Emulator) -> None:
+    client = make_client(session, emulator)
+    talk = await client.start_voice_talk(SPACE_HOME_ID, HOME_IPC_NSID, "udp")
+    assert talk.audio_send_url.startswith("ws://127.0.0.1:")
+    assert "token=" not in repr(talk)
+    request = emulator.requests[-1]
+    assert request.method == "POST"
+    assert request.body == b"{}"
+    assert request.query["Transport"] == "udp"
+    assert emulator.talk.active(HOME_IPC_NSID)
+    with pytest.raises(VolcengineDeviceBusyError):
+        await client.start_voice_talk(SPACE_HOME_ID, HOME_IPC_NSID)
+    await client.stop_voice_talk(SPACE_HOME_ID, HOME_IPC_NSID)
+    assert not emulator.talk.active(HOME_IPC_NSID)
+    with pytest.raises(VolcengineDeviceUnreachableError):
+        await client.start_voice_talk(SPACE_HOME_ID, HOME_IPC_OFFLINE_NSID)
+
+
+async def test_query_encoding_is_what_was_signed(
+    session: aiohttp.ClientSession, emulator: Emulator
+) -> None:
+    """Values with commas, spaces and non-ASCII survive aiohttp/yarl unchanged."""
+    result = await make_client(session, emulator).request(
+        "ListDevices",
+        {"SpaceID": SPACE_HOME_ID, "Status": "online,offline", "DeviceName": "前门 cam/1+2"},
+    )
+    assert "Devices" in result
+    assert emulator.requests[-1].query["DeviceName"] == "前门 cam/1+2"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"sk": "wrong-secret"}, VolcengineAuthError),
+        ({"ak": "AKLTunknown"}, VolcengineAuthError),
+    ],
+)
+async def test_bad_credentials_are_not_retried(
+    session: aiohttp.ClientSession,
+    emulator: Emulator,
+    kwargs: dict[str, str],
+    error: type[VolcengineError],
+) -> None:
+    with pytest.raises(error):
+        await make_client(session, emulator, **kwargs).list_spaces()
+    assert len(emulator.requests) <= 1  # the emulator may not record rejected requests
+
+
+async def test_clock_skew(session: aiohttp.ClientSession, emulator: Emulator) -> None:
+    emulator.clock_offset = 3600
+    with pytest.raises(VolcengineClockSkewError) as info:
+        await make_client(session, emulator).list_spaces()
+    assert info.value.code == "InvalidTimestamp"
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "error"),
+    [
+        ("InvalidAccessKey", 401, VolcengineAuthError),
+        ("SignatureDoesNotMatch", 401, VolcengineAuthError),
+        ("MissingAuthenticationToken", 401, VolcengineAuthError),
+        ("InvalidSecretToken", 401, VolcengineAuthError),
+        ("AccessDenied", 403, VolcenginePermissionError),
+        ("LackPolicy", 403, VolcenginePermissionError),
+        ("InvalidTimestamp", 400, VolcengineClockSkewError),
+        ("Busy.VoiceTalkDeviceBusy", 500, VolcengineDeviceBusyError),
+        ("InternalError.VoiceTalkDeviceFail", 500, VolcengineDeviceUnreachableError),
+        ("InvalidParameter.DeviceNotOnline", 400, VolcengineDeviceUnreachableError),
+        ("InvalidActionOrVersion", 404, VolcengineNotFoundError),
+        ("SomethingElse", 400, VolcengineApiError),
+    ],
+)
+async def test_error_codes_not_retried(
+    session: aiohttp.ClientSession,
+    emulator: Emulator,
+    code: str,
+    status: int,
+    error: type[VolcengineApiError],
+) -> None:
+    emulator.faults.add("ListSpaces", code=code, status=status, message="injected", times=5)
+    with pytest.raises(error) as info:
+        await make_client(session, emulator).list_spaces()
+    assert type(info.value) is error
+    assert info.value.code == code
+    assert info.value.status == status
+    assert info.value.request_id
+    assert actions(emulator).count("ListSpaces") == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "error"),
+    [
+        ("FlowLimitExceeded", 429, VolcengineThrottledError),
+        ("AccountFlowLimitExceeded", 429, VolcengineThrottledError),
+        ("RequestLimitExceeded", 429, VolcengineThrottledError),
+        ("ServiceBusy", 500, VolcengineServiceBusyError),
+        ("ServiceUnavailableTemp", 503, VolcengineServiceBusyError),
+        ("FailToConnect", 502, VolcengineServiceBusyError),
+    ],
+)
+async def test_retryable_errors(
+    session: aiohttp.ClientSession,
+    emulator: Emulator,
+    code: str,
+    status: int,
+    error: type[VolcengineApiError],
+) -> None:
+    emulator.faults.add("ListSpaces", code=code, status=status, times=2)
+    assert await make_client(session, emulator).list_spaces()
+    assert actions(emulator).count("ListSpaces") == 3
+
+    emulator.requests.clear()
+    emulator.faults.add("ListSpaces", code=code, status=status, times=10)
+    with pytest.raises(error):
+        await make_client(session, emulator, retries=2).list_spaces()
+    assert actions(emulator).count("ListSpaces") == 3
+
+
+async def test_backoff_is_bounded_exponential(
+    session: aiohttp.ClientSession, emulator: Emulator
+) -> None:
+    emulator.faults.add("ListSpaces", code="ServiceBusy", status=500, times=2)
+    start = time.monotonic()
+    await make_client(session, emulator, backoff=0.05).list_spaces()
+    elapsed = time.monotonic() - start
+    assert 0.05 + 0.1 <= elapsed < 5
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "content_type", "attempts"),
+    [
+        (b"<html><body>502 Bad Gateway</body></html>", 502, "text/html", 4),
+        (b"", 503, "text/plain", 4),
+        (b"<html>oops</html>", 200, "text/html", 1),
+        (b"[1, 2]", 200, "application/json", 1),
+        (b'{"ResponseMetadata": {}}', 500, "application/json", 1),
+    ],
+)
+async def test_malformed_bodies(
+    session: aiohttp.ClientSession,
+    emulator: Emulator,
+    body: bytes,
+    status: int,
+    content_type: str,
+    attempts: int,
+) -> None:
+    emulator.faults.add(
+        "ListSpaces", body=body, status=status, content_type=content_type, times=10
+    )
+    with pytest.raises(VolcengineResponseError) as info:
+        await make_client(session, emulator).list_spaces()
+    assert info.value.status == status
+    assert actions(emulator).count("ListSpaces") == attempts
+
+
+async def test_timeout(session: aiohttp.ClientSession, emulator: Emulator) -> None:
+    emulator.faults.add("ListSpaces", delay=2.0, times=1)
+    client = make_client(session, emulator, timeout=0.3)
+    assert await client.list_spaces()  # retried after the timeout
+    emulator.faults.add("StartVoiceTalk", delay=2.0, times=1)
+    with pytest.raises(VolcengineTimeoutError):
+        await client.start_voice_talk(SPACE_HOME_ID, HOME_IPC_NSID)  # never retried
+    assert actions(emulator).count("StartVoiceTalk") == 1
+
+
+async def test_connection_refused(session: aiohttp.ClientSession, socket_enabled: None) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = VolcengineClient(
+        session, EMU_AK, EMU_SK, endpoint=f"http://127.0.0.1:{port}", backoff=0.0
+    )
+    with pytest.raises(VolcengineConnectionError) as info:
+        await client.list_spaces()
+    assert EMU_SK not in str(info.value)
+    assert EMU_SK not in repr(client)
+
+
+def test_invalid_endpoint() -> None:
+    with pytest.raises(ValueError, match="Invalid endpoint"):
+        VolcengineClient(None, "a", "b", endpoint="ftp://x")  # type: ignore[arg-type]
