@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import Any
+
+from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.volcengine_aiot.const import (
+    CONF_ACCESS_KEY_ID,
+    CONF_ENDPOINT,
+    CONF_REGION,
+    CONF_SECRET_ACCESS_KEY,
+    CONF_SPACE_ID,
+    DOMAIN,
+)
+from tests.emulator.app import Emulator
+from tests.emulator.data import EMU_AK, EMU_SK, SPACE_HOME_ID
 
 pytest_plugins = [
     "pytest_homeassistant_custom_component",
@@ -13,3 +29,41 @@ pytest_plugins = [
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/ in every test."""
+
+
+@pytest.fixture
+def entry_data(emulator: Emulator) -> dict[str, Any]:
+    """Return config entry data pointing at the emulator."""
+    return {
+        CONF_ACCESS_KEY_ID: EMU_AK,
+        CONF_SECRET_ACCESS_KEY: EMU_SK,
+        CONF_REGION: "cn-north-1",
+        CONF_ENDPOINT: emulator.url,
+        CONF_SPACE_ID: SPACE_HOME_ID,
+    }
+
+
+@pytest.fixture
+def mock_config_entry(entry_data: dict[str, Any]) -> MockConfigEntry:
+    """Return the config entry of the emulator's home space."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="home",
+        unique_id=SPACE_HOME_ID,
+        data=entry_data,
+        entry_id="01JVOLCENGINEHOMEENTRY0000",
+    )
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> AsyncIterator[MockConfigEntry]:
+    """Set up the integration against the emulator."""
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    yield mock_config_entry
+    if mock_config_entry.state.recoverable:
+        await hass.config_entries.async_unload(mock_config_entry.entry_id)
+        await hass.async_block_till_done()

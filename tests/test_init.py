@@ -1,18 +1,92 @@
-"""Setup and unload of a config entry."""
+"""Setup, unload, retry and reauth of a config entry."""
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.volcengine_aiot.api import client as api_client
 from custom_components.volcengine_aiot.const import DOMAIN
+from tests.emulator.app import Emulator
+from tests.emulator.data import SPACE_HOME_ID
 
 
-async def test_setup_and_unload(hass: HomeAssistant) -> None:
-    entry = MockConfigEntry(domain=DOMAIN, data={})
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(api_client, "_BACKOFF_BASE", 0.0)
+
+
+async def test_setup_and_unload(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    entry = init_integration
     assert entry.state is ConfigEntryState.LOADED
+    hub = device_registry.async_get_device_by_identifier((DOMAIN, SPACE_HOME_ID), entry.entry_id)
+    assert hub is not None
+    assert hub.entry_type is dr.DeviceEntryType.SERVICE
+    cameras = [
+        device
+        for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id)
+        if device.id != hub.id
+    ]
+    assert cameras
+    assert all(device.via_device_id == hub.id for device in cameras)
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert entry.state is ConfigEntryState.NOT_LOADED
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"code": "ServiceBusy", "status": 500, "times": 10},
+        {"code": "InternalError", "status": 500},
+        {"body": b"<html>bad gateway</html>", "status": 502, "times": 10},
+        {"code": "FlowLimitExceeded", "status": 429, "times": 10},
+    ],
+)
+async def test_setup_retry(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    mock_config_entry: MockConfigEntry,
+    fault: dict[str, object],
+) -> None:
+    emulator.faults.add("ListDevices", **fault)  # type: ignore[arg-type]
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+@pytest.mark.parametrize("code", ["InvalidAccessKey", "AccessDenied"])
+async def test_setup_auth_failure_starts_reauth(
+    hass: HomeAssistant, emulator: Emulator, mock_config_entry: MockConfigEntry, code: str
+) -> None:
+    emulator.faults.add("ListDevices", code=code, status=401)
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_clock_skew_raises_a_repair_issue(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    mock_config_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    emulator.clock_offset = -3600
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert issue_registry.async_get_issue(DOMAIN, "clock_skew") is not None
+
+    emulator.clock_offset = 0
+    await hass.config_entries.async_reload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    assert issue_registry.async_get_issue(DOMAIN, "clock_skew") is None

@@ -11,7 +11,7 @@ LOGGER = logging.getLogger(__package__)
 
 # Config entry data
 CONF_ACCESS_KEY_ID: Final = "access_key_id"
-CONF_SECRET_ACCESS_KEY: Final = "secret_access_key"
+CONF_SECRET_ACCESS_KEY: Final = "secret_access_key"  # noqa: S105 - a key name
 CONF_REGION: Final = "region"
 CONF_ENDPOINT: Final = "endpoint"
 CONF_SPACE_ID: Final = "space_id"

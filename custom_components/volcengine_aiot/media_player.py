@@ -1,13 +1,69 @@
-"""The camera speaker (stub; the speaker work fills it in)."""
+"""Each camera's speaker: a media player that talks through StartVoiceTalk."""
 
 from __future__ import annotations
 
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from collections.abc import Sequence
+from typing import Any
 
-from .coordinator import VolcengineConfigEntry
+from homeassistant.components import media_source
+from homeassistant.components.ffmpeg import get_ffmpeg_manager
+from homeassistant.components.media_player import (
+    ATTR_MEDIA_ENQUEUE,
+    ATTR_MEDIA_VOLUME_LEVEL,
+    BrowseMedia,
+    MediaPlayerDeviceClass,
+    MediaPlayerEnqueue,
+    MediaPlayerEntity,
+    MediaPlayerEntityDescription,
+    MediaPlayerEntityFeature,
+    MediaPlayerState,
+    MediaType,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.restore_state import RestoreEntity
+
+from .api import VolcengineAuthError, VolcengineDeviceUnreachableError, VolcengineError
+from .const import (
+    CONF_FRAMING,
+    CONF_GAIN_DB,
+    CONF_MAX_DURATION,
+    CONF_PREROLL,
+    CONF_TAIL,
+    CONF_TRANSPORT,
+    DEFAULT_FRAMING,
+    DEFAULT_GAIN_DB,
+    DEFAULT_MAX_DURATION,
+    DEFAULT_PREROLL,
+    DEFAULT_TAIL,
+    DEFAULT_TRANSPORT,
+    DOMAIN,
+    LOGGER,
+)
+from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
+from .entity import VolcengineEntity, async_add_device_entities
+from .media import CHIME_PATH, ClientTalkOpener, async_resolve_source, gain_factor
+from .talk import (
+    AudioSource,
+    PlayResult,
+    Speaker,
+    TalkEmptyAudioError,
+    TalkError,
+    TalkMediaError,
+    TalkMediaNotFoundError,
+    TalkOptions,
+)
 
 PARALLEL_UPDATES = 0
+
+SPEAKER = MediaPlayerEntityDescription(
+    key="speaker",
+    translation_key="speaker",
+    device_class=MediaPlayerDeviceClass.SPEAKER,
+)
+CALLER_ERRORS = (TalkMediaError, TalkMediaNotFoundError, TalkEmptyAudioError)
 
 
 async def async_setup_entry(
@@ -15,4 +71,201 @@ async def async_setup_entry(
     entry: VolcengineConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up the camera speakers."""
+    """Add a speaker for every device, now and whenever new ones appear."""
+    async_add_device_entities(
+        entry,
+        async_add_entities,
+        lambda device_id: (
+            VolcengineSpeakerEntity(entry.runtime_data.coordinator, device_id, entry),
+        ),
+    )
+
+
+def talk_options(entry: VolcengineConfigEntry) -> TalkOptions:
+    """Return the talk options of an entry."""
+    options = entry.options
+    return TalkOptions(
+        framing=options.get(CONF_FRAMING, DEFAULT_FRAMING),
+        transport=options.get(CONF_TRANSPORT, DEFAULT_TRANSPORT),
+        preroll=float(options.get(CONF_PREROLL, DEFAULT_PREROLL)),
+        tail=float(options.get(CONF_TAIL, DEFAULT_TAIL)),
+        max_duration=float(options.get(CONF_MAX_DURATION, DEFAULT_MAX_DURATION)),
+    )
+
+
+class VolcengineSpeakerEntity(VolcengineEntity, MediaPlayerEntity, RestoreEntity):
+    """The speaker of a camera."""
+
+    _attr_media_content_type = MediaType.MUSIC
+    _attr_supported_features = (
+        MediaPlayerEntityFeature.PLAY_MEDIA
+        | MediaPlayerEntityFeature.STOP
+        | MediaPlayerEntityFeature.BROWSE_MEDIA
+        | MediaPlayerEntityFeature.MEDIA_ANNOUNCE
+        | MediaPlayerEntityFeature.MEDIA_ENQUEUE
+        | MediaPlayerEntityFeature.VOLUME_SET
+        | MediaPlayerEntityFeature.VOLUME_STEP
+    )
+    _attr_volume_step = 0.1
+
+    def __init__(
+        self, coordinator: VolcengineCoordinator, device_id: str, entry: VolcengineConfigEntry
+    ) -> None:
+        """Initialize the speaker."""
+        super().__init__(coordinator, SPEAKER, device_id, entry.runtime_data.hub_device_id)
+        self._entry = entry
+        self._attr_volume_level = 1.0
+        self._speaker: Speaker | None = None
+
+    @property
+    def available(self) -> bool:
+        """Return whether the camera is online."""
+        device = self.device
+        return super().available and device is not None and device.online
+
+    @property
+    def state(self) -> MediaPlayerState:
+        """Return playing while talking, idle otherwise."""
+        if self._speaker is not None and self._speaker.is_playing:
+            return MediaPlayerState.PLAYING
+        return MediaPlayerState.IDLE
+
+    @property
+    def media_title(self) -> str | None:
+        """Return what is playing."""
+        if self._speaker is None or (current := self._speaker.current) is None:
+            return None
+        return current.label or None
+
+    async def async_added_to_hass(self) -> None:
+        """Restore the volume and create the talk pipeline of the camera."""
+        await super().async_added_to_hass()
+        if (last := await self.async_get_last_state()) is not None and isinstance(
+            volume := last.attributes.get(ATTR_MEDIA_VOLUME_LEVEL), int | float
+        ):
+            self._attr_volume_level = min(1.0, max(0.0, float(volume)))
+        device = self.coordinator.data[self.device_id]
+        options = talk_options(self._entry)
+        self._speaker = Speaker(
+            http=async_get_clientsession(self.hass),
+            opener=ClientTalkOpener(
+                self.coordinator.client, self.coordinator.space_id, device.nsid, options.transport
+            ),
+            ffmpeg=get_ffmpeg_manager(self.hass).binary,
+            options=options,
+            on_change=self._on_speaker_change,
+            name=device.name,
+        )
+        self._entry.runtime_data.speakers[self.device_id] = self._speaker
+
+    async def async_will_remove_from_hass(self) -> None:
+        """End any talk of the camera."""
+        speaker, self._speaker = self._speaker, None
+        if speaker is not None:
+            self._entry.runtime_data.speakers.pop(self.device_id, None)
+            await speaker.close()
+        await super().async_will_remove_from_hass()
+
+    @callback
+    def _on_speaker_change(self) -> None:
+        if self.hass is not None and self._speaker is not None:
+            self.async_write_ha_state()
+
+    async def async_set_volume_level(self, volume: float) -> None:
+        """Set the software gain (0..1, 1 = unchanged)."""
+        self._attr_volume_level = min(1.0, max(0.0, volume))
+        self.async_write_ha_state()
+
+    async def async_media_stop(self) -> None:
+        """Stop talking and clear the queue."""
+        if self._speaker is not None:
+            await self._speaker.stop()
+
+    async def async_browse_media(
+        self, media_content_type: MediaType | str | None = None, media_content_id: str | None = None
+    ) -> BrowseMedia:
+        """Browse audio media sources (TTS, local media...)."""
+        return await media_source.async_browse_media(
+            self.hass,
+            media_content_id,
+            content_filter=lambda item: item.media_content_type.startswith("audio/"),
+        )
+
+    async def async_play_media(
+        self, media_type: MediaType | str, media_id: str, **kwargs: Any
+    ) -> None:
+        """Play a media-source ID or URL; returns when it has been played."""
+        enqueue = kwargs.get(ATTR_MEDIA_ENQUEUE) in (
+            MediaPlayerEnqueue.ADD,
+            MediaPlayerEnqueue.NEXT,
+        )
+        source = await async_resolve_source(self.hass, media_id, self.entity_id, self._gain())
+        await self._async_play([source], enqueue=enqueue)
+
+    async def async_play_audio(
+        self,
+        media: str,
+        gain_db: float | None = None,
+        chime: bool = False,  # noqa: FBT001, FBT002 - service call data
+        enqueue: bool = False,  # noqa: FBT001, FBT002 - service call data
+    ) -> dict[str, Any]:
+        """Play audio (optionally after the chime) and return how long was played."""
+        gain = self._gain(gain_db or 0.0)
+        sources: list[AudioSource] = []
+        if chime:
+            sources.append(AudioSource(location=str(CHIME_PATH), gain=gain, label="chime"))
+        sources.append(await async_resolve_source(self.hass, media, self.entity_id, gain))
+        result = await self._async_play(sources, enqueue=enqueue)
+        return {"played_seconds": round(result.seconds, 2), "interrupted": result.interrupted}
+
+    def _gain(self, extra_db: float = 0.0) -> float:
+        options_db = float(self._entry.options.get(CONF_GAIN_DB, DEFAULT_GAIN_DB))
+        return (self._attr_volume_level or 0.0) * gain_factor(options_db + extra_db)
+
+    async def _async_play(self, sources: Sequence[AudioSource], *, enqueue: bool) -> PlayResult:
+        """Play through the speaker, turning every failure into a translated error."""
+        if self._speaker is None or not self.available:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="device_unavailable",
+                translation_placeholders={"name": self._device_name()},
+            )
+        try:
+            return await self._speaker.play(sources, enqueue=enqueue)
+        except CALLER_ERRORS as err:
+            LOGGER.warning("%s cannot play %s: %s", self.entity_id, err.placeholders, err)
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key=err.translation_key,
+                translation_placeholders=err.placeholders,
+            ) from err
+        except TalkError as err:
+            LOGGER.warning("%s: talk failed: %s", self.entity_id, err)
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key=err.translation_key,
+                translation_placeholders={"name": self._device_name(), **err.placeholders},
+            ) from err
+        except VolcengineAuthError as err:
+            self._entry.async_start_reauth(self.hass)
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="invalid_auth"
+            ) from err
+        except VolcengineDeviceUnreachableError as err:
+            LOGGER.warning("%s: the camera did not accept the talk: %s", self.entity_id, err)
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="device_unreachable",
+                translation_placeholders={"name": self._device_name(), "error": err.code},
+            ) from err
+        except VolcengineError as err:
+            LOGGER.warning("%s: talk failed: %s", self.entity_id, err)
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="talk_failed",
+                translation_placeholders={"name": self._device_name(), "error": str(err)},
+            ) from err
+
+    def _device_name(self) -> str:
+        device = self.device
+        return device.name if device is not None else self.device_id

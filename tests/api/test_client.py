@@ -266,9 +266,7 @@ async def test_malformed_bodies(
     content_type: str,
     attempts: int,
 ) -> None:
-    emulator.faults.add(
-        "ListSpaces", body=body, status=status, content_type=content_type, times=10
-    )
+    emulator.faults.add("ListSpaces", body=body, status=status, content_type=content_type, times=10)
     with pytest.raises(VolcengineResponseError) as info:
         await make_client(session, emulator).list_spaces()
     assert info.value.status == status

@@ -1,0 +1,112 @@
+"""Discovery of the space's devices: one coordinator per config entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+
+from .api import (
+    Device,
+    VolcengineAuthError,
+    VolcengineClient,
+    VolcengineClockSkewError,
+    VolcengineError,
+    VolcenginePermissionError,
+    VolcengineThrottledError,
+)
+from .const import CONF_SPACE_ID, DOMAIN, LOGGER, SCAN_INTERVAL
+
+if TYPE_CHECKING:
+    from .talk import Speaker
+
+THROTTLED_RETRY_AFTER = 60
+ISSUE_CLOCK_SKEW = "clock_skew"
+
+
+@dataclass(slots=True)
+class VolcengineRuntimeData:
+    """Everything a loaded entry owns."""
+
+    client: VolcengineClient
+    coordinator: VolcengineCoordinator
+    space_id: str
+    hub_device_id: str
+    speakers: dict[str, Speaker] = field(default_factory=dict)
+
+
+type VolcengineConfigEntry = ConfigEntry[VolcengineRuntimeData]
+
+
+class VolcengineCoordinator(DataUpdateCoordinator[dict[str, Device]]):
+    """Lists every device of the space (all pages) on an interval."""
+
+    config_entry: VolcengineConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, entry: VolcengineConfigEntry, client: VolcengineClient
+    ) -> None:
+        """Initialize the coordinator."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=DOMAIN,
+            update_interval=SCAN_INTERVAL,
+            always_update=False,
+        )
+        self.client = client
+        self.space_id: str = entry.data[CONF_SPACE_ID]
+
+    async def _async_update_data(self) -> dict[str, Device]:
+        """Fetch the devices and drop the ones that left the space."""
+        try:
+            devices = await self.client.list_devices(self.space_id)
+        except VolcengineAuthError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="invalid_auth"
+            ) from err
+        except VolcenginePermissionError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="no_permission"
+            ) from err
+        except VolcengineClockSkewError as err:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                ISSUE_CLOCK_SKEW,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key=ISSUE_CLOCK_SKEW,
+            )
+            raise UpdateFailed(translation_domain=DOMAIN, translation_key="clock_skew") from err
+        except VolcengineThrottledError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="throttled",
+                retry_after=THROTTLED_RETRY_AFTER,
+            ) from err
+        except VolcengineError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        ir.async_delete_issue(self.hass, DOMAIN, ISSUE_CLOCK_SKEW)
+        data = {device.device_id: device for device in devices}
+        self._remove_stale_devices(data)
+        return data
+
+    def _remove_stale_devices(self, data: dict[str, Device]) -> None:
+        """Remove registry devices of cameras that are no longer in the space."""
+        registry = dr.async_get(self.hass)
+        for entry in dr.async_entries_for_config_entry(registry, self.config_entry.entry_id):
+            device_ids = {ident for domain, ident in entry.identifiers if domain == DOMAIN}
+            if device_ids and not device_ids & (set(data) | {self.space_id}):
+                LOGGER.debug("Removing device %s: it left the space", entry.name)
+                registry.async_remove_device(entry.id)

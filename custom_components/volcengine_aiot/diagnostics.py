@@ -1,0 +1,48 @@
+"""Diagnostics: the entry, its options and the discovered devices, secrets redacted."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_ACCESS_KEY_ID, CONF_SECRET_ACCESS_KEY
+from .coordinator import VolcengineConfigEntry
+
+TO_REDACT = {
+    CONF_ACCESS_KEY_ID,
+    CONF_SECRET_ACCESS_KEY,
+    "password",
+    "audio_send_url",
+    "pull_urls",
+}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: VolcengineConfigEntry
+) -> dict[str, Any]:
+    """Return diagnostics for a config entry."""
+    runtime = entry.runtime_data
+    coordinator = runtime.coordinator
+    return {
+        "entry": async_redact_data(
+            {"title": entry.title, "data": dict(entry.data), "options": dict(entry.options)},
+            TO_REDACT,
+        ),
+        "client": {"region": runtime.client.region},
+        "coordinator": {
+            "last_update_success": coordinator.last_update_success,
+            "update_interval": str(coordinator.update_interval),
+            "device_count": len(coordinator.data),
+        },
+        "devices": [
+            async_redact_data(asdict(device), TO_REDACT)
+            for device in sorted(coordinator.data.values(), key=lambda d: d.device_id)
+        ],
+        "speakers": {
+            device_id: {"playing": speaker.is_playing}
+            for device_id, speaker in runtime.speakers.items()
+        },
+    }

@@ -1,0 +1,74 @@
+"""Base entity of a camera of the space."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .api import Device
+from .const import DOMAIN
+from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
+
+
+@callback
+def async_add_device_entities(
+    entry: VolcengineConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    create: Callable[[str], Iterable[VolcengineEntity]],
+) -> None:
+    """Add the entities of every device now, and of every device that appears later."""
+    coordinator = entry.runtime_data.coordinator
+    known: set[str] = set()
+
+    @callback
+    def add_new_devices() -> None:
+        known.intersection_update(coordinator.data)  # a removed device may come back
+        new = sorted(set(coordinator.data) - known)
+        known.update(new)
+        async_add_entities(entity for device_id in new for entity in create(device_id))
+
+    add_new_devices()
+    entry.async_on_unload(coordinator.async_add_listener(add_new_devices))
+
+
+class VolcengineEntity(CoordinatorEntity[VolcengineCoordinator]):
+    """An entity of one GB/T 28181 device."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self,
+        coordinator: VolcengineCoordinator,
+        description: EntityDescription,
+        device_id: str,
+        hub_device_id: str,
+    ) -> None:
+        """Initialize the entity and describe its device."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        self.device_id = device_id
+        self._attr_unique_id = f"{device_id}_{description.key}"
+        device = coordinator.data[device_id]
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, device_id)},
+            name=device.name,
+            manufacturer=device.manufacturer,
+            model=device.model or device.type,
+            serial_number=device.nsid,
+            via_device_id=hub_device_id,
+        )
+
+    @property
+    def device(self) -> Device | None:
+        """Return the latest data of the device, None once it left the space."""
+        return self.coordinator.data.get(self.device_id)
+
+    @property
+    def available(self) -> bool:
+        """Return whether the device is still in the space and the data is current."""
+        return super().available and self.device is not None

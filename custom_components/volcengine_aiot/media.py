@@ -1,0 +1,91 @@
+"""Turn what a caller asks to play into an audio source for the talk pipeline.
+
+This is the only place that knows Home Assistant's media: media sources (TTS, local media,
+cameras' recordings...), HA URLs that need signing, and plain http(s) URLs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from homeassistant.components import media_source, tts
+from homeassistant.components.media_player import async_process_play_media_url
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+import yarl
+
+from .api import VolcengineClient
+from .const import DOMAIN
+from .talk import AudioSource
+
+TTS_PROXY_PATH = "/api/tts_proxy/"
+CHIME_PATH = Path(__file__).parent / "sounds" / "chime.wav"
+
+
+def gain_factor(gain_db: float) -> float:
+    """Return the linear factor of a gain in dB."""
+    return float(10 ** (gain_db / 20))
+
+
+async def async_resolve_source(
+    hass: HomeAssistant, media_id: str, entity_id: str, gain: float
+) -> AudioSource:
+    """Resolve a media-source ID or a URL into an ``AudioSource``."""
+    media_id = media_id.strip()
+    label = media_id if media_source.is_media_source_id(media_id) else "url"
+    if media_source.is_media_source_id(media_id):
+        try:
+            play = await media_source.async_resolve_media(hass, media_id, entity_id)
+        except media_source.Unresolvable as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="media_not_found",
+                translation_placeholders={"media": media_id},
+            ) from err
+        if play.url.startswith(TTS_PROXY_PATH):
+            token = play.url.removeprefix(TTS_PROXY_PATH)
+            if (stream := tts.async_get_stream(hass, token)) is not None:
+                return AudioSource(stream=stream.async_stream_result, gain=gain, label=label)
+        if play.path is not None:
+            return AudioSource(location=str(play.path), gain=gain, label=label)
+        media_id = play.url
+    url = yarl.URL(media_id)
+    if not (url.scheme in ("http", "https") or (not url.is_absolute() and media_id[:1] == "/")):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unsupported_media",
+            translation_placeholders={"media": media_id[:200]},
+        )
+    try:
+        location = async_process_play_media_url(hass, media_id)
+    except HomeAssistantError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="media_not_found",
+            translation_placeholders={"media": media_id[:200]},
+        ) from err
+    return AudioSource(location=location, gain=gain, label=label)
+
+
+class ClientTalkOpener:
+    """Starts and stops the voice talk of one device through the OpenAPI client."""
+
+    def __init__(
+        self, client: VolcengineClient, space_id: str, device_nsid: str, transport: str
+    ) -> None:
+        """Initialize for one device."""
+        self._client = client
+        self._space_id = space_id
+        self._device_nsid = device_nsid
+        self._transport = transport
+
+    async def start(self) -> str:
+        """Call StartVoiceTalk and return the AudioSendUrl."""
+        talk = await self._client.start_voice_talk(
+            self._space_id, self._device_nsid, self._transport
+        )
+        return talk.audio_send_url
+
+    async def stop(self) -> None:
+        """Call StopVoiceTalk."""
+        await self._client.stop_voice_talk(self._space_id, self._device_nsid)

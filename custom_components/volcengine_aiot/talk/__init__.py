@@ -1,0 +1,43 @@
+"""The voice-talk pipeline, free of Home Assistant.
+
+media → ffmpeg → 8 kHz mono A-law → 20 ms frames → FLV audio tags → paced WebSocket.
+"""
+
+from .errors import (
+    TalkConnectError,
+    TalkConnectionLostError,
+    TalkDeviceBusyError,
+    TalkEmptyAudioError,
+    TalkError,
+    TalkMaxDurationError,
+    TalkMediaError,
+    TalkMediaNotFoundError,
+)
+from .flv import FLV_HEADER, FRAME_BYTES, FRAME_MS, audio_tag
+from .sender import FRAMING_FLV, FRAMING_RAW, TalkSocket
+from .speaker import PlayResult, Speaker, TalkOpener, TalkOptions
+from .transcode import AudioSource, Transcoder
+
+__all__ = [
+    "FLV_HEADER",
+    "FRAME_BYTES",
+    "FRAME_MS",
+    "FRAMING_FLV",
+    "FRAMING_RAW",
+    "AudioSource",
+    "PlayResult",
+    "Speaker",
+    "TalkConnectError",
+    "TalkConnectionLostError",
+    "TalkDeviceBusyError",
+    "TalkEmptyAudioError",
+    "TalkError",
+    "TalkMaxDurationError",
+    "TalkMediaError",
+    "TalkMediaNotFoundError",
+    "TalkOpener",
+    "TalkOptions",
+    "TalkSocket",
+    "Transcoder",
+    "audio_tag",
+]

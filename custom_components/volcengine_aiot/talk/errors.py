@@ -1,0 +1,56 @@
+"""Errors of the talk pipeline, each with the translation key the HA glue shows."""
+
+from __future__ import annotations
+
+
+class TalkError(Exception):
+    """Base class: a talk could not be played."""
+
+    translation_key = "talk_failed"
+
+    def __init__(self, message: str = "", **placeholders: str) -> None:
+        """Initialize with a message and translation placeholders."""
+        super().__init__(message or self.translation_key)
+        self.placeholders: dict[str, str] = placeholders
+
+
+class TalkMediaError(TalkError):
+    """ffmpeg could not decode the media (corrupt, unsupported, unreachable URL)."""
+
+    translation_key = "media_error"
+
+
+class TalkMediaNotFoundError(TalkError):
+    """The local media file does not exist."""
+
+    translation_key = "media_not_found"
+
+
+class TalkEmptyAudioError(TalkError):
+    """The media decoded to no audio at all."""
+
+    translation_key = "empty_audio"
+
+
+class TalkConnectError(TalkError):
+    """The talk WebSocket could not be opened."""
+
+    translation_key = "talk_connect_failed"
+
+
+class TalkConnectionLostError(TalkError):
+    """The server closed the talk WebSocket in the middle of the talk."""
+
+    translation_key = "talk_connection_lost"
+
+
+class TalkMaxDurationError(TalkError):
+    """A playback reached the configured maximum duration."""
+
+    translation_key = "max_duration_reached"
+
+
+class TalkDeviceBusyError(TalkError):
+    """The device kept reporting another talk in progress."""
+
+    translation_key = "device_busy"

@@ -1,0 +1,29 @@
+"""Diagnostics are complete and redacted (snapshot)."""
+
+from __future__ import annotations
+
+import json
+
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
+from syrupy.filters import props
+
+from tests.emulator.data import EMU_AK, EMU_SK, HOME_IPC_PASSWORD
+
+
+async def test_diagnostics(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    init_integration: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
+    text = json.dumps(diagnostics)
+    for secret in (EMU_SK, EMU_AK, HOME_IPC_PASSWORD, "token="):
+        assert secret not in text
+    assert diagnostics == snapshot(exclude=props("endpoint"))

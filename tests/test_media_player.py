@@ -1,0 +1,516 @@
+"""The camera speaker end to end: HA service → entity → talk → emulator, with the real ffmpeg."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from aiohttp import web
+from homeassistant.components.media_player import (
+    ATTR_MEDIA_CONTENT_ID,
+    ATTR_MEDIA_CONTENT_TYPE,
+    ATTR_MEDIA_ENQUEUE,
+    ATTR_MEDIA_VOLUME_LEVEL,
+    DOMAIN as MP_DOMAIN,
+    SERVICE_PLAY_MEDIA,
+    MediaPlayerEnqueue,
+)
+from homeassistant.components.tts import TextToSpeechEntity, TtsAudioType
+from homeassistant.config_entries import ConfigEntry, ConfigFlow
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    SERVICE_MEDIA_STOP,
+    SERVICE_VOLUME_SET,
+    Platform,
+)
+from homeassistant.core import HomeAssistant, State
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockModule,
+    MockPlatform,
+    mock_config_flow,
+    mock_integration,
+    mock_platform,
+    mock_restore_cache,
+    snapshot_platform,
+)
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.volcengine_aiot.api import client as api_client
+from custom_components.volcengine_aiot.const import CONF_MAX_DURATION, DOMAIN
+from tests.audio import (
+    alaw_decode,
+    dominant_frequency,
+    ffmpeg_children,
+    make_tone,
+    rms,
+    voiced,
+)
+from tests.emulator.app import Emulator
+from tests.emulator.data import (
+    HOME_IPC_ID,
+    HOME_IPC_NSID,
+    HOME_NVR_ID,
+    HOME_NVR_NSID,
+)
+
+SPEAKER_UID = f"{HOME_IPC_ID}_speaker"
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(api_client, "_BACKOFF_BASE", 0.0)
+
+
+@pytest.fixture
+def media_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
+    """A 'My media' folder with test sounds."""
+    folder = tmp_path / "media"
+    folder.mkdir()
+    hass.config.media_dirs = {"local": str(folder)}
+    make_tone(folder / "tone440.wav", 440, 1.0)
+    make_tone(folder / "tone1000.mp3", 1000, 0.6)
+    make_tone(folder / "long.wav", 300, 8.0)
+    (folder / "corrupt.mp3").write_bytes(b"\xff\xfb" + b"garbage" * 500)
+    return folder
+
+
+@pytest.fixture
+async def loaded(
+    hass: HomeAssistant, media_dir: Path, init_integration: MockConfigEntry
+) -> MockConfigEntry:
+    return init_integration
+
+
+@pytest.fixture
+def speaker(
+    hass: HomeAssistant, loaded: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> str:
+    entity_id = entity_registry.async_get_entity_id(MP_DOMAIN, DOMAIN, SPEAKER_UID)
+    assert entity_id is not None
+    return entity_id
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_ffmpeg() -> Any:
+    yield
+    assert ffmpeg_children() == []
+
+
+@pytest.fixture
+async def http_media(socket_enabled: None, media_dir: Path) -> AsyncIterator[str]:
+    """A plain HTTP server on 127.0.0.1 serving the media folder."""
+    app = web.Application()
+    app.router.add_static("/", media_dir)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+async def play(hass: HomeAssistant, entity_id: str, media_id: str, **extra: Any) -> None:
+    await hass.services.async_call(
+        MP_DOMAIN,
+        SERVICE_PLAY_MEDIA,
+        {
+            ATTR_ENTITY_ID: entity_id,
+            ATTR_MEDIA_CONTENT_ID: media_id,
+            ATTR_MEDIA_CONTENT_TYPE: "music",
+            **extra,
+        },
+        blocking=True,
+    )
+
+
+async def wait_for_state(hass: HomeAssistant, entity_id: str, state: str) -> None:
+    async with asyncio.timeout(10):
+        while hass.states.get(entity_id).state != state:
+            await asyncio.sleep(0.01)
+
+
+async def wait_for_audio(emulator: Emulator, nsid: str = HOME_IPC_NSID, frames: int = 40) -> None:
+    """Wait until the camera has received some audio (past the pre-roll)."""
+    async with asyncio.timeout(10):
+        while sum(len(r.frames) for r in emulator.talk.sessions_for(nsid)) < frames:
+            await asyncio.sleep(0.01)
+
+
+def local(name: str) -> str:
+    return f"media-source://media_source/local/{name}"
+
+
+async def test_entities(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("custom_components.volcengine_aiot.PLATFORMS", [Platform.MEDIA_PLAYER])
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+
+
+async def test_play_local_media(hass: HomeAssistant, emulator: Emulator, speaker: str) -> None:
+    states: list[str] = []
+    hass.bus.async_listen(
+        "state_changed",
+        lambda event: (
+            states.append(event.data["new_state"].state)
+            if event.data["entity_id"] == speaker
+            else None
+        ),
+    )
+    await play(hass, speaker, local("tone440.wav"))
+    await hass.async_block_till_done()
+    assert states[0] == "playing"
+    assert hass.states.get(speaker).state == "idle"
+
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
+    assert recording.errors == []
+    assert recording.header is not None
+    assert recording.stopped
+    samples = alaw_decode(recording.alaw())
+    tone = voiced(samples)
+    assert abs(dominant_frequency(tone) - 440) < 5
+    assert abs(len(tone) / 8000 - 1.0) < 0.05
+    assert [f.timestamp_ms for f in recording.frames] == [
+        20 * i for i in range(len(recording.frames))
+    ]
+    assert not emulator.talk.active(HOME_IPC_NSID)
+
+
+async def test_play_url(
+    hass: HomeAssistant, emulator: Emulator, speaker: str, http_media: str
+) -> None:
+    await play(hass, speaker, f"{http_media}/tone1000.mp3")
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
+    tone = voiced(alaw_decode(recording.alaw()))
+    assert abs(dominant_frequency(tone) - 1000) < 10
+
+
+class FakeTTS(TextToSpeechEntity):
+    """A text-to-speech entity that 'says' a 800 Hz tone."""
+
+    _attr_name = "Fake"
+    _attr_unique_id = "fake_tts"
+    _attr_supported_languages: ClassVar[list[str]] = ["en"]
+    _attr_default_language = "en"
+
+    def __init__(self, audio: bytes) -> None:
+        self._audio = audio
+
+    async def async_get_tts_audio(
+        self, message: str, language: str, options: dict[str, Any]
+    ) -> TtsAudioType:
+        return "mp3", self._audio
+
+
+async def setup_fake_tts(hass: HomeAssistant, audio: bytes) -> str:
+    async def setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+        await hass.config_entries.async_forward_entry_setups(entry, ["tts"])
+        return True
+
+    async def setup_tts_platform(
+        hass: HomeAssistant, entry: ConfigEntry, async_add_entities: Any
+    ) -> None:
+        async_add_entities([FakeTTS(audio)])
+
+    mock_integration(hass, MockModule("fake_tts", async_setup_entry=setup_entry))
+    mock_platform(hass, "fake_tts.tts", MockPlatform(async_setup_entry=setup_tts_platform))
+    mock_platform(hass, "fake_tts.config_flow")
+    assert await async_setup_component(hass, "tts", {})
+    entry = MockConfigEntry(domain="fake_tts")
+    entry.add_to_hass(hass)
+    with mock_config_flow("fake_tts", FakeTTSFlow):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    return "tts.fake"
+
+
+class FakeTTSFlow(ConfigFlow):
+    """Config flow of the fake TTS integration (never shown)."""
+
+    VERSION = 1
+
+
+async def test_tts_speak(
+    hass: HomeAssistant, emulator: Emulator, speaker: str, tmp_path: Path
+) -> None:
+    """tts.speak targeting the speaker streams the synthesis in-process."""
+    tts_entity = await setup_fake_tts(hass, make_tone(tmp_path / "say.mp3", 800, 1.0).read_bytes())
+    await hass.services.async_call(
+        "tts",
+        "speak",
+        {
+            ATTR_ENTITY_ID: tts_entity,
+            "media_player_entity_id": speaker,
+            "message": "有人在门口",
+        },
+        blocking=True,
+    )
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
+    speech = voiced(alaw_decode(recording.alaw()))
+    assert abs(dominant_frequency(speech) - 800) < 10
+    assert abs(len(speech) / 8000 - 1.0) < 0.1
+    assert recording.errors == []
+    assert hass.states.get(speaker).state == "idle"
+
+
+async def test_play_audio_service_with_chime(
+    hass: HomeAssistant, emulator: Emulator, speaker: str
+) -> None:
+    response = await hass.services.async_call(
+        DOMAIN,
+        "play_audio",
+        {
+            ATTR_ENTITY_ID: speaker,
+            "media": {"media_content_id": local("tone440.wav"), "media_content_type": "audio/wav"},
+            "chime": True,
+            "gain_db": -6,
+        },
+        blocking=True,
+        return_response=True,
+    )
+    result = response[speaker]
+    assert result["interrupted"] is False
+    assert 1.6 < result["played_seconds"] < 1.9  # 0.7 s chime + 1.0 s tone
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
+    assert recording.errors == []
+
+
+async def test_volume_is_a_gain(hass: HomeAssistant, emulator: Emulator, speaker: str) -> None:
+    await play(hass, speaker, local("tone440.wav"))
+    await hass.services.async_call(
+        MP_DOMAIN,
+        SERVICE_VOLUME_SET,
+        {ATTR_ENTITY_ID: speaker, ATTR_MEDIA_VOLUME_LEVEL: 0.5},
+        blocking=True,
+    )
+    assert hass.states.get(speaker).attributes[ATTR_MEDIA_VOLUME_LEVEL] == 0.5
+    await play(hass, speaker, local("tone440.wav"))
+    full, half = emulator.talk.sessions_for(HOME_IPC_NSID)
+    ratio = rms(voiced(alaw_decode(half.alaw()))) / rms(voiced(alaw_decode(full.alaw())))
+    assert 0.45 < ratio < 0.55
+
+
+async def test_volume_is_restored(
+    hass: HomeAssistant, media_dir: Path, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_restore_cache(
+        hass, [State("media_player.front_door_speaker", "idle", {ATTR_MEDIA_VOLUME_LEVEL: 0.3})]
+    )
+    mock_config_entry.add_to_hass(hass)
+    registry = er.async_get(hass)
+    registry.async_get_or_create(
+        MP_DOMAIN,
+        DOMAIN,
+        SPEAKER_UID,
+        suggested_object_id="front_door_speaker",
+        config_entry=mock_config_entry,
+    )
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    state = hass.states.get("media_player.front_door_speaker")
+    assert state.attributes[ATTR_MEDIA_VOLUME_LEVEL] == 0.3
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+async def test_stop(hass: HomeAssistant, emulator: Emulator, speaker: str) -> None:
+    task = hass.async_create_task(play(hass, speaker, local("long.wav")))
+    await wait_for_state(hass, speaker, "playing")
+    await wait_for_audio(emulator)
+    await hass.services.async_call(
+        MP_DOMAIN, SERVICE_MEDIA_STOP, {ATTR_ENTITY_ID: speaker}, blocking=True
+    )
+    assert hass.states.get(speaker).state == "idle"
+    await asyncio.wait_for(task, 5)
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
+    assert recording.stopped
+    assert len(recording.frames) * 0.02 < 5
+
+
+async def test_new_play_interrupts(hass: HomeAssistant, emulator: Emulator, speaker: str) -> None:
+    first = hass.async_create_task(play(hass, speaker, local("long.wav")))
+    await wait_for_audio(emulator)
+    await play(hass, speaker, local("tone1000.mp3"))
+    await asyncio.wait_for(first, 5)
+    tail = voiced(alaw_decode(b"".join(f.payload for f in _all_frames(emulator)[-40:])))
+    assert abs(dominant_frequency(tail) - 1000) < 15
+    assert hass.states.get(speaker).state == "idle"
+
+
+async def test_enqueue_plays_in_the_same_session(
+    hass: HomeAssistant, emulator: Emulator, speaker: str
+) -> None:
+    first = hass.async_create_task(play(hass, speaker, local("tone440.wav")))
+    await wait_for_state(hass, speaker, "playing")
+    await play(hass, speaker, local("tone1000.mp3"), **{ATTR_MEDIA_ENQUEUE: MediaPlayerEnqueue.ADD})
+    await asyncio.wait_for(first, 5)
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
+    samples = voiced(alaw_decode(recording.alaw()))
+    assert len(samples) / 8000 > 1.5
+    assert [f.timestamp_ms for f in recording.frames] == [
+        20 * i for i in range(len(recording.frames))
+    ]
+
+
+async def test_two_cameras_in_parallel(
+    hass: HomeAssistant, emulator: Emulator, speaker: str, entity_registry: er.EntityRegistry
+) -> None:
+    nvr = entity_registry.async_get_entity_id(MP_DOMAIN, DOMAIN, f"{HOME_NVR_ID}_speaker")
+    assert nvr is not None
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    await asyncio.gather(
+        play(hass, speaker, local("tone440.wav")), play(hass, nvr, local("tone440.wav"))
+    )
+    assert loop.time() - start < 1.0 + 2.5  # not 2 x (audio + pre-roll + tail)
+    assert emulator.talk.sessions_for(HOME_NVR_NSID)
+    assert emulator.talk.sessions_for(HOME_IPC_NSID)
+
+
+def _all_frames(emulator: Emulator) -> list[Any]:
+    return [frame for rec in emulator.talk.sessions_for(HOME_IPC_NSID) for frame in rec.frames]
+
+
+async def test_browse_media(hass: HomeAssistant, speaker: str, hass_ws_client: Any) -> None:
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id({"type": "media_player/browse_media", "entity_id": speaker})
+    response = await client.receive_json()
+    assert response["success"]
+    assert response["result"]["children"]
+
+
+@pytest.mark.parametrize(
+    ("media_id", "key"),
+    [
+        (local("missing.wav"), "media_not_found"),
+        ("media-source://nope/thing", "media_not_found"),
+        ("ftp://example.com/a.mp3", "unsupported_media"),
+        ("just some text", "unsupported_media"),
+        (local("corrupt.mp3"), "media_error"),
+    ],
+)
+async def test_caller_mistakes(
+    hass: HomeAssistant, emulator: Emulator, speaker: str, media_id: str, key: str
+) -> None:
+    with pytest.raises(ServiceValidationError) as info:
+        await play(hass, speaker, media_id)
+    assert info.value.translation_key == key
+    assert hass.states.get(speaker).state == "idle"
+    assert not emulator.talk.active(HOME_IPC_NSID)
+
+
+@pytest.mark.parametrize(
+    ("fault", "key"),
+    [
+        ({"code": "InternalError.VoiceTalkDeviceFail", "status": 500}, "device_unreachable"),
+        ({"code": "Busy.VoiceTalkDeviceBusy", "status": 500, "times": 50}, "device_busy"),
+        ({"code": "AccessDenied", "status": 403}, "talk_failed"),
+    ],
+)
+async def test_talk_start_failures(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    speaker: str,
+    fault: dict[str, Any],
+    key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from custom_components.volcengine_aiot import talk  # noqa: PLC0415
+
+    monkeypatch.setattr(talk.TalkOptions, "__init__", _fast_busy(talk.TalkOptions.__init__))
+    emulator.faults.add("StartVoiceTalk", **{"times": 1, **fault})
+    with pytest.raises(HomeAssistantError) as info:
+        await play(hass, speaker, local("tone440.wav"))
+    assert info.value.translation_key == key
+    assert hass.states.get(speaker).state == "idle"
+
+
+def _fast_busy(init: Any) -> Any:
+    def patched(self: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs["busy_retry_delay"] = 0.01
+        init(self, *args, **kwargs)
+
+    return patched
+
+
+async def test_auth_failure_starts_reauth(
+    hass: HomeAssistant, emulator: Emulator, speaker: str
+) -> None:
+    emulator.faults.add("StartVoiceTalk", code="InvalidAccessKey", status=401)
+    with pytest.raises(HomeAssistantError) as info:
+        await play(hass, speaker, local("tone440.wav"))
+    assert info.value.translation_key == "invalid_auth"
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+
+
+async def test_socket_closed_mid_talk(
+    hass: HomeAssistant, emulator: Emulator, speaker: str
+) -> None:
+    emulator.talk.close_after(HOME_IPC_NSID, 30)
+    with pytest.raises(HomeAssistantError) as info:
+        await play(hass, speaker, local("long.wav"))
+    assert info.value.translation_key == "talk_connection_lost"
+    assert hass.states.get(speaker).state == "idle"
+    assert not emulator.talk.active(HOME_IPC_NSID)
+
+
+async def test_socket_refused(hass: HomeAssistant, emulator: Emulator, speaker: str) -> None:
+    emulator.talk.refuse_next(HOME_IPC_NSID)
+    with pytest.raises(HomeAssistantError) as info:
+        await play(hass, speaker, local("tone440.wav"))
+    assert info.value.translation_key == "talk_connect_failed"
+    assert not emulator.talk.active(HOME_IPC_NSID)
+
+
+async def test_max_duration(
+    hass: HomeAssistant, emulator: Emulator, media_dir: Path, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(mock_config_entry, options={CONF_MAX_DURATION: 1.0})
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    entity_id = er.async_get(hass).async_get_entity_id(MP_DOMAIN, DOMAIN, SPEAKER_UID)
+    assert entity_id is not None
+    with pytest.raises(HomeAssistantError) as info:
+        await play(hass, entity_id, local("long.wav"))
+    assert info.value.translation_key == "max_duration_reached"
+    assert not emulator.talk.active(HOME_IPC_NSID)
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+async def test_unload_during_playback(
+    hass: HomeAssistant, emulator: Emulator, speaker: str, loaded: MockConfigEntry
+) -> None:
+    task = hass.async_create_task(play(hass, speaker, local("long.wav")))
+    await wait_for_state(hass, speaker, "playing")
+    await wait_for_audio(emulator)
+    assert await hass.config_entries.async_unload(loaded.entry_id)
+    await asyncio.wait_for(task, 5)
+    assert not emulator.talk.active(HOME_IPC_NSID)
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
+    assert recording.stopped
+
+
+async def test_shutdown_ends_talks(hass: HomeAssistant, emulator: Emulator, speaker: str) -> None:
+    task = hass.async_create_task(play(hass, speaker, local("long.wav")))
+    await wait_for_state(hass, speaker, "playing")
+    await wait_for_audio(emulator)
+    hass.bus.async_fire("homeassistant_stop")
+    await asyncio.wait_for(task, 5)
+    await hass.async_block_till_done()
+    assert not emulator.talk.active(HOME_IPC_NSID)

@@ -1,0 +1,315 @@
+"""What hassfest and the HACS action would check, for a repository where they cannot run.
+
+Also enforces, for every quality-scale rule marked done, the static checks core's hassfest runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+import re
+from typing import Any
+
+from awesomeversion import AwesomeVersion
+import pytest
+import yaml
+
+from custom_components.volcengine_aiot import services
+from custom_components.volcengine_aiot.const import DOMAIN
+
+ROOT = Path(__file__).parent.parent
+INTEGRATION = ROOT / "custom_components" / DOMAIN
+PLATFORMS = ("binary_sensor", "media_player")
+
+BRONZE = (
+    "action-setup appropriate-polling brands common-modules config-flow config-flow-test-coverage "
+    "dependency-transparency docs-actions docs-conditions docs-high-level-description "
+    "docs-installation-instructions docs-removal-instructions docs-triggers entity-event-setup "
+    "entity-unique-id has-entity-name runtime-data test-before-configure test-before-setup "
+    "unique-config-entry"
+).split()
+SILVER = (
+    "action-exceptions config-entry-unloading docs-configuration-parameters "
+    "docs-installation-parameters entity-unavailable integration-owner log-when-unavailable "
+    "parallel-updates reauthentication-flow test-coverage"
+).split()
+GOLD = (
+    "devices diagnostics discovery discovery-update-info docs-data-update docs-examples "
+    "docs-known-limitations docs-supported-devices docs-supported-functions docs-troubleshooting "
+    "docs-use-cases dynamic-devices entity-category entity-device-class entity-disabled-by-default "
+    "entity-translations exception-translations icon-translations reconfiguration-flow "
+    "repair-issues stale-devices"
+).split()
+PLATINUM = ["async-dependency", "inject-websession", "strict-typing"]
+
+
+def _json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _tree(name: str) -> ast.Module:
+    return ast.parse((INTEGRATION / name).read_text(encoding="utf-8"))
+
+
+def _keys(data: Any, prefix: str = "") -> set[str]:
+    if not isinstance(data, dict):
+        return {prefix}
+    keys: set[str] = set()
+    for key, value in data.items():
+        keys |= _keys(value, f"{prefix}.{key}" if prefix else key)
+    return keys
+
+
+def _functions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    return {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+
+
+# --- manifest and hacs.json -------------------------------------------------------------------
+
+
+def test_manifest() -> None:
+    manifest = _json(INTEGRATION / "manifest.json")
+    keys = list(manifest)
+    assert keys[:2] == ["domain", "name"]
+    assert keys[2:] == sorted(keys[2:]), "hassfest wants domain, name, then alphabetical keys"
+    assert manifest["domain"] == INTEGRATION.name == DOMAIN
+    for key in ("codeowners", "documentation", "issue_tracker", "name", "version"):
+        assert manifest[key], key
+    assert isinstance(manifest["codeowners"], list)
+    assert manifest["documentation"].startswith("https://")
+    assert manifest["issue_tracker"].startswith("https://")
+    assert AwesomeVersion(manifest["version"]).valid
+    assert manifest["config_flow"] is True
+    assert (INTEGRATION / "config_flow.py").is_file()
+    assert manifest["iot_class"] in {"cloud_polling", "cloud_push"}
+    assert manifest["integration_type"] in {"hub", "service", "device"}
+    assert manifest["quality_scale"] == "platinum"
+    assert manifest["requirements"] == []
+    assert {"ffmpeg", "http", "media_source"} <= set(manifest["dependencies"])
+
+
+def test_hacs_json() -> None:
+    hacs = _json(ROOT / "hacs.json")
+    allowed = {
+        "name", "content_in_root", "zip_release", "filename", "hide_default_branch",
+        "country", "homeassistant", "hacs", "persistent_directory", "render_readme",
+    }  # fmt: skip
+    assert set(hacs) <= allowed
+    assert hacs["name"]
+    assert AwesomeVersion(hacs["homeassistant"]).valid
+    assert "zip_release" not in hacs or "filename" in hacs
+    # exactly one integration, everything inside its folder
+    assert [p.name for p in (ROOT / "custom_components").iterdir() if p.is_dir() and
+            not p.name.startswith("__")] == [DOMAIN]  # fmt: skip
+    assert (ROOT / "README.md").is_file()
+    assert "MIT" in (ROOT / "LICENSE").read_text()
+
+
+def test_minimum_version_is_the_tested_one() -> None:
+    from homeassistant.const import __version__  # noqa: PLC0415
+
+    assert _json(ROOT / "hacs.json")["homeassistant"] == __version__
+
+
+@pytest.mark.parametrize("name", ["icon.png", "icon@2x.png", "logo.png", "logo@2x.png"])
+def test_brand_images(name: str) -> None:
+    data = (INTEGRATION / "brand" / name).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --- translations, services, icons ------------------------------------------------------------
+
+
+def test_translations_have_identical_keys() -> None:
+    en = _json(INTEGRATION / "translations" / "en.json")
+    zh = _json(INTEGRATION / "translations" / "zh-Hans.json")
+    assert _keys(en) == _keys(zh)
+    placeholders = re.compile(r"\{(\w+)\}")
+    for key in _keys(en):
+        en_value = _lookup(en, key)
+        zh_value = _lookup(zh, key)
+        assert set(placeholders.findall(en_value)) == set(placeholders.findall(zh_value)), key
+        assert "[%key:" not in en_value, "references are resolved only for core integrations"
+
+
+def _lookup(data: Any, dotted: str) -> str:
+    for part in dotted.split("."):
+        data = data[part]
+    return str(data)
+
+
+def test_no_strings_json() -> None:
+    """Custom integrations ship their English in translations/en.json."""
+    assert not (INTEGRATION / "strings.json").exists()
+
+
+def _string_literals(tree: ast.AST, keyword: str) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg == keyword:
+            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                found.add(node.value.value)
+    return found
+
+
+def test_every_used_key_is_translated() -> None:
+    en = _json(INTEGRATION / "translations" / "en.json")
+    exceptions = set(en["exceptions"])
+    for path in INTEGRATION.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for key in _string_literals(tree, "translation_key"):
+            assert (
+                key in exceptions
+                or key in en["entity"].get("binary_sensor", {})
+                or key in en["entity"].get("media_player", {})
+                or key in en["selector"]
+                or key in en["issues"]
+            ), f"{path.name}: {key}"
+        for node in ast.walk(tree):
+            # errors["base"] = "..." in the config flow
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Constant)
+                and isinstance(node.targets[0], ast.Subscript)
+                and isinstance(node.targets[0].value, ast.Name)
+                and node.targets[0].value.id == "errors"
+            ):
+                assert node.value.value in en["config"]["error"], node.value.value
+    from custom_components.volcengine_aiot.talk import errors as talk_errors  # noqa: PLC0415
+
+    for obj in vars(talk_errors).values():
+        if isinstance(obj, type) and issubclass(obj, talk_errors.TalkError):
+            assert obj.translation_key in exceptions, obj
+
+
+def test_services_yaml_matches_registration_and_translations() -> None:
+    described = yaml.safe_load((INTEGRATION / "services.yaml").read_text())
+    en = _json(INTEGRATION / "translations" / "en.json")
+    zh = _json(INTEGRATION / "translations" / "zh-Hans.json")
+    icons = _json(INTEGRATION / "icons.json")
+    assert set(described) == {services.SERVICE_PLAY_AUDIO}
+    schema_fields = {str(key) for key in services.PLAY_AUDIO_SCHEMA}
+    for name, spec in described.items():
+        assert set(spec["fields"]) == schema_fields
+        for translations in (en, zh):
+            entry = translations["services"][name]
+            assert entry["name"]
+            assert entry["description"]
+            assert set(entry["fields"]) == schema_fields
+        assert icons["services"][name]["service"].startswith("mdi:")
+
+
+def test_icons_match_entities() -> None:
+    icons = _json(INTEGRATION / "icons.json")
+    en = _json(INTEGRATION / "translations" / "en.json")
+    for platform, entities in icons["entity"].items():
+        assert platform in PLATFORMS
+        for key, icon in entities.items():
+            assert key in en["entity"][platform]
+            assert icon["default"].startswith("mdi:")
+
+
+# --- quality scale -------------------------------------------------------------------------------
+
+
+def _rules() -> dict[str, Any]:
+    return yaml.safe_load((INTEGRATION / "quality_scale.yaml").read_text())["rules"]
+
+
+def test_quality_scale_lists_every_rule() -> None:
+    rules = _rules()
+    assert len(BRONZE + SILVER + GOLD + PLATINUM) == 54
+    assert set(rules) == set(BRONZE + SILVER + GOLD + PLATINUM)
+    for name, value in rules.items():
+        status = value if isinstance(value, str) else value["status"]
+        assert status in {"done", "exempt"}, f"{name} must be done or exempt for platinum"
+        if status == "exempt":
+            assert value["comment"], name
+
+
+def _done(rule: str) -> bool:
+    value = _rules()[rule]
+    return (value if isinstance(value, str) else value["status"]) == "done"
+
+
+def test_done_rules_hold() -> None:
+    init = _tree("__init__.py")
+    init_source = (INTEGRATION / "__init__.py").read_text()
+    flow_source = (INTEGRATION / "config_flow.py").read_text()
+    if _done("runtime-data"):
+        assert "entry.runtime_data =" in init_source
+    if _done("test-before-setup"):
+        assert "async_config_entry_first_refresh" in init_source
+    if _done("unique-config-entry"):
+        assert "async_set_unique_id" in flow_source
+        assert "_abort_if_unique_id_configured" in flow_source
+    if _done("reauthentication-flow"):
+        assert "async_step_reauth" in flow_source
+    if _done("reconfiguration-flow"):
+        assert "async_step_reconfigure" in flow_source
+    if _done("config-entry-unloading"):
+        assert "async_unload_entry" in _functions(init)
+    if _done("diagnostics"):
+        assert "async_get_config_entry_diagnostics" in _functions(_tree("diagnostics.py"))
+    if _done("parallel-updates"):
+        for platform in PLATFORMS:
+            assert "\nPARALLEL_UPDATES = " in (INTEGRATION / f"{platform}.py").read_text()
+    if _done("action-setup"):
+        for module in ("__init__.py", *(f"{p}.py" for p in PLATFORMS)):
+            entry_setup = _functions(_tree(module)).get("async_setup_entry")
+            assert entry_setup is not None
+            source = ast.unparse(entry_setup)
+            for call in ("services.async_register", "async_register_entity_service"):
+                assert call not in source, module
+        assert "CONFIG_SCHEMA" in init_source
+    if _done("has-entity-name"):
+        assert "_attr_has_entity_name = True" in (INTEGRATION / "entity.py").read_text()
+        for platform in PLATFORMS:
+            tree = _tree(f"{platform}.py")
+            for node in tree.body:
+                if isinstance(node, ast.ClassDef) and node.name.endswith("Entity"):
+                    assert any(
+                        isinstance(base, ast.Name) and base.id == "VolcengineEntity"
+                        for base in node.bases
+                    ), node.name
+    if _done("strict-typing"):
+        alias = re.compile(r"^[A-Za-z]+ConfigEntry$")
+        modules = ("__init__.py", "diagnostics.py", *(f"{p}.py" for p in PLATFORMS))
+        for module in modules:
+            for name, func in _functions(_tree(module)).items():
+                if name in {
+                    "async_setup_entry",
+                    "async_unload_entry",
+                    "async_migrate_entry",
+                    "async_remove_entry",
+                    "async_remove_config_entry_device",
+                    "async_get_config_entry_diagnostics",
+                    "async_get_device_diagnostics",
+                }:
+                    annotation = func.args.args[1].annotation
+                    assert isinstance(annotation, ast.Name), (module, name)
+                    assert alias.match(annotation.id), (module, name)
+    if _done("inject-websession"):
+        assert "async_get_clientsession" in init_source
+
+
+def test_api_and_talk_are_home_assistant_free() -> None:
+    for package in ("api", "talk"):
+        for path in (INTEGRATION / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                names: list[str] = []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    names = [node.module or ""]
+                    if node.level >= 2 and not (node.module or "").startswith("api"):
+                        names.append("..")  # reaching up into the HA glue
+                for name in names:
+                    assert not name.startswith("homeassistant"), path
+                    assert name != "..", f"{path} imports from the HA glue"
