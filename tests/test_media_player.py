@@ -38,7 +38,6 @@ from pytest_homeassistant_custom_component.common import (
     mock_integration,
     mock_platform,
     mock_restore_cache,
-    snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
 
@@ -59,6 +58,7 @@ from tests.emulator.data import (
     HOME_NVR_ID,
     HOME_NVR_NSID,
 )
+from tests.entities import entities_of
 
 SPEAKER_UID = f"{HOME_IPC_ID}_speaker"
 
@@ -159,7 +159,7 @@ async def test_entities(
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+    assert entities_of(hass, mock_config_entry.entry_id) == snapshot
 
 
 async def test_play_local_media(hass: HomeAssistant, emulator: Emulator, speaker: str) -> None:

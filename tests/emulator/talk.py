@@ -178,7 +178,7 @@ class TalkRecording:
         """Return all A-law payloads joined."""
         return b"".join(frame.payload for frame in self.frames)
 
-    async def wait_closed(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def wait_closed(self, timeout: float = 5.0) -> None:
         """Wait until the socket is closed; raise ``TimeoutError`` after ``timeout`` seconds."""
         async with asyncio.timeout(timeout):
             await self._closed.wait()

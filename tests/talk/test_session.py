@@ -1,0 +1,366 @@
+"""The speaker (talk sessions) against the emulator with the real client and the real ffmpeg."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import numpy as np
+import pytest
+
+from custom_components.volcengine_aiot.api import (
+    VolcengineClient,
+    VolcengineDeviceUnreachableError,
+    client as api_client,
+)
+from custom_components.volcengine_aiot.talk import (
+    AudioSource,
+    Speaker,
+    TalkConnectError,
+    TalkConnectionLostError,
+    TalkDeviceBusyError,
+    TalkEmptyAudioError,
+    TalkMaxDurationError,
+    TalkMediaError,
+    TalkMediaNotFoundError,
+    TalkOptions,
+)
+from custom_components.volcengine_aiot.talk.flv import ALAW_SILENCE
+from tests.audio import FFMPEG, alaw_decode, dominant_frequency, ffmpeg_children, make_tone, voiced
+from tests.emulator.app import Emulator
+from tests.emulator.data import (
+    EMU_AK,
+    EMU_SK,
+    HOME_IPC_NSID,
+    HOME_IPC_OFFLINE_NSID,
+    SPACE_HOME_ID,
+)
+
+FAST = TalkOptions(preroll=0.1, tail=0.1, busy_retry_delay=0.01)
+
+
+class Opener:
+    """StartVoiceTalk/StopVoiceTalk of one device through the real client."""
+
+    def __init__(self, client: VolcengineClient, nsid: str = HOME_IPC_NSID) -> None:
+        self.client = client
+        self.nsid = nsid
+        self.stops = 0
+
+    async def start(self) -> str:
+        return (await self.client.start_voice_talk(SPACE_HOME_ID, self.nsid)).audio_send_url
+
+    async def stop(self) -> None:
+        self.stops += 1
+        await self.client.stop_voice_talk(SPACE_HOME_ID, self.nsid)
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(api_client, "_BACKOFF_BASE", 0.0)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def opener(http: aiohttp.ClientSession, emulator: Emulator) -> Opener:
+    return Opener(VolcengineClient(http, EMU_AK, EMU_SK, endpoint=emulator.url))
+
+
+@pytest.fixture
+async def speaker(
+    http: aiohttp.ClientSession, opener: Opener, emulator: Emulator
+) -> AsyncIterator[Speaker]:
+    changes: list[bool] = []
+    speaker = Speaker(http=http, opener=opener, ffmpeg=FFMPEG, options=FAST, name="test")
+    speaker._on_change = lambda: changes.append(speaker.is_playing)
+    speaker.changes = changes  # type: ignore[attr-defined]
+    tasks_before = asyncio.all_tasks()
+    yield speaker
+    await speaker.close()
+    assert not speaker.is_playing
+    assert ffmpeg_children() == []
+    assert not emulator.talk.active(HOME_IPC_NSID)
+    await asyncio.sleep(0)
+    leftover = [t for t in asyncio.all_tasks() - tasks_before if "volcengine" in t.get_name()]
+    assert leftover == []
+
+
+@pytest.fixture
+def sounds(tmp_path: Path) -> dict[str, str]:
+    return {
+        "a": str(make_tone(tmp_path / "a.wav", 440, 1.0)),
+        "b": str(make_tone(tmp_path / "b.mp3", 1000, 0.6)),
+        "long": str(make_tone(tmp_path / "long.wav", 300, 10.0)),
+    }
+
+
+async def wait_frames(emulator: Emulator, count: int) -> None:
+    async with asyncio.timeout(10):
+        while sum(len(r.frames) for r in emulator.talk.sessions_for(HOME_IPC_NSID)) < count:
+            await asyncio.sleep(0.01)
+
+
+def decoded(emulator: Emulator) -> np.ndarray:
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
+    return alaw_decode(recording.alaw())
+
+
+async def test_tone_arrives_exact_and_paced(
+    speaker: Speaker, emulator: Emulator, sounds: dict[str, str], opener: Opener
+) -> None:
+    result = await speaker.play([AudioSource(location=sounds["a"])])
+    assert not result.interrupted
+    assert abs(result.seconds - 1.0) < 0.05
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
+    assert recording.errors == []
+    assert recording.header is not None
+    assert recording.stopped
+    assert opener.stops == 1
+    frames = recording.frames
+    assert [f.timestamp_ms for f in frames] == [20 * i for i in range(len(frames))]
+    # pre-roll (5 frames) and tail (5 frames) are A-law silence
+    assert all(f.payload == bytes([ALAW_SILENCE]) * 160 for f in frames[:5] + frames[-5:])
+    tone = voiced(alaw_decode(recording.alaw()))
+    assert abs(dominant_frequency(tone) - 440) < 3
+    assert abs(len(tone) / 8000 - 1.0) < 0.03
+    # real time: the talk lasts as long as its audio, never runs ahead of the schedule
+    arrivals = np.array([f.arrival for f in frames])
+    span = arrivals[-1] - arrivals[0]
+    assert span >= 0.9 * (len(frames) - 1) * 0.02
+    ahead = (arrivals[0] + np.arange(len(frames)) * 0.02) - arrivals
+    assert ahead.max() < 0.1
+    assert speaker.changes == [True, True, False]  # type: ignore[attr-defined]
+
+
+async def test_tts_stream(speaker: Speaker, emulator: Emulator, tmp_path: Path) -> None:
+    data = make_tone(tmp_path / "tts.mp3", 700, 1.0).read_bytes()
+
+    async def stream() -> AsyncIterator[bytes]:
+        for offset in range(0, len(data), 512):
+            yield data[offset : offset + 512]
+            await asyncio.sleep(0.002)
+
+    result = await speaker.play([AudioSource(stream=stream, label="tts")])
+    assert abs(result.seconds - 1.0) < 0.1
+    assert abs(dominant_frequency(voiced(decoded(emulator))) - 700) < 5
+
+
+async def test_sources_play_in_order(
+    speaker: Speaker, emulator: Emulator, sounds: dict[str, str]
+) -> None:
+    result = await speaker.play(
+        [AudioSource(location=sounds["b"]), AudioSource(location=sounds["a"])]
+    )
+    assert abs(result.seconds - 1.6) < 0.1
+    samples = voiced(decoded(emulator))
+    assert abs(dominant_frequency(samples[: 8000 // 2]) - 1000) < 10
+    assert abs(dominant_frequency(samples[-8000 // 2 :]) - 440) < 10
+
+
+async def test_enqueue_same_session(
+    speaker: Speaker, emulator: Emulator, sounds: dict[str, str]
+) -> None:
+    first = asyncio.create_task(speaker.play([AudioSource(location=sounds["a"])]))
+    await wait_frames(emulator, 10)
+    second = await speaker.play([AudioSource(location=sounds["b"])], enqueue=True)
+    assert not (await first).interrupted
+    assert abs(second.seconds - 0.6) < 0.05
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
+    assert [f.timestamp_ms for f in recording.frames] == [
+        20 * i for i in range(len(recording.frames))
+    ]
+
+
+async def test_new_play_interrupts_on_the_same_socket(
+    speaker: Speaker, emulator: Emulator, sounds: dict[str, str]
+) -> None:
+    first = asyncio.create_task(speaker.play([AudioSource(location=sounds["long"])]))
+    queued = asyncio.create_task(speaker.play([AudioSource(location=sounds["a"])], enqueue=True))
+    await wait_frames(emulator, 30)
+    second = await speaker.play([AudioSource(location=sounds["b"])])
+    assert (await first).interrupted
+    assert (await queued).interrupted
+    assert not second.interrupted
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)  # one talk, one socket
+    tail = voiced(alaw_decode(b"".join(f.payload for f in recording.frames[-40:])))
+    assert abs(dominant_frequency(tail) - 1000) < 15
+
+
+async def test_stop(speaker: Speaker, emulator: Emulator, sounds: dict[str, str]) -> None:
+    first = asyncio.create_task(speaker.play([AudioSource(location=sounds["long"])]))
+    await wait_frames(emulator, 20)
+    await speaker.stop()
+    assert not speaker.is_playing
+    result = await first
+    assert result.interrupted
+    assert result.seconds < 2
+    assert not emulator.talk.active(HOME_IPC_NSID)
+    await speaker.stop()  # idempotent
+
+
+async def test_caller_cancellation_does_not_stop_the_audio(
+    speaker: Speaker, emulator: Emulator, sounds: dict[str, str]
+) -> None:
+    task = asyncio.create_task(speaker.play([AudioSource(location=sounds["a"])]))
+    await wait_frames(emulator, 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert speaker.is_playing
+    async with asyncio.timeout(5):
+        while speaker.is_playing:
+            await asyncio.sleep(0.02)
+    assert len(voiced(decoded(emulator))) / 8000 > 0.95
+
+
+async def test_close_refuses_new_plays(speaker: Speaker, sounds: dict[str, str]) -> None:
+    await speaker.close()
+    result = await speaker.play([AudioSource(location=sounds["a"])])
+    assert result.interrupted
+    assert result.seconds == 0
+
+
+async def test_raw_framing(speaker: Speaker, emulator: Emulator, sounds: dict[str, str]) -> None:
+    speaker.options = TalkOptions(framing="raw_alaw", preroll=0, tail=0)
+    await speaker.play([AudioSource(location=sounds["a"])])
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
+    assert recording.raw
+    assert recording.errors == []
+    assert all(f.timestamp_ms is None for f in recording.frames)
+    assert abs(dominant_frequency(voiced(alaw_decode(recording.alaw()))) - 440) < 3
+
+
+async def test_busy_then_free(
+    speaker: Speaker, emulator: Emulator, sounds: dict[str, str], opener: Opener
+) -> None:
+    emulator.faults.add("StartVoiceTalk", code="Busy.VoiceTalkDeviceBusy", status=500, times=2)
+    result = await speaker.play([AudioSource(location=sounds["b"])])
+    assert abs(result.seconds - 0.6) < 0.05
+    assert opener.stops == 3  # a stop before each retry, one at the end
+
+
+async def test_busy_forever(speaker: Speaker, emulator: Emulator, sounds: dict[str, str]) -> None:
+    emulator.faults.add("StartVoiceTalk", code="Busy.VoiceTalkDeviceBusy", status=500, times=0)
+    with pytest.raises(TalkDeviceBusyError):
+        await speaker.play([AudioSource(location=sounds["b"])])
+    assert len(emulator.requests_for("StartVoiceTalk")) == FAST.busy_retries + 1
+    emulator.faults.clear()
+
+
+async def test_offline_device(
+    http: aiohttp.ClientSession, emulator: Emulator, sounds: dict[str, str]
+) -> None:
+    opener = Opener(
+        VolcengineClient(http, EMU_AK, EMU_SK, endpoint=emulator.url), HOME_IPC_OFFLINE_NSID
+    )
+    speaker = Speaker(http=http, opener=opener, ffmpeg=FFMPEG, options=FAST)
+    with pytest.raises(VolcengineDeviceUnreachableError):
+        await speaker.play([AudioSource(location=sounds["a"])])
+    assert not speaker.is_playing
+    assert opener.stops == 0
+    assert ffmpeg_children() == []
+
+
+async def test_socket_refused(
+    speaker: Speaker, emulator: Emulator, sounds: dict[str, str], opener: Opener
+) -> None:
+    emulator.talk.refuse_next(HOME_IPC_NSID)
+    with pytest.raises(TalkConnectError):
+        await speaker.play([AudioSource(location=sounds["a"])])
+    assert opener.stops == 1
+    assert not emulator.talk.active(HOME_IPC_NSID)
+
+
+async def test_server_closes_mid_talk(
+    speaker: Speaker, emulator: Emulator, sounds: dict[str, str]
+) -> None:
+    emulator.talk.close_after(HOME_IPC_NSID, 25)
+    queued = asyncio.create_task(speaker.play([AudioSource(location=sounds["b"])], enqueue=True))
+    with pytest.raises(TalkConnectionLostError):
+        await speaker.play([AudioSource(location=sounds["long"])], enqueue=True)
+    with pytest.raises(TalkConnectionLostError):
+        await queued
+    assert not emulator.talk.active(HOME_IPC_NSID)
+
+
+async def test_missing_file_starts_nothing(
+    speaker: Speaker, emulator: Emulator, tmp_path: Path
+) -> None:
+    with pytest.raises(TalkMediaNotFoundError):
+        await speaker.play([AudioSource(location=str(tmp_path / "missing.mp3"))])
+    assert emulator.requests_for("StartVoiceTalk") == []
+    assert not speaker.is_playing
+
+
+async def test_corrupt_file(speaker: Speaker, emulator: Emulator, tmp_path: Path) -> None:
+    path = tmp_path / "corrupt.mp3"
+    path.write_bytes(b"\xff\xfb" + b"junk" * 1000)
+    with pytest.raises(TalkMediaError):
+        await speaker.play([AudioSource(location=str(path))])
+    assert not speaker.is_playing
+    assert not emulator.talk.active(HOME_IPC_NSID)
+
+
+async def test_a_failed_item_does_not_stop_the_queue(
+    speaker: Speaker, emulator: Emulator, sounds: dict[str, str], tmp_path: Path
+) -> None:
+    path = tmp_path / "corrupt.mp3"
+    path.write_bytes(b"junk" * 1000)
+    first = asyncio.create_task(speaker.play([AudioSource(location=sounds["b"])]))
+    await wait_frames(emulator, 10)
+    bad = asyncio.create_task(speaker.play([AudioSource(location=str(path))], enqueue=True))
+    good = asyncio.create_task(speaker.play([AudioSource(location=sounds["a"])], enqueue=True))
+    assert not (await first).interrupted
+    with pytest.raises(TalkMediaError):
+        await bad
+    assert abs((await good).seconds - 1.0) < 0.05
+
+
+async def test_empty_audio(speaker: Speaker, tmp_path: Path) -> None:
+    async def nothing() -> AsyncIterator[bytes]:
+        return
+        yield b""
+
+    with pytest.raises((TalkEmptyAudioError, TalkMediaError)):
+        await speaker.play([AudioSource(stream=nothing)])
+
+
+async def test_max_duration(speaker: Speaker, emulator: Emulator, sounds: dict[str, str]) -> None:
+    speaker.options = TalkOptions(preroll=0, tail=0, max_duration=0.5)
+    with pytest.raises(TalkMaxDurationError):
+        await speaker.play([AudioSource(location=sounds["long"])])
+    assert abs(len(voiced(decoded(emulator))) / 8000 - 0.5) < 0.05
+    assert not emulator.talk.active(HOME_IPC_NSID)
+
+
+async def test_nothing_to_play(speaker: Speaker) -> None:
+    with pytest.raises(ValueError, match="nothing"):
+        await speaker.play([])
+
+
+async def test_underrun_sends_silence_not_a_burst(
+    speaker: Speaker, emulator: Emulator, tmp_path: Path
+) -> None:
+    """A stalled stream is filled with silence at real-time pace."""
+    data = make_tone(tmp_path / "s.mp3", 600, 2.0).read_bytes()
+
+    async def stalling() -> AsyncIterator[bytes]:
+        yield data[: len(data) // 3]
+        await asyncio.sleep(1.0)
+        yield data[len(data) // 3 :]
+
+    speaker.options = TalkOptions(preroll=0, tail=0)
+    result = await speaker.play([AudioSource(stream=stalling)])
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
+    arrivals = np.array([f.arrival for f in recording.frames])
+    gaps = np.diff(arrivals)
+    assert gaps.max() < 0.2  # no long silence on the wire...
+    assert (arrivals[-1] - arrivals[0]) >= 0.9 * (len(arrivals) - 1) * 0.02  # ...and no burst
+    assert result.seconds > 1.5
