@@ -120,6 +120,14 @@ def _resolve(playback: _Playback, failure: TalkError | None) -> None:
         playback.fail(failure)
 
 
+@dataclass(slots=True)
+class _TalkAttempt:
+    """What the concurrent talk start got to: StartVoiceTalk sent, socket created."""
+
+    started: bool = False
+    socket: TalkSocket | None = None
+
+
 class _Clock:
     """Absolute deadlines: frame n is due at t0 + n * 20 ms."""
 
@@ -231,68 +239,44 @@ class Speaker:
 
     # --- the session ---------------------------------------------------------------------
 
-    async def _run(self) -> None:  # noqa: PLR0912, PLR0915 - one linear story of a session
+    async def _run(self) -> None:
         this = asyncio.current_task()
         previous, self._previous = self._previous, this
         if previous is not None and not previous.done():
             await asyncio.wait({previous})  # the last session is still stopping its talk
         options = self.options
-        socket: TalkSocket | None = None
-        started = False
+        attempt = _TalkAttempt()
         deferred: list[tuple[_Playback, TalkError | None]] = []
         error: BaseException | None = None
         playback = self._next()
+        # The talk (StartVoiceTalk, then the socket) is opened while ffmpeg starts.
+        talk = asyncio.get_running_loop().create_task(
+            self._connect(options, attempt), name=f"volcengine_aiot talk start {self.name}"
+        )
         try:
             if playback is not None:
                 playback = await self._start(playback, deferred)
             if playback is None and not self._queue:
-                return  # nothing playable: no talk is started for a caller's mistake
-            url = await self._open_talk(options)
-            started = True
-            socket = TalkSocket(self._http, url, options.framing)
-            await socket.connect()
-            _LOGGER.debug("%s: talking on %s", self.name, socket.display_url)
-            clock = _Clock()
-            await self._silence(socket, clock, options.preroll, wake_on_queue=False)
-            while True:
-                if (
-                    playback is None
-                    and not self._stopping
-                    and (playback := self._next()) is not None
-                ):
-                    playback = await self._start(playback, deferred)
-                    continue
-                if playback is None:
-                    if self._stopping or not await self._silence(
-                        socket, clock, options.tail, wake_on_queue=True
-                    ):
-                        break
-                    continue
-                failure: TalkError | None = None
-                try:
-                    await self._play(playback, socket, clock, options)
-                except PLAYBACK_ERRORS as err:
-                    _LOGGER.debug("%s: playback failed: %s", self.name, err)
-                    failure = err
-                finally:
-                    await playback.close()
-                    self._current = self._source = None
-                if self._queue or playback.interrupted:
-                    _resolve(playback, failure)
-                else:
-                    deferred.append((playback, failure))  # resolved once the talk has ended
-                playback = None
+                return  # nothing playable (the caller's mistake): the talk is abandoned
+            socket = await talk
+            first, playback = playback, None  # from here on, self._current tracks it
+            await self._serve(socket, first, deferred, options)
         except (TalkError, VolcengineError) as err:
             error = err
             _LOGGER.debug("%s: talk failed: %s", self.name, err)
         finally:
+            pending = [p for p in (self._current, playback, *self._queue) if p is not None]
+            self._queue.clear()
             self._session = None
             self._current = self._source = None
             self._stopping = False
             self._notify()
-            pending = [p for p in (playback, *self._queue) if p is not None]
-            self._queue.clear()
-            await asyncio.shield(self._cleanup(pending, socket, started=started))
+            if not talk.done():
+                talk.cancel()
+            await asyncio.wait({talk})
+            if not talk.cancelled() and talk.exception() is not None and error is None:
+                _LOGGER.debug("%s: abandoned talk failed: %s", self.name, talk.exception())
+            await asyncio.shield(self._cleanup(pending, attempt.socket, started=attempt.started))
             for p in pending:
                 if error is not None:
                     p.fail(error)
@@ -300,6 +284,42 @@ class Speaker:
                     p.finish(interrupted=True)
             for p, failure in deferred:
                 _resolve(p, failure)
+
+    async def _serve(
+        self,
+        socket: TalkSocket,
+        playback: _Playback | None,
+        deferred: list[tuple[_Playback, TalkError | None]],
+        options: TalkOptions,
+    ) -> None:
+        """Pre-roll, then every queued playback in real time, then the tail."""
+        _LOGGER.debug("%s: talking on %s", self.name, socket.display_url)
+        clock = _Clock()
+        await self._silence(socket, clock, options.preroll, wake_on_queue=False)
+        while True:
+            if playback is None and not self._stopping and (playback := self._next()) is not None:
+                playback = await self._start(playback, deferred)
+                continue
+            if playback is None:
+                if self._stopping or not await self._silence(
+                    socket, clock, options.tail, wake_on_queue=True
+                ):
+                    break
+                continue
+            failure: TalkError | None = None
+            try:
+                await self._play(playback, socket, clock, options)
+            except PLAYBACK_ERRORS as err:
+                _LOGGER.debug("%s: playback failed: %s", self.name, err)
+                failure = err
+            finally:
+                await playback.close()
+            self._current = self._source = None
+            if self._queue or playback.interrupted:
+                _resolve(playback, failure)
+            else:
+                deferred.append((playback, failure))  # resolved once the talk has ended
+            playback = None
 
     async def _cleanup(
         self, pending: list[_Playback], socket: TalkSocket | None, *, started: bool
@@ -337,6 +357,18 @@ class Speaker:
                 deferred.append((playback, err))  # reported once the talk has ended
             return None
         return playback
+
+    async def _connect(self, options: TalkOptions, attempt: _TalkAttempt) -> TalkSocket:
+        """StartVoiceTalk, then open the socket (and send the FLV header)."""
+        try:
+            url = await self._open_talk(options)
+        except asyncio.CancelledError:
+            attempt.started = True  # the request may have reached the platform: stop it
+            raise
+        attempt.started = True
+        attempt.socket = TalkSocket(self._http, url, options.framing)
+        await attempt.socket.connect()
+        return attempt.socket
 
     async def _open_talk(self, options: TalkOptions) -> str:
         """StartVoiceTalk; a busy device is stopped and retried a few times."""

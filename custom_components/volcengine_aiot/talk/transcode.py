@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 import contextlib
 from dataclasses import dataclass
 import logging
+import os
 from pathlib import Path
 import re
 
@@ -20,6 +21,7 @@ QUEUE_FRAMES = 25  # 0.5 s of audio buffered between ffmpeg and the pacer: memor
 _STDERR_KEEP = 4096
 _URL_QUERY = re.compile(r"(https?://[^\s?]+)\?\S*")
 _KILL_TIMEOUT = 5.0
+FFMPEG_NICENESS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,9 @@ class Transcoder:
         except OSError as err:
             raise TalkMediaError(f"cannot run ffmpeg: {err}", error=str(err)) from err
         process = self._process
+        with contextlib.suppress(OSError):
+            # Decoding needs little CPU; its start-up burst must not delay the event loop.
+            os.setpriority(os.PRIO_PROCESS, process.pid, FFMPEG_NICENESS)
         loop = asyncio.get_running_loop()
         if process.stderr is not None:  # always: stderr=PIPE
             self._tasks.append(loop.create_task(self._drain_stderr(process.stderr)))
