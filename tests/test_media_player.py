@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, ClassVar
+from unittest.mock import Mock, patch
 
 from aiohttp import web
 from homeassistant.components.media_player import (
@@ -17,6 +18,7 @@ from homeassistant.components.media_player import (
     SERVICE_PLAY_MEDIA,
     MediaPlayerEnqueue,
 )
+from homeassistant.components.media_source import MediaSource, MediaSourceItem, PlayMedia
 from homeassistant.components.tts import TextToSpeechEntity, TtsAudioType
 from homeassistant.config_entries import ConfigEntry, ConfigFlow
 from homeassistant.const import (
@@ -28,6 +30,7 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -514,3 +517,63 @@ async def test_shutdown_ends_talks(hass: HomeAssistant, emulator: Emulator, spea
     await asyncio.wait_for(task, 5)
     await hass.async_block_till_done()
     assert not emulator.talk.active(HOME_IPC_NSID)
+
+
+class UrlSource(MediaSource):
+    """A media source whose items resolve to a URL (like radio or a NAS)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__("fake_media")
+        self.url = url
+
+    async def async_resolve_media(self, item: MediaSourceItem) -> PlayMedia:
+        return PlayMedia(f"{self.url}/{item.identifier}", "audio/mpeg")
+
+
+async def test_media_source_resolving_to_a_url(
+    hass: HomeAssistant, emulator: Emulator, speaker: str, http_media: str
+) -> None:
+    async def get_source(hass: HomeAssistant) -> MediaSource:
+        return UrlSource(http_media)
+
+    mock_integration(hass, MockModule("fake_media"))
+    mock_platform(hass, "fake_media.media_source", Mock(async_get_media_source=get_source))
+    assert await async_setup_component(hass, "fake_media", {})
+    await play(hass, speaker, "media-source://fake_media/tone1000.mp3")
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
+    assert abs(dominant_frequency(voiced(alaw_decode(recording.alaw()))) - 1000) < 10
+
+
+async def test_relative_url_is_fetched_from_home_assistant(
+    hass: HomeAssistant, emulator: Emulator, speaker: str
+) -> None:
+    """A relative URL becomes a (signed) URL of Home Assistant; here nothing serves it."""
+    with pytest.raises(ServiceValidationError) as info:
+        await play(hass, speaker, "/local/door.mp3")
+    assert info.value.translation_key == "media_error"
+    assert not emulator.talk.active(HOME_IPC_NSID)
+
+
+async def test_relative_url_without_a_home_assistant_url(hass: HomeAssistant, speaker: str) -> None:
+    with (
+        patch(
+            "homeassistant.components.media_player.browse_media.get_url",
+            side_effect=NoURLAvailableError,
+        ),
+        pytest.raises(ServiceValidationError) as info,
+    ):
+        await play(hass, speaker, "/local/door.mp3")
+    assert info.value.translation_key == "media_not_found"
+
+
+async def test_play_audio_enqueued_without_chime(
+    hass: HomeAssistant, emulator: Emulator, speaker: str
+) -> None:
+    response = await hass.services.async_call(
+        DOMAIN,
+        "play_audio",
+        {ATTR_ENTITY_ID: speaker, "media": local("tone1000.mp3"), "enqueue": True},
+        blocking=True,
+        return_response=True,
+    )
+    assert abs(response[speaker]["played_seconds"] - 0.6) < 0.05

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+import time
 
 import aiohttp
 import numpy as np
@@ -364,3 +365,99 @@ async def test_underrun_sends_silence_not_a_burst(
     assert gaps.max() < 0.2  # no long silence on the wire...
     assert (arrivals[-1] - arrivals[0]) >= 0.9 * (len(arrivals) - 1) * 0.02  # ...and no burst
     assert result.seconds > 1.5
+
+
+async def test_stop_voice_talk_failure_is_not_the_callers_problem(
+    speaker: Speaker, emulator: Emulator, sounds: dict[str, str]
+) -> None:
+    emulator.faults.add("StopVoiceTalk", code="InternalError", status=500, times=1)
+    result = await speaker.play([AudioSource(location=sounds["b"])])
+    assert not result.interrupted
+    await emulator.talk.stop(HOME_IPC_NSID)  # what the failed StopVoiceTalk did not do
+
+
+async def test_ffmpeg_missing_starts_no_talk(
+    http: aiohttp.ClientSession, opener: Opener, emulator: Emulator, sounds: dict[str, str]
+) -> None:
+    speaker = Speaker(http=http, opener=opener, ffmpeg="/nonexistent/ffmpeg", options=FAST)
+    with pytest.raises(TalkMediaError):
+        await speaker.play([AudioSource(location=sounds["a"])])
+    await speaker.close()
+    assert emulator.requests_for("StartVoiceTalk") == [] or opener.stops == 1
+    assert not emulator.talk.active(HOME_IPC_NSID)
+
+
+async def test_state_callback_errors_are_contained(
+    speaker: Speaker, sounds: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    speaker._on_change = broken
+    result = await speaker.play([AudioSource(location=sounds["b"])])
+    assert not result.interrupted
+    assert "State callback of test failed" in caplog.text
+
+
+async def test_back_to_back_sessions_wait_for_the_previous_stop(
+    speaker: Speaker, emulator: Emulator, sounds: dict[str, str]
+) -> None:
+    """A play right after a session ended waits for its StopVoiceTalk (no self-inflicted busy)."""
+    emulator.faults.add("StopVoiceTalk", delay=0.3, times=1)
+    first = asyncio.create_task(speaker.play([AudioSource(location=sounds["b"])]))
+    await wait_frames(emulator, 10)
+    await speaker.stop()
+    second = await speaker.play([AudioSource(location=sounds["b"])])
+    assert (await first).interrupted
+    assert not second.interrupted
+    assert len(emulator.talk.sessions_for(HOME_IPC_NSID)) == 2
+
+
+async def test_a_play_during_the_tail_continues_the_session(
+    speaker: Speaker, emulator: Emulator, sounds: dict[str, str]
+) -> None:
+    speaker.options = TalkOptions(preroll=0, tail=2.0)
+    first = asyncio.create_task(speaker.play([AudioSource(location=sounds["b"])]))
+    await wait_frames(emulator, 40)  # 0.6 s of audio is 30 frames: we are in the tail
+    second = await speaker.play([AudioSource(location=sounds["b"])], enqueue=True)
+    assert not (await first).interrupted
+    assert not second.interrupted
+    assert len(emulator.talk.sessions_for(HOME_IPC_NSID)) == 1
+
+
+async def test_stop_during_the_tail(
+    speaker: Speaker, emulator: Emulator, sounds: dict[str, str]
+) -> None:
+    speaker.options = TalkOptions(preroll=0, tail=5.0)
+    first = asyncio.create_task(speaker.play([AudioSource(location=sounds["b"])]))
+    await wait_frames(emulator, 40)
+    await speaker.stop()
+    assert not (await first).interrupted  # it had been played completely
+    assert len(emulator.talk.sessions_for(HOME_IPC_NSID)[0].frames) < 100
+
+
+async def test_event_loop_stall_does_not_cause_a_burst(
+    speaker: Speaker, emulator: Emulator, sounds: dict[str, str]
+) -> None:
+    speaker.options = TalkOptions(preroll=0, tail=0)
+    task = asyncio.create_task(speaker.play([AudioSource(location=sounds["a"])]))
+    await wait_frames(emulator, 10)
+    time.sleep(0.3)  # noqa: ASYNC251 - a blocked event loop, on purpose
+    await task
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
+    arrivals = np.array([f.arrival for f in recording.frames])
+    # after the stall the pace is real time again: no catching up by sending faster
+    assert (arrivals[-1] - arrivals[0]) >= (len(arrivals) - 1) * 0.02
+
+
+async def test_cancelled_session_cleans_up(
+    speaker: Speaker, emulator: Emulator, sounds: dict[str, str]
+) -> None:
+    task = asyncio.create_task(speaker.play([AudioSource(location=sounds["long"])]))
+    await wait_frames(emulator, 10)
+    assert speaker._session is not None
+    speaker._session.cancel()
+    result = await task
+    assert result.interrupted
+    assert not speaker.is_playing
+    assert not emulator.talk.active(HOME_IPC_NSID)
