@@ -8,6 +8,7 @@ from typing import Any
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -234,3 +235,32 @@ async def test_options_flow_reloads(hass: HomeAssistant, init_integration: MockC
     await hass.async_block_till_done()
     assert entry.options == options
     assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_flow_over_http(hass: HomeAssistant, emulator: Emulator, hass_client: Any) -> None:
+    """The forms serialize for the frontend (selectors, the collapsed section)."""
+    for component in ("config", "media_source", "ffmpeg"):  # before the test server starts
+        assert await async_setup_component(hass, component, {})
+    client = await hass_client()
+    response = await client.post(
+        "/api/config/config_entries/flow", json={"handler": DOMAIN, "show_advanced_options": False}
+    )
+    assert response.status == 200
+    form = await response.json()
+    fields = {field["name"]: field for field in form["data_schema"]}
+    assert fields[CONF_SECRET_ACCESS_KEY]["selector"]["text"]["type"] == "password"
+    assert fields["advanced"]["type"] == "expandable"
+    assert fields["advanced"]["expanded"] is False
+    response = await client.post(
+        f"/api/config/config_entries/flow/{form['flow_id']}", json=user_input(emulator)
+    )
+    assert response.status == 200
+    form = await response.json()
+    assert form["step_id"] == "space"
+    options = form["data_schema"][0]["selector"]["select"]["options"]
+    assert {option["value"] for option in options} >= {SPACE_HOME_ID, SPACE_SHOP_ID}
+    response = await client.post(
+        f"/api/config/config_entries/flow/{form['flow_id']}", json={CONF_SPACE_ID: SPACE_HOME_ID}
+    )
+    assert (await response.json())["type"] == "create_entry"
+    await hass.async_block_till_done()
