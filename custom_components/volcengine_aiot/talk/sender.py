@@ -64,9 +64,9 @@ class TalkSocket:
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         async for message in ws:
             _LOGGER.debug("Talk server sent %s", message.type.name)
-        code = ws.close_code
-        self.close_reason = f"closed by the server (code {code})"
-        _LOGGER.debug("Talk socket %s %s", self.display_url, self.close_reason)
+        if self._ws is ws:  # not our own close()
+            self.close_reason = f"closed by the server (code {ws.close_code})"
+            _LOGGER.debug("Talk socket %s %s", self.display_url, self.close_reason)
 
     @property
     def lost(self) -> bool:
