@@ -334,6 +334,7 @@ async def test_stop(hass: HomeAssistant, emulator: Emulator, speaker: str) -> No
     task = hass.async_create_task(play(hass, speaker, local("long.wav")))
     await wait_for_state(hass, speaker, "playing")
     await wait_for_audio(emulator)
+    assert hass.states.get(speaker).attributes["media_title"] == "long.wav"
     await hass.services.async_call(
         MP_DOMAIN, SERVICE_MEDIA_STOP, {ATTR_ENTITY_ID: speaker}, blocking=True
     )
@@ -412,6 +413,8 @@ async def test_caller_mistakes(
     with pytest.raises(ServiceValidationError) as info:
         await play(hass, speaker, media_id)
     assert info.value.translation_key == key
+    assert "{" not in str(info.value)
+    assert key not in str(info.value)  # the translated message, not the key
     assert hass.states.get(speaker).state == "idle"
     assert not emulator.talk.active(HOME_IPC_NSID)
 
@@ -439,6 +442,8 @@ async def test_talk_start_failures(
     with pytest.raises(HomeAssistantError) as info:
         await play(hass, speaker, local("tone440.wav"))
     assert info.value.translation_key == key
+    assert "{" not in str(info.value)
+    assert "Front door" in str(info.value)
     assert hass.states.get(speaker).state == "idle"
 
 

@@ -27,12 +27,23 @@ def gain_factor(gain_db: float) -> float:
     return float(10 ** (gain_db / 20))
 
 
+def media_label(media_id: str) -> str:
+    """Return a title for what is played: the TTS message or the file name (never a query)."""
+    try:
+        url = yarl.URL(media_id)
+    except ValueError:
+        return media_id[:100]
+    if message := url.query.get("message"):
+        return message[:100]
+    return url.name or url.host or media_id[:100]
+
+
 async def async_resolve_source(
     hass: HomeAssistant, media_id: str, entity_id: str, gain: float
 ) -> AudioSource:
     """Resolve a media-source ID or a URL into an ``AudioSource``."""
     media_id = media_id.strip()
-    label = media_id if media_source.is_media_source_id(media_id) else "url"
+    label = media_label(media_id)
     if media_source.is_media_source_id(media_id):
         try:
             play = await media_source.async_resolve_media(hass, media_id, entity_id)

@@ -13,6 +13,7 @@ import pytest
 from custom_components.volcengine_aiot.talk import (
     AudioSource,
     TalkEmptyAudioError,
+    TalkFfmpegError,
     TalkMediaError,
     TalkMediaNotFoundError,
     Transcoder,
@@ -169,7 +170,7 @@ async def test_unreachable_url_is_redacted(socket_enabled: None) -> None:
 
 async def test_missing_ffmpeg(tmp_path: Path) -> None:
     transcoder = Transcoder(str(tmp_path / "no-ffmpeg"), AudioSource(stream=lambda: chunks(b"")))
-    with pytest.raises(TalkMediaError):
+    with pytest.raises(TalkFfmpegError):
         await transcoder.start()
     await transcoder.aclose()
 

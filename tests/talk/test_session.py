@@ -23,6 +23,7 @@ from custom_components.volcengine_aiot.talk import (
     TalkConnectionLostError,
     TalkDeviceBusyError,
     TalkEmptyAudioError,
+    TalkFfmpegError,
     TalkMaxDurationError,
     TalkMediaError,
     TalkMediaNotFoundError,
@@ -244,7 +245,7 @@ async def test_busy_then_free(
     emulator.faults.add("StartVoiceTalk", code="Busy.VoiceTalkDeviceBusy", status=500, times=2)
     result = await speaker.play([AudioSource(location=sounds["b"])])
     assert abs(result.seconds - 0.6) < 0.05
-    assert opener.stops == 3  # a stop before each retry, one at the end
+    assert opener.stops == 1  # the busy talk is not ours: only our own is stopped
 
 
 async def test_busy_forever(speaker: Speaker, emulator: Emulator, sounds: dict[str, str]) -> None:
@@ -380,7 +381,7 @@ async def test_ffmpeg_missing_starts_no_talk(
     http: aiohttp.ClientSession, opener: Opener, emulator: Emulator, sounds: dict[str, str]
 ) -> None:
     speaker = Speaker(http=http, opener=opener, ffmpeg="/nonexistent/ffmpeg", options=FAST)
-    with pytest.raises(TalkMediaError):
+    with pytest.raises(TalkFfmpegError):
         await speaker.play([AudioSource(location=sounds["a"])])
     await speaker.close()
     assert emulator.requests_for("StartVoiceTalk") == [] or opener.stops == 1
@@ -461,3 +462,15 @@ async def test_cancelled_session_cleans_up(
     assert result.interrupted
     assert not speaker.is_playing
     assert not emulator.talk.active(HOME_IPC_NSID)
+
+
+async def test_our_stale_talk_is_stopped_when_busy(
+    speaker: Speaker, emulator: Emulator, sounds: dict[str, str], opener: Opener
+) -> None:
+    """A talk of ours left open (StopVoiceTalk failed) does not block the next play."""
+    emulator.faults.add("StopVoiceTalk", code="InternalError", status=500, times=1)
+    await speaker.play([AudioSource(location=sounds["b"])])
+    assert emulator.talk.active(HOME_IPC_NSID)
+    result = await speaker.play([AudioSource(location=sounds["b"])])
+    assert not result.interrupted
+    assert opener.stops == 3  # the failed one, the stale one, the last one

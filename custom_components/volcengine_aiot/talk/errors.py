@@ -20,6 +20,12 @@ class TalkMediaError(TalkError):
     translation_key = "media_error"
 
 
+class TalkFfmpegError(TalkError):
+    """ffmpeg itself could not be started."""
+
+    translation_key = "ffmpeg_failed"
+
+
 class TalkMediaNotFoundError(TalkError):
     """The local media file does not exist."""
 

@@ -171,6 +171,7 @@ class Speaker:
         self._previous: asyncio.Task[None] | None = None
         self._stopping = False
         self._closed = False
+        self._stale = False  # a talk of ours may still be open on the platform
 
     @property
     def is_playing(self) -> bool:
@@ -333,7 +334,8 @@ class Speaker:
                 async with asyncio.timeout(STOP_TIMEOUT):
                     await self._opener.stop()
             except (VolcengineError, TimeoutError) as err:
-                _LOGGER.debug("%s: StopVoiceTalk failed: %s", self.name, err)
+                self._stale = True  # stopped first if the device reports busy next time
+                _LOGGER.warning("%s: StopVoiceTalk failed: %s", self.name, err)
 
     def _next(self) -> _Playback | None:
         if not self._queue:
@@ -371,17 +373,26 @@ class Speaker:
         return attempt.socket
 
     async def _open_talk(self, options: TalkOptions) -> str:
-        """StartVoiceTalk; a busy device is stopped and retried a few times."""
+        """StartVoiceTalk; a busy device is retried a few times.
+
+        Busy usually means someone else is talking (the console, another client): that talk
+        is not cut off. Only a talk of ours whose StopVoiceTalk failed is stopped first.
+        """
         for attempt in range(options.busy_retries + 1):
             try:
-                return await self._opener.start()
+                url = await self._opener.start()
             except VolcengineDeviceBusyError as err:
                 if attempt >= options.busy_retries:
                     raise TalkDeviceBusyError(str(err)) from err
                 _LOGGER.debug("%s is busy, retrying (%d)", self.name, attempt + 1)
-                with contextlib.suppress(VolcengineError):
-                    await self._opener.stop()
+                if self._stale:
+                    with contextlib.suppress(VolcengineError):
+                        await self._opener.stop()
+                        self._stale = False
                 await asyncio.sleep(options.busy_retry_delay)
+            else:
+                self._stale = False
+                return url
         raise AssertionError  # pragma: no cover
 
     async def _silence(

@@ -11,7 +11,13 @@ import os
 from pathlib import Path
 import re
 
-from .errors import TalkEmptyAudioError, TalkError, TalkMediaError, TalkMediaNotFoundError
+from .errors import (
+    TalkEmptyAudioError,
+    TalkError,
+    TalkFfmpegError,
+    TalkMediaError,
+    TalkMediaNotFoundError,
+)
 from .flv import ALAW_SILENCE, FRAME_BYTES, SAMPLE_RATE
 
 _LOGGER = logging.getLogger(__name__)
@@ -103,7 +109,7 @@ class Transcoder:
                 stderr=asyncio.subprocess.PIPE,
             )
         except OSError as err:
-            raise TalkMediaError(f"cannot run ffmpeg: {err}", error=str(err)) from err
+            raise TalkFfmpegError(f"cannot run ffmpeg: {err}", error=str(err)) from err
         process = self._process
         with contextlib.suppress(OSError):
             # Decoding needs little CPU; its start-up burst must not delay the event loop.
