@@ -109,6 +109,19 @@ async def wait_frames(emulator: Emulator, count: int) -> None:
             await asyncio.sleep(0.01)
 
 
+async def wait_tail(speaker: Speaker, emulator: Emulator) -> None:
+    """Wait until the audio has been played and the tail silence has begun (load-independent)."""
+    silence = bytes([ALAW_SILENCE]) * 160
+    async with asyncio.timeout(10):
+        while True:
+            frames = [f for r in emulator.talk.sessions_for(HOME_IPC_NSID) for f in r.frames]
+            # a voiced frame has arrived, so a source was being played; none is now
+            if any(f.payload != silence for f in frames) and speaker.current is None:
+                assert speaker.is_playing
+                return
+            await asyncio.sleep(0.01)
+
+
 def decoded(emulator: Emulator) -> np.ndarray:
     (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
     return alaw_decode(recording.alaw())
@@ -419,7 +432,7 @@ async def test_a_play_during_the_tail_continues_the_session(
 ) -> None:
     speaker.options = TalkOptions(preroll=0, tail=2.0)
     first = asyncio.create_task(speaker.play([AudioSource(location=sounds["b"])]))
-    await wait_frames(emulator, 40)  # 0.6 s of audio is 30 frames: we are in the tail
+    await wait_tail(speaker, emulator)
     second = await speaker.play([AudioSource(location=sounds["b"])], enqueue=True)
     assert not (await first).interrupted
     assert not second.interrupted
@@ -431,7 +444,7 @@ async def test_stop_during_the_tail(
 ) -> None:
     speaker.options = TalkOptions(preroll=0, tail=5.0)
     first = asyncio.create_task(speaker.play([AudioSource(location=sounds["b"])]))
-    await wait_frames(emulator, 40)
+    await wait_tail(speaker, emulator)
     await speaker.stop()
     assert not (await first).interrupted  # it had been played completely
     assert len(emulator.talk.sessions_for(HOME_IPC_NSID)[0].frames) < 100
