@@ -1,0 +1,378 @@
+"""End-to-end smoke test against a real, running Home Assistant (any version).
+
+Started by ``scripts/smoke``: it runs the emulator in this process, starts ``hass`` (from the
+venv given with ``--hass``) on a throw-away configuration directory, and drives it the way a user
+does, over HTTP: onboarding, the config flow (credentials, endpoint in the advanced section,
+space), the entities, ``media_player.play_media`` with a My-media file, and
+``volcengine_aiot.play_audio`` (chime + a URL) with its response. Then it checks what the emulator
+received (FLV framing, the tone's frequency), unloads the entry, stops Home Assistant and checks
+that no ffmpeg is left and the log has no error of the integration.
+
+This is the check that the integration works on the current Home Assistant release, which the
+test harness (pinned one release behind) cannot load yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+from pathlib import Path
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.audio import alaw_decode, dominant_frequency, make_tone, voiced
+from tests.emulator.app import Emulator
+from tests.emulator.data import EMU_AK, EMU_SK, SPACE_HOME_ID
+
+DOMAIN = "volcengine_aiot"
+CONFIGURATION = """\
+homeassistant:
+  name: Volcengine AIoT smoke test
+  media_dirs:
+    local: {media}
+http:
+  server_host: 127.0.0.1
+  server_port: {port}
+api:
+config:
+onboarding:
+media_source:
+ffmpeg:
+logger:
+  default: warning
+  logs:
+    custom_components.volcengine_aiot: debug
+"""
+
+
+class SmokeError(Exception):
+    """A check failed."""
+
+
+def check(condition: object, what: str) -> None:
+    """Fail the smoke test with a message unless the condition holds."""
+    if not condition:
+        raise SmokeError(what)
+    print(f"  ok  {what}", flush=True)
+
+
+def free_port() -> int:
+    """Return a free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Hass:
+    """A Home Assistant process and an authenticated REST client for it."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str) -> None:
+        self.http = http
+        self.url = url
+        self.headers: dict[str, str] = {}
+
+    async def wait_up(self, proc: subprocess.Popen[bytes], seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                msg = f"hass exited with {proc.returncode}"
+                raise SmokeError(msg)
+            with contextlib.suppress(aiohttp.ClientError):
+                async with self.http.get(f"{self.url}/api/onboarding") as resp:
+                    if resp.status == 200:
+                        return
+            await asyncio.sleep(0.5)
+        msg = "Home Assistant did not come up"
+        raise SmokeError(msg)
+
+    async def onboard(self) -> None:
+        client_id = f"{self.url}/"
+        async with self.http.post(
+            f"{self.url}/api/onboarding/users",
+            json={
+                "client_id": client_id,
+                "name": "Smoke",
+                "username": "smoke",
+                "password": "smoke-test-password",
+                "language": "en",
+            },
+        ) as resp:
+            resp.raise_for_status()
+            code = (await resp.json())["auth_code"]
+        async with self.http.post(
+            f"{self.url}/auth/token",
+            data={"grant_type": "authorization_code", "code": code, "client_id": client_id},
+        ) as resp:
+            resp.raise_for_status()
+            token = (await resp.json())["access_token"]
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    async def request(self, method: str, path: str, payload: Any = None) -> Any:
+        async with self.http.request(
+            method, f"{self.url}{path}", json=payload, headers=self.headers
+        ) as resp:
+            body = await resp.text()
+            if resp.status >= 400:
+                msg = f"{method} {path}: HTTP {resp.status}: {body}"
+                raise SmokeError(msg)
+            return await resp.json() if body else None
+
+    async def states(self, domain: str) -> dict[str, dict[str, Any]]:
+        return {
+            s["entity_id"]: s
+            for s in await self.request("GET", "/api/states")
+            if s["entity_id"].startswith(f"{domain}.")
+        }
+
+
+async def run(hass_bin: str, startup: float) -> None:
+    emulator = Emulator()
+    await emulator.start("127.0.0.1", 0)
+    port = free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="volcengine-aiot-smoke-"))
+    config = workdir / "config"
+    media = workdir / "media"
+    (config / "custom_components").mkdir(parents=True)
+    media.mkdir()
+    (config / "custom_components" / DOMAIN).symlink_to(ROOT / "custom_components" / DOMAIN)
+    (config / "configuration.yaml").write_text(CONFIGURATION.format(media=media, port=port))
+    make_tone(media / "tone.mp3", 440, 1.0)
+    make_tone(workdir / "url.wav", 1000, 0.5)
+    make_tone(media / "long.mp3", 300, 30.0)
+    log = (workdir / "hass.out").open("wb")
+    proc = subprocess.Popen(  # noqa: ASYNC220 - a long-lived server, started once
+        [hass_bin, "--config", str(config)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            hass = Hass(http, f"http://127.0.0.1:{port}")
+            await hass.wait_up(proc, startup)
+            await hass.onboard()
+            config_info = await hass.request("GET", "/api/config")
+            print(f"Home Assistant {config_info['version']} is up", flush=True)
+            speaker, nsid = await scenario(hass, emulator, workdir)
+            await shutdown_while_talking(hass, emulator, proc, speaker, nsid)
+    finally:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        log.close()
+        await emulator.stop()
+    errors = [
+        line
+        for line in (config / "home-assistant.log").read_text().splitlines()
+        if (" ERROR " in line or "Traceback" in line) and DOMAIN in line
+    ]
+    check(not errors, "no error of the integration in home-assistant.log" + "".join(errors[:5]))
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def scenario(hass: Hass, emulator: Emulator, workdir: Path) -> tuple[str, str]:
+    flow = await hass.request(
+        "POST",
+        "/api/config/config_entries/flow",
+        {"handler": DOMAIN, "show_advanced_options": False},
+    )
+    check(flow["step_id"] == "user", "config flow: user step shown")
+    flow = await hass.request(
+        "POST",
+        f"/api/config/config_entries/flow/{flow['flow_id']}",
+        {
+            "access_key_id": EMU_AK,
+            "secret_access_key": "wrong",
+            "region": "cn-north-1",
+            "advanced": {"endpoint": emulator.url},
+        },
+    )
+    check(flow["errors"] == {"base": "invalid_auth"}, "config flow: a wrong SecretKey is refused")
+    flow = await hass.request(
+        "POST",
+        f"/api/config/config_entries/flow/{flow['flow_id']}",
+        {
+            "access_key_id": EMU_AK,
+            "secret_access_key": EMU_SK,
+            "region": "cn-north-1",
+            "advanced": {"endpoint": emulator.url},
+        },
+    )
+    check(flow["step_id"] == "space", "config flow: space step shown")
+    flow = await hass.request(
+        "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {"space_id": SPACE_HOME_ID}
+    )
+    check(flow["type"] == "create_entry", f"config entry created: {flow['title']}")
+    entry_id = flow["result"]["entry_id"]
+
+    async with asyncio.timeout(30):
+        while not (players := await hass.states("media_player")):
+            await asyncio.sleep(0.5)
+    speakers = sorted(e for e in players if e.endswith("_speaker"))
+    check(speakers, f"speakers: {', '.join(speakers)}")
+    idle = [e for e, s in players.items() if s["state"] == "idle"]
+    speaker = idle[0]
+    sensors = await hass.states("binary_sensor")
+    check(any(e.endswith("_connectivity") for e in sensors), "connectivity sensors exist")
+
+    nsid = next(
+        d["DeviceNSID"]
+        for d in emulator.state.devices[SPACE_HOME_ID].values()
+        if speaker.startswith(f"media_player.{_slug(d['DeviceName'])}")
+    )
+    before = len(emulator.talk.sessions_for(nsid))
+    await hass.request(
+        "POST",
+        "/api/services/media_player/play_media",
+        {
+            "entity_id": speaker,
+            "media_content_id": "media-source://media_source/local/tone.mp3",
+            "media_content_type": "music",
+        },
+    )
+    sessions = emulator.talk.sessions_for(nsid)
+    check(len(sessions) == before + 1, f"play_media on {speaker} opened one talk")
+    recording = sessions[-1]
+    check(recording.errors == [], "the emulator parsed valid FLV audio tags")
+    check(recording.stopped, "the talk was stopped (StopVoiceTalk) after the audio")
+    tone = voiced(alaw_decode(recording.alaw()))
+    freq = dominant_frequency(tone)
+    check(abs(freq - 440) < 5, f"the camera received the 440 Hz tone ({freq:.1f} Hz)")
+    check(abs(len(tone) / 8000 - 1.0) < 0.05, f"for 1 s ({len(tone) / 8000:.2f} s)")
+
+    server = await _serve_file(workdir / "url.wav")
+    try:
+        result = await hass.request(
+            "POST",
+            "/api/services/volcengine_aiot/play_audio?return_response",
+            {"entity_id": speaker, "media": server.url, "chime": True},
+        )
+    finally:
+        await server.close()
+    played = result["service_response"][speaker]
+    check(
+        played["played_seconds"] > 1.0 and not played["interrupted"],
+        f"play_audio (chime + URL) returned {played}",
+    )
+    state = (await hass.states("media_player"))[speaker]
+    check(state["state"] == "idle", "the speaker is idle again")
+    check(not emulator.talk.active(nsid), "no talk left open")
+    check(not ffmpeg_processes(), "no ffmpeg process left")
+
+    reloaded = await hass.request("POST", f"/api/config/config_entries/entry/{entry_id}/reload")
+    check(reloaded["require_restart"] is False, "config entry reloaded")
+    async with asyncio.timeout(30):
+        while (await hass.states("media_player")).get(speaker, {}).get("state") != "idle":
+            await asyncio.sleep(0.5)
+    return speaker, nsid
+
+
+async def shutdown_while_talking(
+    hass: Hass, emulator: Emulator, proc: subprocess.Popen[bytes], speaker: str, nsid: str
+) -> None:
+    """Stop Home Assistant (SIGTERM, as systemd/docker do) in the middle of a long talk."""
+    play = asyncio.create_task(
+        hass.request(
+            "POST",
+            "/api/services/media_player/play_media",
+            {
+                "entity_id": speaker,
+                "media_content_id": "media-source://media_source/local/long.mp3",
+                "media_content_type": "music",
+            },
+        )
+    )
+    async with asyncio.timeout(20):
+        while (
+            not emulator.talk.active(nsid) or len(emulator.talk.sessions_for(nsid)[-1].frames) < 50
+        ):
+            await asyncio.sleep(0.05)
+    state = (await hass.states("media_player"))[speaker]
+    check(state["state"] == "playing", "the speaker is playing a 30 s file")
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    async with asyncio.timeout(60):
+        while proc.poll() is None:
+            await asyncio.sleep(0.1)
+    took = time.monotonic() - started
+    check(
+        proc.returncode == 0,
+        f"Home Assistant stopped on SIGTERM in {took:.1f} s (exit code {proc.returncode})",
+    )
+    with contextlib.suppress(Exception):
+        await play  # the HTTP request dies with the server
+    check(emulator.talk.sessions_for(nsid)[-1].stopped, "the talk was stopped (StopVoiceTalk)")
+    check(not emulator.talk.active(nsid), "no talk left open on the platform")
+    check(not ffmpeg_processes(), "no ffmpeg process left")
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+
+
+def ffmpeg_processes() -> list[str]:
+    """Every ffmpeg process (hass is not a child of this process, its ffmpeg are not either)."""
+    out = subprocess.run(
+        ["pgrep", "-a", "-x", "ffmpeg"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    return [line for line in out.splitlines() if "volcengine" not in line]
+
+
+class _FileServer:
+    def __init__(self, runner: aiohttp.web.AppRunner, url: str) -> None:
+        self.runner = runner
+        self.url = url
+
+    async def close(self) -> None:
+        await self.runner.cleanup()
+
+
+async def _serve_file(path: Path) -> _FileServer:
+    """Serve one file over http on 127.0.0.1 (the 'any http(s) URL' case)."""
+    from aiohttp import web  # noqa: PLC0415
+
+    app = web.Application()
+    app.router.add_get(f"/{path.name}", lambda _request: web.FileResponse(path))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    return _FileServer(runner, f"http://127.0.0.1:{port}/{path.name}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hass", required=True, help="the hass executable to test")
+    parser.add_argument("--timeout", type=float, default=300, help="start-up timeout (s)")
+    args = parser.parse_args()
+    try:
+        asyncio.run(run(args.hass, args.timeout))
+    except SmokeError as err:
+        print(f"FAIL {err}", flush=True)
+        return 1
+    print("smoke test passed", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
