@@ -56,6 +56,54 @@ logger:
     custom_components.volcengine_aiot: debug
 """
 
+# A minimal TTS integration for the smoke test: "says" the file config/smoke_tts/<message>.mp3.
+SMOKE_TTS = {
+    "manifest.json": """{"domain": "smoke_tts", "name": "Smoke TTS", "version": "1.0.0",
+ "config_flow": true, "dependencies": ["tts"], "codeowners": [], "requirements": [],
+ "documentation": "https://example.invalid", "iot_class": "local_push"}
+""",
+    "__init__.py": """from homeassistant.const import Platform
+
+
+async def async_setup_entry(hass, entry):
+    await hass.config_entries.async_forward_entry_setups(entry, [Platform.TTS])
+    return True
+
+
+async def async_unload_entry(hass, entry):
+    return await hass.config_entries.async_unload_platforms(entry, [Platform.TTS])
+""",
+    "config_flow.py": """from homeassistant.config_entries import ConfigFlow
+
+
+class SmokeTtsFlow(ConfigFlow, domain="smoke_tts"):
+    async def async_step_user(self, user_input=None):
+        return self.async_create_entry(title="Smoke TTS", data={})
+""",
+    "tts.py": """from pathlib import Path
+
+from homeassistant.components.tts import TextToSpeechEntity
+
+
+async def async_setup_entry(hass, entry, async_add_entities):
+    async_add_entities([SmokeTts(Path(hass.config.path("smoke_tts")))])
+
+
+class SmokeTts(TextToSpeechEntity):
+    _attr_name = "Smoke"
+    _attr_unique_id = "smoke_tts"
+    _attr_supported_languages = ["en"]
+    _attr_default_language = "en"
+
+    def __init__(self, folder):
+        self._folder = folder
+
+    async def async_get_tts_audio(self, message, language, options):
+        data = await self.hass.async_add_executor_job((self._folder / f"{message}.mp3").read_bytes)
+        return "mp3", data
+""",
+}
+
 
 class SmokeError(Exception):
     """A check failed."""
@@ -147,6 +195,11 @@ async def run(hass_bin: str, startup: float) -> None:
     (config / "custom_components").mkdir(parents=True)
     media.mkdir()
     (config / "custom_components" / DOMAIN).symlink_to(ROOT / "custom_components" / DOMAIN)
+    (config / "custom_components" / "smoke_tts").mkdir()
+    for name, text in SMOKE_TTS.items():
+        (config / "custom_components" / "smoke_tts" / name).write_text(text)
+    (config / "smoke_tts").mkdir()
+    make_tone(config / "smoke_tts" / "660.mp3", 660, 1.5)
     (config / "configuration.yaml").write_text(CONFIGURATION.format(media=media, port=port))
     make_tone(media / "tone.mp3", 440, 1.0)
     make_tone(workdir / "url.wav", 1000, 0.5)
@@ -177,9 +230,11 @@ async def run(hass_bin: str, startup: float) -> None:
                 proc.kill()
         log.close()
         await emulator.stop()
+    text = (config / "home-assistant.log").read_text()
+    check("TTS audio streamed in-process" in text, "TTS was streamed in-process (not via its URL)")
     errors = [
         line
-        for line in (config / "home-assistant.log").read_text().splitlines()
+        for line in text.splitlines()
         if (" ERROR " in line or "Traceback" in line) and DOMAIN in line
     ]
     check(not errors, "no error of the integration in home-assistant.log" + "".join(errors[:5]))
@@ -255,6 +310,25 @@ async def scenario(hass: Hass, emulator: Emulator, workdir: Path) -> tuple[str, 
     freq = dominant_frequency(tone)
     check(abs(freq - 440) < 5, f"the camera received the 440 Hz tone ({freq:.1f} Hz)")
     check(abs(len(tone) / 8000 - 1.0) < 0.05, f"for 1 s ({len(tone) / 8000:.2f} s)")
+
+    flow = await hass.request("POST", "/api/config/config_entries/flow", {"handler": "smoke_tts"})
+    check(flow["type"] == "create_entry", "a TTS engine is set up (tts.smoke)")
+    async with asyncio.timeout(30):
+        while "tts.smoke" not in await hass.states("tts"):
+            await asyncio.sleep(0.5)
+    await hass.request(
+        "POST",
+        "/api/services/tts/speak",
+        {"entity_id": "tts.smoke", "media_player_entity_id": speaker, "message": "660"},
+    )
+    recording = emulator.talk.sessions_for(nsid)[-1]
+    check(recording.errors == [] and recording.stopped, "tts.speak: one complete talk")
+    spoken = voiced(alaw_decode(recording.alaw()))
+    freq = dominant_frequency(spoken)
+    check(
+        abs(freq - 660) < 5, f"tts.speak: the camera received the 660 Hz 'speech' ({freq:.1f} Hz)"
+    )
+    check(abs(len(spoken) / 8000 - 1.5) < 0.1, f"for 1.5 s ({len(spoken) / 8000:.2f} s)")
 
     server = await _serve_file(workdir / "url.wav")
     try:

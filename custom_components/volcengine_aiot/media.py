@@ -15,7 +15,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import yarl
 
 from .api import VolcengineClient
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
 from .talk import AudioSource
 
 TTS_PROXY_PATH = "/api/tts_proxy/"
@@ -56,6 +56,7 @@ async def async_resolve_source(
         if play.url.startswith(TTS_PROXY_PATH):
             token = play.url.removeprefix(TTS_PROXY_PATH)
             if (stream := tts.async_get_stream(hass, token)) is not None:
+                LOGGER.debug("%s: TTS audio streamed in-process", entity_id)
                 return AudioSource(stream=stream.async_stream_result, gain=gain, label=label)
         if play.path is not None:
             return AudioSource(location=str(play.path), gain=gain, label=label)
