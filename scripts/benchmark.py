@@ -1,7 +1,9 @@
 """Benchmark of the talk pipeline against the emulator: latency, pacing and CPU.
 
-For 1, 10 and 50 cameras playing the same 5 s clip at once, with the integration's default
-options (0.5 s pre-roll, 0.3 s tail), it prints:
+For 1, 10 and 50 cameras playing a 5 s clip at once, with the integration's default options
+(0.5 s pre-roll, 0.3 s tail), in two modes: "same" (one clip announced on every camera: the
+speakers share one ffmpeg through the transcoder pool, as in the integration) and "each" (every
+camera its own clip, so one ffmpeg per camera: the worst case). It prints:
 
 * time from play() to the first frame the emulator received, and to the first non-silent one;
 * the floor measured in the same run: StartVoiceTalk round trip + WebSocket handshake, and
@@ -42,6 +44,7 @@ from custom_components.volcengine_aiot.talk import (
     Speaker,
     TalkOptions,
     Transcoder,
+    TranscoderPool,
 )
 from tests.emulator.app import Emulator
 from tests.emulator.data import EMU_AK, EMU_SK, SPACE_BIG_ID
@@ -109,6 +112,7 @@ class Opener:
 @dataclass
 class Run:
     cameras: int
+    mode: str
     first_frame: list[float]
     first_sound: list[float]
     talk_floor: list[float]
@@ -146,7 +150,7 @@ async def ffmpeg_floor(ffmpeg: str, clip: Path) -> float:
         await transcoder.aclose()
 
 
-async def measure(cameras: int, clip: Path, ffmpeg: str) -> Run:
+async def measure(cameras: int, clips: list[Path], ffmpeg: str, mode: str) -> Run:
     parent, child = mp.Pipe()
     process = mp.get_context("spawn").Process(
         target=emulator_process, args=(child, cameras), daemon=True
@@ -158,22 +162,26 @@ async def measure(cameras: int, clip: Path, ffmpeg: str) -> Run:
             client = VolcengineClient(http, EMU_AK, EMU_SK, endpoint=url)
             devices = [nsid(i) for i in range(cameras)]
             talk = await asyncio.gather(*(talk_floor(http, client, d) for d in devices))
-            decode = await asyncio.gather(*(ffmpeg_floor(ffmpeg, clip) for _ in devices))
+            decode = await asyncio.gather(*(ffmpeg_floor(ffmpeg, clip) for clip in clips))
             parent.send("reset")
             parent.recv()
 
+            pool = TranscoderPool(ffmpeg)
             speakers = [
-                Speaker(http=http, opener=Opener(client, d), ffmpeg=ffmpeg, options=TalkOptions())
+                Speaker(
+                    http=http, opener=Opener(client, d), transcoders=pool, options=TalkOptions()
+                )
                 for d in devices
             ]
             cpu_before = cpu_seconds()
             started = time.monotonic()
 
-            async def play(speaker: Speaker) -> float:
+            async def play(speaker: Speaker, clip: Path) -> float:
                 await speaker.play([AudioSource(location=str(clip))])
                 return time.monotonic() - started
 
-            durations = await asyncio.gather(*(play(s) for s in speakers))
+            plays = (play(s, c) for s, c in zip(speakers, clips, strict=True))
+            durations = await asyncio.gather(*plays)
             cpu = cpu_seconds() - cpu_before
             parent.send("collect")
             recordings = parent.recv()
@@ -193,6 +201,7 @@ async def measure(cameras: int, clip: Path, ffmpeg: str) -> Run:
         pacing += [offset - origin for offset in offsets]
     return Run(
         cameras=cameras,
+        mode=mode,
         first_frame=first_frame,
         first_sound=first_sound,
         talk_floor=list(talk),
@@ -219,7 +228,8 @@ def report(runs: list[Run]) -> None:
     print(f"clip: {CLIP_SECONDS:.0f} s mp3 tone; options: pre-roll 0.5 s, tail 0.3 s, FLV framing")
     print("latencies in ms as p50 / max over the cameras of a run")
     header = (
-        f"{'cameras':>7} | {'first frame':>15} | {'first sound':>15} | {'floor: talk':>15} | "
+        f"{'cameras':>7} | {'clip':>4} | {'first frame':>15} | {'first sound':>15} | "
+        f"{'floor: talk':>15} | "
         f"{'floor: ffmpeg':>15} | {'|pacing error| mean/p99/max':>27} | {'talk/audio':>10} | "
         f"{'CPU s/audio s':>13}"
     )
@@ -232,7 +242,8 @@ def report(runs: list[Run]) -> None:
             f"{max(errors) * 1000:6.2f}"
         )
         print(
-            f"{run.cameras:>7} | {ms(run.first_frame):>15} | {ms(run.first_sound):>15} | "
+            f"{run.cameras:>7} | {run.mode:>4} | {ms(run.first_frame):>15} | "
+            f"{ms(run.first_sound):>15} | "
             f"{ms(run.talk_floor):>15} | {ms(run.ffmpeg_floor):>15} | {pacing:>27} | "
             f"{max(run.ratio):>10.3f} | {run.cpu_per_audio_second:>13.4f}"
         )
@@ -244,6 +255,7 @@ def report(runs: list[Run]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cameras", type=int, nargs="*", default=[1, 10, 50])
+    parser.add_argument("--modes", nargs="*", choices=["same", "each"], default=["same", "each"])
     args = parser.parse_args()
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
@@ -255,10 +267,16 @@ def main() -> None:
              f"sine=frequency=440:duration={CLIP_SECONDS}", str(clip)],
             check=True,
         )  # fmt: skip
+        copies = []
+        for i in range(max(args.cameras)):
+            copies.append(Path(tmp) / f"clip{i}.mp3")
+            shutil.copyfile(clip, copies[-1])
         runs = []
         for cameras in args.cameras:
-            print(f"running {cameras} camera(s)...", flush=True)
-            runs.append(asyncio.run(measure(cameras, clip, ffmpeg)))
+            for mode in args.modes:
+                print(f"running {cameras} camera(s), {mode} clip...", flush=True)
+                clips = [clip] * cameras if mode == "same" else copies[:cameras]
+                runs.append(asyncio.run(measure(cameras, clips, ffmpeg, mode)))
         report(runs)
 
 

@@ -46,6 +46,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.volcengine_aiot.api import client as api_client
 from custom_components.volcengine_aiot.const import CONF_MAX_DURATION, DOMAIN
+from custom_components.volcengine_aiot.talk import Transcoder
 from tests.audio import (
     alaw_decode,
     dominant_frequency,
@@ -269,6 +270,39 @@ async def test_tts_speak(
     assert abs(len(speech) / 8000 - 1.0) < 0.1
     assert recording.errors == []
     assert hass.states.get(speaker).state == "idle"
+
+
+async def test_announcement_to_two_cameras_decodes_once(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    speaker: str,
+    entity_registry: er.EntityRegistry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """tts.speak to two speakers: one synthesis stream, one ffmpeg, both cameras speak."""
+    started: list[str] = []
+    start = Transcoder.start
+
+    async def counting_start(self: Transcoder) -> None:
+        started.append(self._source.label)
+        await start(self)
+
+    monkeypatch.setattr(Transcoder, "start", counting_start)
+    nvr = entity_registry.async_get_entity_id(MP_DOMAIN, DOMAIN, f"{HOME_NVR_ID}_speaker")
+    tts_entity = await setup_fake_tts(hass, make_tone(tmp_path / "say.mp3", 800, 1.0).read_bytes())
+    await hass.services.async_call(
+        "tts",
+        "speak",
+        {ATTR_ENTITY_ID: tts_entity, "media_player_entity_id": [speaker, nvr], "message": "hi"},
+        blocking=True,
+    )
+    assert started == ["hi"]
+    for nsid in (HOME_IPC_NSID, HOME_NVR_NSID):
+        (recording,) = emulator.talk.sessions_for(nsid)
+        speech = voiced(alaw_decode(recording.alaw()))
+        assert abs(dominant_frequency(speech) - 800) < 10
+        assert abs(len(speech) / 8000 - 1.0) < 0.1
 
 
 async def test_play_audio_service_with_chime(

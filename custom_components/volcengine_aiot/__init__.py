@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from homeassistant.components.ffmpeg import get_ffmpeg_manager
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import config_validation as cv, device_registry as dr
@@ -23,6 +24,7 @@ from .const import (
 )
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator, VolcengineRuntimeData
 from .services import async_setup_services
+from .talk import TranscoderPool
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.MEDIA_PLAYER]
 
@@ -60,6 +62,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) -
         coordinator=coordinator,
         space_id=entry.data[CONF_SPACE_ID],
         hub_device_id=hub.id,
+        transcoders=TranscoderPool(get_ffmpeg_manager(hass).binary),
     )
 
     async def _stop_talks(_event: Event) -> None:

@@ -23,7 +23,7 @@ from .api import (
 from .const import CONF_SPACE_ID, DOMAIN, LOGGER, SCAN_INTERVAL
 
 if TYPE_CHECKING:
-    from .talk import Speaker
+    from .talk import Speaker, TranscoderPool
 
 THROTTLED_RETRY_AFTER = 60
 ISSUE_CLOCK_SKEW = "clock_skew"
@@ -37,6 +37,7 @@ class VolcengineRuntimeData:
     coordinator: VolcengineCoordinator
     space_id: str
     hub_device_id: str
+    transcoders: TranscoderPool  # shared by the speakers: one ffmpeg per announcement
     speakers: dict[str, Speaker] = field(default_factory=dict)
 
 

@@ -57,7 +57,9 @@ async def async_resolve_source(
             token = play.url.removeprefix(TTS_PROXY_PATH)
             if (stream := tts.async_get_stream(hass, token)) is not None:
                 LOGGER.debug("%s: TTS audio streamed in-process", entity_id)
-                return AudioSource(stream=stream.async_stream_result, gain=gain, label=label)
+                return AudioSource(
+                    stream=stream.async_stream_result, gain=gain, label=label, key=media_id
+                )
         if play.path is not None:
             return AudioSource(location=str(play.path), gain=gain, label=label)
         media_id = play.url

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from homeassistant.components import media_source
-from homeassistant.components.ffmpeg import get_ffmpeg_manager
 from homeassistant.components.media_player import (
     ATTR_MEDIA_ENQUEUE,
     ATTR_MEDIA_VOLUME_LEVEL,
@@ -151,7 +150,7 @@ class VolcengineSpeakerEntity(VolcengineEntity, MediaPlayerEntity, RestoreEntity
             opener=ClientTalkOpener(
                 self.coordinator.client, self.coordinator.space_id, device.nsid, options.transport
             ),
-            ffmpeg=get_ffmpeg_manager(self.hass).binary,
+            transcoders=self._entry.runtime_data.transcoders,
             options=options,
             on_change=self._on_speaker_change,
             name=device.name,

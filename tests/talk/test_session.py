@@ -28,6 +28,7 @@ from custom_components.volcengine_aiot.talk import (
     TalkMediaError,
     TalkMediaNotFoundError,
     TalkOptions,
+    TranscoderPool,
 )
 from custom_components.volcengine_aiot.talk.flv import ALAW_SILENCE
 from tests.audio import FFMPEG, alaw_decode, dominant_frequency, ffmpeg_children, make_tone, voiced
@@ -80,7 +81,9 @@ async def speaker(
     http: aiohttp.ClientSession, opener: Opener, emulator: Emulator
 ) -> AsyncIterator[Speaker]:
     changes: list[bool] = []
-    speaker = Speaker(http=http, opener=opener, ffmpeg=FFMPEG, options=FAST, name="test")
+    speaker = Speaker(
+        http=http, opener=opener, transcoders=TranscoderPool(FFMPEG), options=FAST, name="test"
+    )
     speaker._on_change = lambda: changes.append(speaker.is_playing)
     speaker.changes = changes  # type: ignore[attr-defined]
     tasks_before = asyncio.all_tasks()
@@ -275,7 +278,7 @@ async def test_offline_device(
     opener = Opener(
         VolcengineClient(http, EMU_AK, EMU_SK, endpoint=emulator.url), HOME_IPC_OFFLINE_NSID
     )
-    speaker = Speaker(http=http, opener=opener, ffmpeg=FFMPEG, options=FAST)
+    speaker = Speaker(http=http, opener=opener, transcoders=TranscoderPool(FFMPEG), options=FAST)
     with pytest.raises(VolcengineDeviceUnreachableError):
         await speaker.play([AudioSource(location=sounds["a"])])
     assert not speaker.is_playing
@@ -393,7 +396,12 @@ async def test_stop_voice_talk_failure_is_not_the_callers_problem(
 async def test_ffmpeg_missing_starts_no_talk(
     http: aiohttp.ClientSession, opener: Opener, emulator: Emulator, sounds: dict[str, str]
 ) -> None:
-    speaker = Speaker(http=http, opener=opener, ffmpeg="/nonexistent/ffmpeg", options=FAST)
+    speaker = Speaker(
+        http=http,
+        opener=opener,
+        transcoders=TranscoderPool("/nonexistent/ffmpeg"),
+        options=FAST,
+    )
     with pytest.raises(TalkFfmpegError):
         await speaker.play([AudioSource(location=sounds["a"])])
     await speaker.close()

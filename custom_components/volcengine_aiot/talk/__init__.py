@@ -15,6 +15,7 @@ from .errors import (
     TalkMediaNotFoundError,
 )
 from .flv import FLV_HEADER, FRAME_BYTES, FRAME_MS, audio_tag
+from .pool import TranscoderPool
 from .sender import FRAMING_FLV, FRAMING_RAW, TalkSocket
 from .speaker import PlayResult, Speaker, TalkOpener, TalkOptions
 from .transcode import AudioSource, Transcoder
@@ -41,5 +42,6 @@ __all__ = [
     "TalkOptions",
     "TalkSocket",
     "Transcoder",
+    "TranscoderPool",
     "audio_tag",
 ]

@@ -29,8 +29,9 @@ from .errors import (
     TalkMediaNotFoundError,
 )
 from .flv import FRAME_SECONDS, SILENCE_FRAME
+from .pool import FrameSource, TranscoderPool
 from .sender import FRAMING_FLV, TalkSocket
-from .transcode import AudioSource, Transcoder, check_source
+from .transcode import AudioSource, check_source
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ class _Playback:
         self.future: asyncio.Future[PlayResult] = asyncio.get_running_loop().create_future()
         # The caller may have gone away (cancelled): never leave an unretrieved exception.
         self.future.add_done_callback(lambda f: None if f.cancelled() else f.exception())
-        self.transcoders: list[Transcoder] = []
+        self.transcoders: list[FrameSource] = []
         self.frames = 0
         self.interrupted = False
 
@@ -101,10 +102,10 @@ class _Playback:
         if not self.future.done():
             self.future.set_exception(err)
 
-    async def start(self, ffmpeg: str) -> None:
+    async def start(self, pool: TranscoderPool) -> None:
         """Start ffmpeg for every source now, so the next one is ready when one ends."""
         for source in self.sources:
-            transcoder = Transcoder(ffmpeg, source)
+            transcoder = pool.open(source)
             self.transcoders.append(transcoder)
             await transcoder.start()
 
@@ -152,7 +153,7 @@ class Speaker:
         *,
         http: aiohttp.ClientSession,
         opener: TalkOpener,
-        ffmpeg: str,
+        transcoders: TranscoderPool,
         options: TalkOptions,
         on_change: Callable[[], None] | None = None,
         name: str = "",
@@ -160,7 +161,7 @@ class Speaker:
         """Initialize the speaker; nothing runs until something is played."""
         self._http = http
         self._opener = opener
-        self._ffmpeg = ffmpeg
+        self._transcoders = transcoders
         self.options = options
         self._on_change = on_change
         self.name = name
@@ -349,7 +350,7 @@ class Speaker:
     ) -> _Playback | None:
         """Start a playback's ffmpeg; a playback that cannot start fails alone."""
         try:
-            await playback.start(self._ffmpeg)
+            await playback.start(self._transcoders)
         except PLAYBACK_ERRORS as err:
             await playback.close()
             self._current = None

@@ -38,12 +38,19 @@ class AudioSource:
     stream: Callable[[], AsyncIterator[bytes]] | None = None
     gain: float = 1.0
     label: str = ""
+    key: str | None = None  # identifies a stream's content, so equal streams can share ffmpeg
 
     def __post_init__(self) -> None:
         """Check that exactly one input is given."""
         if (self.location is None) == (self.stream is None):
             msg = "an AudioSource needs exactly one of location and stream"
             raise ValueError(msg)
+
+    @property
+    def share_key(self) -> tuple[str, float] | None:
+        """Return what makes two sources decode to the same frames (None: never shared)."""
+        content = self.location if self.stream is None else self.key
+        return None if content is None else (content, round(self.gain, 4))
 
     @property
     def is_url(self) -> bool:
@@ -186,6 +193,15 @@ class Transcoder:
             item = self._frames.get_nowait()
         except asyncio.QueueEmpty:
             return None
+        return self._item(item)
+
+    async def read_frame(self) -> bytes | None:
+        """Wait for the next frame; None at the end. Raises like ``next_frame``."""
+        if self.done:
+            return None
+        return self._item(await self._frames.get())
+
+    def _item(self, item: bytes | TalkError | None) -> bytes | None:
         if isinstance(item, TalkError):
             self.done = True
             raise item
