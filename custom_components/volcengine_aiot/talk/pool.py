@@ -25,6 +25,7 @@ from .transcode import QUEUE_FRAMES, AudioSource, Transcoder
 _LOGGER = logging.getLogger(__name__)
 
 JOIN_WINDOW: Final = 1.0
+REFILL_AFTER: Final = QUEUE_FRAMES // 2 * FRAME_SECONDS
 
 
 class FrameSource(Protocol):
@@ -121,7 +122,9 @@ class _SharedTranscode:
                 if self.readers and self.end - max(r.position for r in self.readers) >= (
                     QUEUE_FRAMES
                 ):
-                    await asyncio.sleep(FRAME_SECONDS)  # the fastest reader has enough ahead
+                    # The fastest reader has 0.5 s ahead (and ffmpeg as much again): look
+                    # again when about half of it has been played.
+                    await asyncio.sleep(REFILL_AFTER)
                     continue
                 frame = await self._transcoder.read_frame()
                 if frame is None:
