@@ -232,3 +232,37 @@ async def test_an_announcement_to_two_cameras_runs_one_ffmpeg(
         (recording,) = emulator.talk.sessions_for(nsid)
         assert recording.errors == []
         assert abs(dominant_frequency(voiced(alaw_decode(recording.alaw()))) - 700) < 5
+
+
+async def test_replaying_the_same_media_restarts_it(
+    emulator: Emulator, tone: str, spawned: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pressing the chime button twice: the second play starts from the start.
+
+    The interrupted playback releases its ffmpeg before the next one starts, so the second
+    play never joins a transcode that is being closed: it gets a fresh one.
+    """
+    monkeypatch.setattr(api_client, "_BACKOFF_BASE", 0.0)
+    pool = TranscoderPool(FFMPEG)
+    async with aiohttp.ClientSession() as http:
+        client = VolcengineClient(http, EMU_AK, EMU_SK, endpoint=emulator.url)
+        speaker = Speaker(
+            http=http,
+            opener=Opener(client, HOME_IPC_NSID),
+            transcoders=pool,
+            options=TalkOptions(preroll=0, tail=0),
+        )
+        first = asyncio.create_task(speaker.play([AudioSource(location=tone, label="tone")]))
+        async with asyncio.timeout(10):
+            while not emulator.talk.sessions_for(HOME_IPC_NSID) or (
+                len(emulator.talk.sessions_for(HOME_IPC_NSID)[0].frames) < 15
+            ):
+                await asyncio.sleep(0.01)
+        second = await speaker.play([AudioSource(location=tone, label="tone")])
+        await speaker.close()
+    assert (await first).interrupted
+    assert not second.interrupted
+    assert abs(second.seconds - 1.0) < 0.06  # the whole tone again, not its rest
+    assert spawned == ["tone", "tone"]
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)  # one talk
+    assert len(recording.frames) >= 15 + 48
