@@ -100,6 +100,12 @@ async def test_stale_devices(
     speaker = entity_id(entity_registry, "media_player", HOME_NVR_ID, "speaker")
     emulator.state.remove_device(SPACE_HOME_ID, HOME_NVR_ID)
     await clock.tick()
+    # missing from one list: kept (one incomplete answer must not wipe it), but unavailable
+    assert device_registry.async_get_device_by_identifier(
+        (DOMAIN, HOME_NVR_ID), init_integration.entry_id
+    )
+    assert hass.states.get(speaker).state == STATE_UNAVAILABLE
+    await clock.tick()
     assert (
         device_registry.async_get_device_by_identifier(
             (DOMAIN, HOME_NVR_ID), init_integration.entry_id
@@ -112,6 +118,32 @@ async def test_stale_devices(
     assert device_registry.async_get_device_by_identifier(
         (DOMAIN, SPACE_HOME_ID), init_integration.entry_id
     )
+
+
+async def test_device_missing_once_is_kept(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    device_registry: dr.DeviceRegistry,
+    clock: Clock,
+) -> None:
+    """A device missing from one answer only comes back with its entities untouched."""
+    speaker = entity_id(entity_registry, "media_player", HOME_NVR_ID, "speaker")
+    entity_registry.async_update_entity(speaker, name="Yard speaker")
+    raw = emulator.state.devices[SPACE_HOME_ID][HOME_NVR_ID]
+    emulator.state.remove_device(SPACE_HOME_ID, HOME_NVR_ID)
+    await clock.tick()
+    emulator.state.add_device(SPACE_HOME_ID, raw)
+    await clock.tick()
+    await clock.tick()
+    assert device_registry.async_get_device_by_identifier(
+        (DOMAIN, HOME_NVR_ID), init_integration.entry_id
+    )
+    entry = entity_registry.async_get(speaker)
+    assert entry is not None
+    assert entry.name == "Yard speaker"
+    assert hass.states.get(speaker).state == "idle"
 
 
 async def test_device_going_offline(

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .talk import Speaker, TranscoderPool
 
 THROTTLED_RETRY_AFTER = 60
+STALE_AFTER = 2  # device lists in a row a device must be missing from before it is removed
 ISSUE_CLOCK_SKEW = "clock_skew"
 
 
@@ -63,6 +64,7 @@ class VolcengineCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         )
         self.client = client
         self.space_id: str = entry.data[CONF_SPACE_ID]
+        self._missing: dict[str, int] = {}  # registry device id -> lists it was missing from
 
     async def _async_update_data(self) -> dict[str, Device]:
         """Fetch the devices and drop the ones that left the space."""
@@ -104,10 +106,20 @@ class VolcengineCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         return data
 
     def _remove_stale_devices(self, data: dict[str, Device]) -> None:
-        """Remove registry devices of cameras that are no longer in the space."""
+        """Remove registry devices of cameras that are no longer in the space.
+
+        A device is removed once it is missing from ``STALE_AFTER`` device lists in a row, so one
+        incomplete answer cannot wipe devices (and the user's names and areas for them).
+        """
         registry = dr.async_get(self.hass)
+        missing: dict[str, int] = {}
         for entry in dr.async_entries_for_config_entry(registry, self.config_entry.entry_id):
             device_ids = {ident for domain, ident in entry.identifiers if domain == DOMAIN}
-            if device_ids and not device_ids & (set(data) | {self.space_id}):
+            if not device_ids or device_ids & (set(data) | {self.space_id}):
+                continue
+            missing[entry.id] = self._missing.get(entry.id, 0) + 1
+            if missing[entry.id] >= STALE_AFTER:
                 LOGGER.debug("Removing device %s: it left the space", entry.name)
                 registry.async_remove_device(entry.id)
+                del missing[entry.id]
+        self._missing = missing
