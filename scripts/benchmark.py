@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from custom_components.volcengine_aiot.api import VolcengineClient
 from custom_components.volcengine_aiot.talk import (
     AudioSource,
+    ClientTalkOpener,
     Speaker,
     TalkOptions,
     Transcoder,
@@ -95,18 +96,6 @@ async def _emulator_main(conn: Connection, cameras: int) -> None:
 
 
 # --- the measurements --------------------------------------------------------------------------
-
-
-class Opener:
-    def __init__(self, client: VolcengineClient, device: str) -> None:
-        self.client = client
-        self.device = device
-
-    async def start(self) -> str:
-        return (await self.client.start_voice_talk(SPACE_BIG_ID, self.device)).audio_send_url
-
-    async def stop(self) -> None:
-        await self.client.stop_voice_talk(SPACE_BIG_ID, self.device)
 
 
 @dataclass
@@ -169,7 +158,10 @@ async def measure(cameras: int, clips: list[Path], ffmpeg: str, mode: str) -> Ru
             pool = TranscoderPool(ffmpeg)
             speakers = [
                 Speaker(
-                    http=http, opener=Opener(client, d), transcoders=pool, options=TalkOptions()
+                    http=http,
+                    opener=ClientTalkOpener(client, SPACE_BIG_ID, d),
+                    transcoders=pool,
+                    options=TalkOptions(),
                 )
                 for d in devices
             ]

@@ -14,7 +14,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import yarl
 
-from .api import VolcengineClient
 from .const import DOMAIN, LOGGER
 from .talk import AudioSource
 
@@ -79,27 +78,3 @@ async def async_resolve_source(
             translation_placeholders={"media": media_id[:200]},
         ) from err
     return AudioSource(location=location, gain=gain, label=label)
-
-
-class ClientTalkOpener:
-    """Starts and stops the voice talk of one device through the OpenAPI client."""
-
-    def __init__(
-        self, client: VolcengineClient, space_id: str, device_nsid: str, transport: str
-    ) -> None:
-        """Initialize for one device."""
-        self._client = client
-        self._space_id = space_id
-        self._device_nsid = device_nsid
-        self._transport = transport
-
-    async def start(self) -> str:
-        """Call StartVoiceTalk and return the AudioSendUrl."""
-        talk = await self._client.start_voice_talk(
-            self._space_id, self._device_nsid, self._transport
-        )
-        return talk.audio_send_url
-
-    async def stop(self) -> None:
-        """Call StopVoiceTalk."""
-        await self._client.stop_voice_talk(self._space_id, self._device_nsid)

@@ -43,9 +43,10 @@ from .const import (
 )
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
 from .entity import VolcengineEntity, async_add_device_entities
-from .media import CHIME_PATH, ClientTalkOpener, async_resolve_source, gain_factor
+from .media import CHIME_PATH, async_resolve_source, gain_factor
 from .talk import (
     AudioSource,
+    ClientTalkOpener,
     PlayResult,
     Speaker,
     TalkEmptyAudioError,

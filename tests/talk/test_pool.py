@@ -12,6 +12,7 @@ import pytest
 from custom_components.volcengine_aiot.api import VolcengineClient, client as api_client
 from custom_components.volcengine_aiot.talk import (
     AudioSource,
+    ClientTalkOpener,
     Speaker,
     TalkMediaError,
     TalkMediaNotFoundError,
@@ -197,18 +198,6 @@ async def test_a_reader_that_never_started(tmp_path: Path) -> None:
 # --- two cameras through the speakers ---------------------------------------------------------
 
 
-class Opener:
-    def __init__(self, client: VolcengineClient, nsid: str) -> None:
-        self.client = client
-        self.nsid = nsid
-
-    async def start(self) -> str:
-        return (await self.client.start_voice_talk(SPACE_HOME_ID, self.nsid)).audio_send_url
-
-    async def stop(self) -> None:
-        await self.client.stop_voice_talk(SPACE_HOME_ID, self.nsid)
-
-
 async def test_an_announcement_to_two_cameras_runs_one_ffmpeg(
     emulator: Emulator, tone: str, spawned: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -218,7 +207,12 @@ async def test_an_announcement_to_two_cameras_runs_one_ffmpeg(
     async with aiohttp.ClientSession() as http:
         client = VolcengineClient(http, EMU_AK, EMU_SK, endpoint=emulator.url)
         speakers = [
-            Speaker(http=http, opener=Opener(client, nsid), transcoders=pool, options=options)
+            Speaker(
+                http=http,
+                opener=ClientTalkOpener(client, SPACE_HOME_ID, nsid),
+                transcoders=pool,
+                options=options,
+            )
             for nsid in (HOME_IPC_NSID, HOME_NVR_NSID)
         ]
         results = await asyncio.gather(
@@ -248,7 +242,7 @@ async def test_replaying_the_same_media_restarts_it(
         client = VolcengineClient(http, EMU_AK, EMU_SK, endpoint=emulator.url)
         speaker = Speaker(
             http=http,
-            opener=Opener(client, HOME_IPC_NSID),
+            opener=ClientTalkOpener(client, SPACE_HOME_ID, HOME_IPC_NSID),
             transcoders=pool,
             options=TalkOptions(preroll=0, tail=0),
         )

@@ -18,6 +18,7 @@ from custom_components.volcengine_aiot.api import (
 )
 from custom_components.volcengine_aiot.talk import (
     AudioSource,
+    ClientTalkOpener,
     Speaker,
     TalkConnectError,
     TalkConnectionLostError,
@@ -44,20 +45,16 @@ from tests.emulator.data import (
 FAST = TalkOptions(preroll=0.1, tail=0.1, busy_retry_delay=0.01)
 
 
-class Opener:
-    """StartVoiceTalk/StopVoiceTalk of one device through the real client."""
+class Opener(ClientTalkOpener):
+    """The integration's opener for a device of the home space, counting StopVoiceTalk calls."""
 
     def __init__(self, client: VolcengineClient, nsid: str = HOME_IPC_NSID) -> None:
-        self.client = client
-        self.nsid = nsid
+        super().__init__(client, SPACE_HOME_ID, nsid)
         self.stops = 0
-
-    async def start(self) -> str:
-        return (await self.client.start_voice_talk(SPACE_HOME_ID, self.nsid)).audio_send_url
 
     async def stop(self) -> None:
         self.stops += 1
-        await self.client.stop_voice_talk(SPACE_HOME_ID, self.nsid)
+        await super().stop()
 
 
 @pytest.fixture(autouse=True)

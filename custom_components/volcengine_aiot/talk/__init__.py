@@ -15,6 +15,7 @@ from .errors import (
     TalkMediaNotFoundError,
 )
 from .flv import FLV_HEADER, FRAME_BYTES, FRAME_MS, audio_tag
+from .opener import ClientTalkOpener
 from .pool import TranscoderPool
 from .sender import FRAMING_FLV, FRAMING_RAW, TalkSocket
 from .speaker import PlayResult, Speaker, TalkOpener, TalkOptions
@@ -27,6 +28,7 @@ __all__ = [
     "FRAMING_FLV",
     "FRAMING_RAW",
     "AudioSource",
+    "ClientTalkOpener",
     "PlayResult",
     "Speaker",
     "TalkConnectError",
