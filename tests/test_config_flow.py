@@ -170,6 +170,7 @@ async def test_reauth(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()  # the entry reload it scheduled
     assert mock_config_entry.data[CONF_SECRET_ACCESS_KEY] == EMU_SK
     assert mock_config_entry.data[CONF_SPACE_ID] == SPACE_HOME_ID
 
@@ -203,6 +204,7 @@ async def test_reconfigure(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()  # the entry reload it scheduled
     assert mock_config_entry.data[CONF_REGION] == "cn-beijing"
     assert mock_config_entry.data[CONF_SPACE_ID] == SPACE_HOME_ID
 

@@ -102,13 +102,15 @@ async def test_no_sharing_after_the_window_or_with_another_gain(
     pool = TranscoderPool(FFMPEG, join_window=0.1)
     first = pool.open(AudioSource(location=tone))
     louder = pool.open(AudioSource(location=tone, gain=2.0))
-    await first.start()
-    await asyncio.sleep(0.2)
-    later = pool.open(AudioSource(location=tone))
-    await asyncio.gather(louder.start(), later.start())
-    assert spawned == [tone, tone, tone]
-    assert pool.active == 1  # only the latest one can still be joined
-    await asyncio.gather(first.aclose(), louder.aclose(), later.aclose())
+    readers = [first, louder]
+    try:
+        await first.start()
+        await asyncio.sleep(0.2)
+        readers.append(later := pool.open(AudioSource(location=tone)))
+        await asyncio.gather(louder.start(), later.start())
+        assert spawned == [tone, tone, tone]
+    finally:
+        await asyncio.gather(*(r.aclose() for r in readers))
 
 
 async def test_streams_share_only_with_a_key(tmp_path: Path) -> None:
