@@ -42,7 +42,7 @@ async def async_get_config_entry_diagnostics(
             for device in sorted(coordinator.data.values(), key=lambda d: d.device_id)
         ],
         "speakers": {
-            device_id: {"playing": speaker.is_playing}
-            for device_id, speaker in runtime.speakers.items()
+            device_id: {"playing": speaker.is_playing, **asdict(speaker.stats)}
+            for device_id, speaker in sorted(runtime.speakers.items())
         },
     }

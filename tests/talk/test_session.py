@@ -152,6 +152,9 @@ async def test_tone_arrives_exact_and_paced(
     ahead = (arrivals[0] + np.arange(len(frames)) * 0.02) - arrivals
     assert ahead.max() < 0.1
     assert speaker.changes == [True, True, False]  # type: ignore[attr-defined]
+    assert speaker.stats.sessions == 1
+    assert speaker.stats.frames_sent == len(frames)
+    assert speaker.stats.last_error is None
 
 
 async def test_tts_stream(speaker: Speaker, emulator: Emulator, tmp_path: Path) -> None:
@@ -281,6 +284,7 @@ async def test_offline_device(
     assert not speaker.is_playing
     assert opener.stops == 0
     assert ffmpeg_children() == []
+    assert speaker.stats.last_error == "VolcengineDeviceUnreachableError"
 
 
 async def test_socket_refused(
@@ -321,6 +325,7 @@ async def test_corrupt_file(speaker: Speaker, emulator: Emulator, tmp_path: Path
         await speaker.play([AudioSource(location=str(path))])
     assert not speaker.is_playing
     assert not emulator.talk.active(HOME_IPC_NSID)
+    assert speaker.stats.last_error == "TalkMediaError"
 
 
 async def test_a_failed_item_does_not_stop_the_queue(
@@ -379,6 +384,8 @@ async def test_underrun_sends_silence_not_a_burst(
     assert gaps.max() < 0.2  # no long silence on the wire...
     assert (arrivals[-1] - arrivals[0]) >= 0.9 * (len(arrivals) - 1) * 0.02  # ...and no burst
     assert result.seconds > 1.5
+    # the 1 s stall outlasts the 0.67 s already decoded: the gap was filled with silence
+    assert speaker.stats.underrun_frames >= 5
 
 
 async def test_stop_voice_talk_failure_is_not_the_callers_problem(

@@ -60,6 +60,16 @@ class TalkOptions:
     busy_retry_delay: float = 1.0
 
 
+@dataclass(slots=True)
+class TalkStats:
+    """Counters of a speaker since it was created (for diagnostics; no secrets)."""
+
+    sessions: int = 0
+    frames_sent: int = 0
+    underrun_frames: int = 0  # silence sent because the audio was not ready in time
+    last_error: str | None = None  # the error class of the last failure
+
+
 @dataclass(frozen=True, slots=True)
 class PlayResult:
     """What a play() call got: seconds of its audio sent, or interrupted by a newer call/stop."""
@@ -173,6 +183,7 @@ class Speaker:
         self._stopping = False
         self._closed = False
         self._stale = False  # a talk of ours may still be open on the platform
+        self.stats = TalkStats()
 
     @property
     def is_playing(self) -> bool:
@@ -247,6 +258,7 @@ class Speaker:
         if previous is not None and not previous.done():
             await asyncio.wait({previous})  # the last session is still stopping its talk
         options = self.options
+        self.stats.sessions += 1
         attempt = _TalkAttempt()
         deferred: list[tuple[_Playback, TalkError | None]] = []
         error: BaseException | None = None
@@ -265,6 +277,7 @@ class Speaker:
             await self._serve(socket, first, deferred, options)
         except (TalkError, VolcengineError) as err:
             error = err
+            self.stats.last_error = type(err).__name__
             _LOGGER.debug("%s: talk failed: %s", self.name, err)
         finally:
             pending = [p for p in (self._current, playback, *self._queue) if p is not None]
@@ -313,6 +326,7 @@ class Speaker:
                 await self._play(playback, socket, clock, options)
             except PLAYBACK_ERRORS as err:
                 _LOGGER.debug("%s: playback failed: %s", self.name, err)
+                self.stats.last_error = type(err).__name__
                 failure = err
             finally:
                 await playback.close()
@@ -352,6 +366,7 @@ class Speaker:
         try:
             await playback.start(self._transcoders)
         except PLAYBACK_ERRORS as err:
+            self.stats.last_error = type(err).__name__
             await playback.close()
             self._current = None
             if self._queue:
@@ -408,6 +423,7 @@ class Speaker:
             await clock.wait_slot()
             await socket.send_frame(SILENCE_FRAME)
             clock.frames += 1
+            self.stats.frames_sent += 1
         return wake_on_queue and bool(self._queue) and not self._stopping
 
     async def _play(
@@ -419,13 +435,16 @@ class Speaker:
             self._source = source
             self._notify()
             while not (playback.interrupted or self._stopping):
+                await clock.wait_slot()  # then take the frame: it may have arrived meanwhile
                 frame = transcoder.next_frame()
                 if frame is None and transcoder.done:
                     break
-                await clock.wait_slot()
                 await socket.send_frame(SILENCE_FRAME if frame is None else frame)
                 clock.frames += 1
-                if frame is not None:
+                self.stats.frames_sent += 1
+                if frame is None:
+                    self.stats.underrun_frames += 1
+                else:
                     playback.frames += 1
                     if playback.frames >= max_frames:
                         raise TalkMaxDurationError(f"{options.max_duration:.0f} s reached")
