@@ -127,6 +127,7 @@ async def test_device_missing_once_is_kept(
     entity_registry: er.EntityRegistry,
     device_registry: dr.DeviceRegistry,
     clock: Clock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A device missing from one answer only comes back with its entities untouched."""
     speaker = entity_id(entity_registry, "media_player", HOME_NVR_ID, "speaker")
@@ -144,6 +145,7 @@ async def test_device_missing_once_is_kept(
     assert entry is not None
     assert entry.name == "Yard speaker"
     assert hass.states.get(speaker).state == "idle"
+    assert "already exists" not in caplog.text  # its entities were not added a second time
 
 
 async def test_device_going_offline(

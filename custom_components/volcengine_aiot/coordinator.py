@@ -64,7 +64,7 @@ class VolcengineCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         )
         self.client = client
         self.space_id: str = entry.data[CONF_SPACE_ID]
-        self._missing: dict[str, int] = {}  # registry device id -> lists it was missing from
+        self._missing: dict[str, int] = {}  # device ID -> device lists it was missing from
 
     async def _async_update_data(self) -> dict[str, Device]:
         """Fetch the devices and drop the ones that left the space."""
@@ -105,6 +105,11 @@ class VolcengineCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         self._remove_stale_devices(data)
         return data
 
+    @property
+    def device_ids(self) -> set[str]:
+        """Return the devices that have entities: the listed ones and those kept while missing."""
+        return set(self.data) | set(self._missing)
+
     def _remove_stale_devices(self, data: dict[str, Device]) -> None:
         """Remove registry devices of cameras that are no longer in the space.
 
@@ -117,9 +122,10 @@ class VolcengineCoordinator(DataUpdateCoordinator[dict[str, Device]]):
             device_ids = {ident for domain, ident in entry.identifiers if domain == DOMAIN}
             if not device_ids or device_ids & (set(data) | {self.space_id}):
                 continue
-            missing[entry.id] = self._missing.get(entry.id, 0) + 1
-            if missing[entry.id] >= STALE_AFTER:
+            device_id = min(device_ids)
+            missing[device_id] = self._missing.get(device_id, 0) + 1
+            if missing[device_id] >= STALE_AFTER:
                 LOGGER.debug("Removing device %s: it left the space", entry.name)
                 registry.async_remove_device(entry.id)
-                del missing[entry.id]
+                del missing[device_id]
         self._missing = missing

@@ -27,7 +27,9 @@ def async_add_device_entities(
 
     @callback
     def add_new_devices() -> None:
-        known.intersection_update(coordinator.data)  # a removed device may come back
+        # A device removed from Home Assistant may come back; one kept while it was missing
+        # from a device list still has its entities.
+        known.intersection_update(coordinator.device_ids)
         new = sorted(set(coordinator.data) - known)
         known.update(new)
         async_add_entities(entity for device_id in new for entity in create(device_id))
