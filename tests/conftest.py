@@ -17,6 +17,7 @@ from custom_components.volcengine_aiot.const import (
     CONF_SPACE_ID,
     DOMAIN,
 )
+from custom_components.volcengine_aiot.talk import Transcoder
 from tests.emulator.app import Emulator
 from tests.emulator.data import EMU_AK, EMU_SK, SPACE_HOME_ID
 
@@ -67,3 +68,17 @@ async def init_integration(
     if mock_config_entry.state.recoverable:
         await hass.config_entries.async_unload(mock_config_entry.entry_id)
         await hass.async_block_till_done()
+
+
+@pytest.fixture
+def spawned(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every ffmpeg started (its source's label, else its location)."""
+    started: list[str] = []
+    start = Transcoder.start
+
+    async def counting_start(self: Transcoder) -> None:
+        started.append(self._source.label or str(self._source.location))
+        await start(self)
+
+    monkeypatch.setattr(Transcoder, "start", counting_start)
+    return started

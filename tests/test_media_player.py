@@ -46,7 +46,6 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.volcengine_aiot.api import client as api_client
 from custom_components.volcengine_aiot.const import CONF_MAX_DURATION, DOMAIN
-from custom_components.volcengine_aiot.talk import Transcoder
 from tests.audio import (
     alaw_decode,
     dominant_frequency,
@@ -278,17 +277,9 @@ async def test_announcement_to_two_cameras_decodes_once(
     speaker: str,
     entity_registry: er.EntityRegistry,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    spawned: list[str],
 ) -> None:
     """tts.speak to two speakers: one synthesis stream, one ffmpeg, both cameras speak."""
-    started: list[str] = []
-    start = Transcoder.start
-
-    async def counting_start(self: Transcoder) -> None:
-        started.append(self._source.label)
-        await start(self)
-
-    monkeypatch.setattr(Transcoder, "start", counting_start)
     nvr = entity_registry.async_get_entity_id(MP_DOMAIN, DOMAIN, f"{HOME_NVR_ID}_speaker")
     tts_entity = await setup_fake_tts(hass, make_tone(tmp_path / "say.mp3", 800, 1.0).read_bytes())
     await hass.services.async_call(
@@ -297,7 +288,7 @@ async def test_announcement_to_two_cameras_decodes_once(
         {ATTR_ENTITY_ID: tts_entity, "media_player_entity_id": [speaker, nvr], "message": "hi"},
         blocking=True,
     )
-    assert started == ["hi"]
+    assert spawned == ["hi"]
     for nsid in (HOME_IPC_NSID, HOME_NVR_NSID):
         (recording,) = emulator.talk.sessions_for(nsid)
         speech = voiced(alaw_decode(recording.alaw()))

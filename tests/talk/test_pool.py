@@ -34,20 +34,6 @@ def no_leftover_ffmpeg() -> object:
 
 
 @pytest.fixture
-def spawned(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The ffmpeg processes started (their sources' labels or locations)."""
-    started: list[str] = []
-    start = Transcoder.start
-
-    async def counting_start(self: Transcoder) -> None:
-        started.append(self._source.label or str(self._source.location))
-        await start(self)
-
-    monkeypatch.setattr(Transcoder, "start", counting_start)
-    return started
-
-
-@pytest.fixture
 def tone(tmp_path: Path) -> str:
     return str(make_tone(tmp_path / "tone.mp3", 700, 1.0))
 

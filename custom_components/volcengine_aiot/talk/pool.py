@@ -72,7 +72,7 @@ class TranscoderPool:
 
     @property
     def active(self) -> int:
-        """Return how many shared transcodes are still joinable (for diagnostics and tests)."""
+        """Return how many shared transcodes can still be joined."""
         return sum(s.joinable for s in self._shared.values())
 
 
