@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from awesomeversion import AwesomeVersion
+from PIL import Image
 import pytest
 import yaml
 
@@ -116,10 +117,26 @@ def test_minimum_version_is_the_tested_one() -> None:
     assert _json(ROOT / "hacs.json")["homeassistant"] == __version__
 
 
-@pytest.mark.parametrize("name", ["icon.png", "icon@2x.png", "logo.png", "logo@2x.png"])
-def test_brand_images(name: str) -> None:
-    data = (INTEGRATION / "brand" / name).read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+@pytest.mark.parametrize(
+    ("name", "shortest"),
+    [
+        ("icon.png", (256, 256)),
+        ("icon@2x.png", (512, 512)),
+        ("logo.png", (128, 256)),
+        ("logo@2x.png", (256, 512)),
+        ("dark_logo.png", (128, 256)),
+        ("dark_logo@2x.png", (256, 512)),
+    ],
+)
+def test_brand_images(name: str, shortest: tuple[int, int]) -> None:
+    """PNGs of the sizes HA's brand guidelines ask for (a logo: shortest side 128-256 px)."""
+    path = INTEGRATION / "brand" / name
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with Image.open(path) as image:
+        assert image.mode == "RGBA"
+        assert shortest[0] <= min(image.size) <= shortest[1]
+        if name.startswith(("logo", "dark_logo")):
+            assert image.width > image.height  # a wordmark beside the icon
 
 
 # --- translations, services, icons ------------------------------------------------------------
