@@ -12,7 +12,6 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.volcengine_aiot.api import client as api_client
 from custom_components.volcengine_aiot.const import (
     CONF_ACCESS_KEY_ID,
     CONF_ENDPOINT,
@@ -29,11 +28,6 @@ from custom_components.volcengine_aiot.const import (
 )
 from tests.emulator.app import Emulator
 from tests.emulator.data import EMU_AK, EMU_SK, SPACE_HOME_ID, SPACE_SHOP_ID
-
-
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(api_client, "_BACKOFF_BASE", 0.0)
 
 
 def user_input(emulator: Emulator, **overrides: Any) -> dict[str, Any]:
@@ -89,7 +83,7 @@ async def test_user_flow(hass: HomeAssistant, emulator: Emulator) -> None:
         ({"code": "AccessDenied", "status": 403}, "no_permission"),
         ({"code": "InvalidTimestamp", "status": 400}, "clock_skew"),
         ({"body": b"<html>maintenance</html>", "status": 200}, "unknown"),
-        ({"code": "FlowLimitExceeded", "status": 429, "times": 10}, "unknown"),
+        ({"code": "FlowLimitExceeded", "status": 429, "times": 10}, "throttled"),
     ],
 )
 async def test_user_flow_errors_recover(
@@ -266,3 +260,168 @@ async def test_flow_over_http(hass: HomeAssistant, emulator: Emulator, hass_clie
     )
     assert (await response.json())["type"] == "create_entry"
     await hass.async_block_till_done()
+
+
+UNSAFE_INPUT = [
+    pytest.param({CONF_ACCESS_KEY_ID: f"{EMU_AK}\r\nX-Injected: 1"}, "invalid_auth", id="ak-crlf"),
+    pytest.param({CONF_ACCESS_KEY_ID: "AK/with,slash"}, "invalid_auth", id="ak-scope-chars"),
+    pytest.param({CONF_SECRET_ACCESS_KEY: "sec\nret"}, "invalid_auth", id="sk-newline"),
+    pytest.param({CONF_REGION: "cn-north-1\r\nX: 1"}, "invalid_region", id="region-crlf"),
+    pytest.param(
+        {"advanced": {CONF_ENDPOINT: "http://user:password@127.0.0.1:1"}},
+        "invalid_endpoint",
+        id="userinfo",
+    ),
+    pytest.param(
+        {"advanced": {CONF_ENDPOINT: "http://127.0.0.1:1/?Action=x"}},
+        "invalid_endpoint",
+        id="query",
+    ),
+    pytest.param(
+        {"advanced": {CONF_ENDPOINT: "http://127.0.0.1:1/#frag"}}, "invalid_endpoint", id="fragment"
+    ),
+    pytest.param(
+        {"advanced": {CONF_ENDPOINT: "http://127.0.0.1:1/api"}}, "invalid_endpoint", id="path"
+    ),
+    pytest.param(
+        {"advanced": {CONF_ENDPOINT: "http://127.0.0.1:99999"}}, "invalid_endpoint", id="port"
+    ),
+    pytest.param(
+        {"advanced": {CONF_ENDPOINT: "http://exa mple.com"}}, "invalid_endpoint", id="space"
+    ),
+]
+
+
+def _endpoint_fixed(emulator: Emulator, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Make the unsafe endpoints point at the emulator's port, so only their shape is wrong."""
+    if "advanced" not in overrides:
+        return overrides
+    port = emulator.url.rsplit(":", 1)[1]
+    endpoint = overrides["advanced"][CONF_ENDPOINT].replace(":1/", f":{port}/")
+    return {"advanced": {CONF_ENDPOINT: endpoint}}
+
+
+@pytest.mark.parametrize(("overrides", "error"), UNSAFE_INPUT)
+async def test_unsafe_input_is_a_form_error_in_every_step(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    overrides: dict[str, Any],
+    error: str,
+) -> None:
+    """Header-unsafe keys/regions and endpoints with userinfo/query/path never crash a form."""
+    overrides = _endpoint_fixed(emulator, overrides)
+    mock_config_entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(emulator, **overrides)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(emulator, **overrides)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+
+    if CONF_ACCESS_KEY_ID in overrides or CONF_SECRET_ACCESS_KEY in overrides:
+        result = await mock_config_entry.start_reauth_flow(hass)
+        keys = {CONF_ACCESS_KEY_ID: EMU_AK, CONF_SECRET_ACCESS_KEY: EMU_SK, **overrides}
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], keys)
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {"base": error}
+
+    assert emulator.requests == []  # refused before anything was sent
+    assert not [record for record in caplog.records if record.exc_info]
+    assert "Traceback" not in caplog.text
+
+
+async def test_throttled_in_every_step(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    emulator.faults.add("ListSpaces", code="FlowLimitExceeded", status=429, times=0)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(emulator))
+    assert result["errors"] == {"base": "throttled"}
+    result = await mock_config_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ACCESS_KEY_ID: EMU_AK, CONF_SECRET_ACCESS_KEY: EMU_SK}
+    )
+    assert result["errors"] == {"base": "throttled"}
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(emulator))
+    assert result["errors"] == {"base": "throttled"}
+    assert not [record for record in caplog.records if record.exc_info]
+
+
+async def test_unexpected_answer_is_logged_without_traceback(
+    hass: HomeAssistant, emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    emulator.faults.add("ListSpaces", body=b"<html>maintenance</html>", status=200)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(emulator))
+    assert result["errors"] == {"base": "unknown"}
+    assert "not an OpenAPI envelope" in caplog.text
+    assert not [record for record in caplog.records if record.exc_info]
+
+
+async def test_space_step_checks_the_device_permission(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    """A key that may list spaces but not devices is refused before an entry exists."""
+    emulator.deny("ListDevices")
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(emulator))
+    assert result["step_id"] == "space"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SPACE_ID: SPACE_HOME_ID}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "space"
+    assert result["errors"] == {"base": "no_permission"}
+    assert result["description_placeholders"]["permission"] == "ListDevices"
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+    emulator.allow("ListDevices")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SPACE_ID: SPACE_HOME_ID}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+
+
+async def test_user_step_names_the_missing_list_permission(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    emulator.deny("ListSpaces")
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(emulator))
+    assert result["errors"] == {"base": "no_permission"}
+    assert result["description_placeholders"]["permission"] == "ListSpaces"
+
+
+async def test_reauth_and_reconfigure_check_the_device_permission(
+    hass: HomeAssistant, emulator: Emulator, mock_config_entry: MockConfigEntry
+) -> None:
+    """The reauth loop: a key that cannot list the space's devices is not accepted again."""
+    mock_config_entry.add_to_hass(hass)
+    emulator.deny("ListDevices")
+    result = await mock_config_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ACCESS_KEY_ID: EMU_AK, CONF_SECRET_ACCESS_KEY: EMU_SK}
+    )
+    assert result["errors"] == {"base": "no_permission"}
+    assert result["description_placeholders"]["permission"] == "ListDevices"
+
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(emulator))
+    assert result["errors"] == {"base": "no_permission"}
+    assert result["description_placeholders"]["permission"] == "ListDevices"
+    assert [r.query["PageSize"] for r in emulator.requests_for("ListDevices")] == ["1", "1"]

@@ -12,7 +12,6 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
@@ -27,14 +26,20 @@ from homeassistant.helpers.selector import (
 )
 import probatio as vol
 
+from . import create_client
 from .api import (
+    DEFAULT_ENDPOINT,
+    DEFAULT_REGION,
     Space,
     VolcengineAuthError,
     VolcengineClient,
     VolcengineClockSkewError,
     VolcengineConnectionError,
     VolcengineError,
+    VolcengineInvalidEndpointError,
     VolcenginePermissionError,
+    VolcengineSettingsError,
+    VolcengineThrottledError,
 )
 from .const import (
     CONF_ACCESS_KEY_ID,
@@ -48,12 +53,10 @@ from .const import (
     CONF_SPACE_ID,
     CONF_TAIL,
     CONF_TRANSPORT,
-    DEFAULT_ENDPOINT,
     DEFAULT_FRAMING,
     DEFAULT_GAIN_DB,
     DEFAULT_MAX_DURATION,
     DEFAULT_PREROLL,
-    DEFAULT_REGION,
     DEFAULT_TAIL,
     DEFAULT_TRANSPORT,
     DOMAIN,
@@ -65,6 +68,41 @@ from .const import (
 from .coordinator import VolcengineConfigEntry
 
 SECTION_ADVANCED = "advanced"
+PERMISSION_SPACES = "ListSpaces"
+PERMISSION_DEVICES = "ListDevices"
+
+
+class _FormError(Exception):
+    """A validation step failed; ``error`` is the form error, ``permission`` the missing one."""
+
+    def __init__(self, error: str, permission: str = PERMISSION_SPACES) -> None:
+        super().__init__(error)
+        self.error = error
+        self.permission = permission
+
+
+def _error_key(err: VolcengineError) -> str:
+    """Return the form error of an API error (no traceback: these are expected answers)."""
+    if isinstance(err, VolcengineAuthError):
+        return "invalid_auth"
+    if isinstance(err, VolcenginePermissionError):
+        return "no_permission"
+    if isinstance(err, VolcengineClockSkewError):
+        return "clock_skew"
+    if isinstance(err, VolcengineThrottledError):
+        return "throttled"
+    if isinstance(err, VolcengineConnectionError):
+        return "cannot_connect"
+    LOGGER.warning("Unexpected answer of the Volcengine OpenAPI: %s", err)
+    return "unknown"
+
+
+def _settings_error_key(err: VolcengineSettingsError) -> str:
+    if isinstance(err, VolcengineInvalidEndpointError):
+        return "invalid_endpoint"
+    if err.setting == CONF_REGION:
+        return "invalid_region"
+    return "invalid_auth"
 
 
 def _credentials_schema(defaults: Mapping[str, Any]) -> vol.Schema:
@@ -122,6 +160,7 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
         """Initialize the flow."""
         self._credentials: dict[str, Any] = {}
         self._spaces: dict[str, Space] = {}
+        self._permission = PERMISSION_SPACES
 
     @staticmethod
     @callback
@@ -129,47 +168,47 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
         """Return the options flow."""
         return VolcengineOptionsFlow()
 
-    async def _async_list_spaces(
-        self, credentials: Mapping[str, Any], errors: dict[str, str]
-    ) -> list[Space] | None:
-        """Validate the credentials by listing the spaces; fill ``errors`` on failure."""
+    async def _async_validate(
+        self, credentials: Mapping[str, Any], space_id: str | None = None
+    ) -> tuple[VolcengineClient, list[Space]]:
+        """Check the settings, the spaces and, for ``space_id``, that its devices can be listed.
+
+        The one validation of every step (user, space, reauth, reconfigure): raises ``_FormError``.
+        """
         try:
-            client = VolcengineClient(
-                async_get_clientsession(self.hass),
-                credentials[CONF_ACCESS_KEY_ID],
-                credentials[CONF_SECRET_ACCESS_KEY],
-                region=credentials[CONF_REGION],
-                endpoint=credentials[CONF_ENDPOINT],
-            )
-        except ValueError:
-            errors["base"] = "invalid_endpoint"
-            return None
+            client = create_client(self.hass, credentials)
+        except VolcengineSettingsError as err:
+            raise _FormError(_settings_error_key(err)) from None
         try:
             spaces = await client.list_spaces()
-        except VolcengineAuthError:
-            errors["base"] = "invalid_auth"
-        except VolcenginePermissionError:
-            errors["base"] = "no_permission"
-        except VolcengineClockSkewError:
-            errors["base"] = "clock_skew"
-        except VolcengineConnectionError:
-            errors["base"] = "cannot_connect"
-        except VolcengineError:
-            LOGGER.exception("Unexpected answer while listing spaces")
-            errors["base"] = "unknown"
-        else:
-            if not spaces:
-                errors["base"] = "no_spaces"
-                return None
-            return spaces
-        return None
+        except VolcengineError as err:
+            raise _FormError(_error_key(err), PERMISSION_SPACES) from None
+        if not spaces:
+            raise _FormError("no_spaces")
+        if space_id is not None:
+            if space_id not in {space.space_id for space in spaces}:
+                raise _FormError("space_not_found")
+            await self._async_check_devices(client, space_id)
+        return client, spaces
+
+    async def _async_check_devices(self, client: VolcengineClient, space_id: str) -> None:
+        """Check that the key may list the devices of the space (what the entry polls)."""
+        try:
+            await client.count_devices(space_id)
+        except VolcengineError as err:
+            raise _FormError(_error_key(err), PERMISSION_DEVICES) from None
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the AccessKey pair and the region."""
         errors: dict[str, str] = {}
         if user_input is not None:
             credentials = _flatten(user_input)
-            if spaces := await self._async_list_spaces(credentials, errors):
+            try:
+                _, spaces = await self._async_validate(credentials)
+            except _FormError as err:
+                errors["base"] = err.error
+                self._permission = err.permission
+            else:
                 self._credentials = credentials
                 self._spaces = {space.space_id: space for space in spaces}
                 return await self.async_step_space()
@@ -178,19 +217,28 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
             data_schema=self.add_suggested_values_to_schema(
                 _credentials_schema({}), _suggested(user_input)
             ),
+            description_placeholders={"permission": self._permission},
             errors=errors,
         )
 
     async def async_step_space(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Let the user pick one space."""
+        errors: dict[str, str] = {}
         if user_input is not None:
             space = self._spaces[user_input[CONF_SPACE_ID]]
             await self.async_set_unique_id(space.space_id)
             self._abort_if_unique_id_configured()
-            return self.async_create_entry(
-                title=space.name,
-                data={**self._credentials, CONF_SPACE_ID: space.space_id},
-            )
+            try:
+                client = create_client(self.hass, self._credentials)  # validated by the user step
+                await self._async_check_devices(client, space.space_id)
+            except _FormError as err:
+                errors["base"] = err.error
+                self._permission = err.permission
+            else:
+                return self.async_create_entry(
+                    title=space.name,
+                    data={**self._credentials, CONF_SPACE_ID: space.space_id},
+                )
         options = [
             SelectOptionDict(value=space.space_id, label=f"{space.name} ({space.space_id})")
             for space in self._spaces.values()
@@ -204,6 +252,8 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
                     )
                 }
             ),
+            description_placeholders={"permission": self._permission},
+            errors=errors,
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
@@ -222,10 +272,13 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_ACCESS_KEY_ID: str(user_input[CONF_ACCESS_KEY_ID]).strip(),
                 CONF_SECRET_ACCESS_KEY: str(user_input[CONF_SECRET_ACCESS_KEY]).strip(),
             }
-            if spaces := await self._async_list_spaces(credentials, errors):
-                if entry.unique_id in {space.space_id for space in spaces}:
-                    return self.async_update_reload_and_abort(entry, data=credentials)
-                errors["base"] = "space_not_found"
+            try:
+                await self._async_validate(credentials, entry.data[CONF_SPACE_ID])
+            except _FormError as err:
+                errors["base"] = err.error
+                self._permission = err.permission
+            else:
+                return self.async_update_reload_and_abort(entry, data=credentials)
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=vol.Schema(
@@ -238,7 +291,7 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
                     ),
                 }
             ),
-            description_placeholders={"space": entry.title},
+            description_placeholders={"space": entry.title, "permission": self._permission},
             errors=errors,
         )
 
@@ -250,16 +303,19 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             credentials = _flatten(user_input)
-            if spaces := await self._async_list_spaces(credentials, errors):
-                if entry.unique_id in {space.space_id for space in spaces}:
-                    return self.async_update_reload_and_abort(entry, data_updates=credentials)
-                errors["base"] = "space_not_found"
+            try:
+                await self._async_validate(credentials, entry.data[CONF_SPACE_ID])
+            except _FormError as err:
+                errors["base"] = err.error
+                self._permission = err.permission
+            else:
+                return self.async_update_reload_and_abort(entry, data_updates=credentials)
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
                 _credentials_schema(entry.data), _suggested(user_input)
             ),
-            description_placeholders={"space": entry.title},
+            description_placeholders={"space": entry.title, "permission": self._permission},
             errors=errors,
         )
 
