@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -105,15 +106,36 @@ def _settings_error_key(err: VolcengineSettingsError) -> str:
     return "invalid_auth"
 
 
-def _credentials_schema(defaults: Mapping[str, Any]) -> vol.Schema:
+def _credentials_schema(
+    defaults: Mapping[str, Any],
+    shown: Mapping[str, Any] | None = None,
+    *,
+    keep_secret: bool = False,
+) -> vol.Schema:
+    """Return the credentials form.
+
+    ``defaults`` are the stored values (reconfigure) and ``shown`` what the user typed last
+    (after a form error): the Advanced section is open when either holds a non-default
+    endpoint, so a typed endpoint is never hidden. With ``keep_secret`` the SecretAccessKey
+    may be left empty to keep the stored one.
+    """
+    endpoint = (shown or {}).get(SECTION_ADVANCED, {}).get(CONF_ENDPOINT) or defaults.get(
+        CONF_ENDPOINT, DEFAULT_ENDPOINT
+    )
+    collapsed = str(endpoint).strip().rstrip("/") == DEFAULT_ENDPOINT
+    secret = (
+        vol.Optional(CONF_SECRET_ACCESS_KEY)
+        if keep_secret
+        else vol.Required(CONF_SECRET_ACCESS_KEY)
+    )
     return vol.Schema(
         {
             vol.Required(
                 CONF_ACCESS_KEY_ID, default=defaults.get(CONF_ACCESS_KEY_ID, vol.UNDEFINED)
             ): TextSelector(),
-            vol.Required(CONF_SECRET_ACCESS_KEY): TextSelector(
-                TextSelectorConfig(type=TextSelectorType.PASSWORD)
-            ),
+            secret: TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
+            # Plain region names (no translated labels): the closed field shows the raw value
+            # of a custom-value dropdown, so a label like "(default)" would disagree with it.
             vol.Required(
                 CONF_REGION, default=defaults.get(CONF_REGION, DEFAULT_REGION)
             ): SelectSelector(
@@ -121,7 +143,6 @@ def _credentials_schema(defaults: Mapping[str, Any]) -> vol.Schema:
                     options=list(REGIONS),
                     custom_value=True,
                     mode=SelectSelectorMode.DROPDOWN,
-                    translation_key=CONF_REGION,
                 )
             ),
             vol.Required(SECTION_ADVANCED): section(
@@ -133,18 +154,22 @@ def _credentials_schema(defaults: Mapping[str, Any]) -> vol.Schema:
                         ): TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
                     }
                 ),
-                {"collapsed": True},
+                {"collapsed": collapsed},
             ),
         }
     )
 
 
-def _flatten(user_input: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the credentials with the advanced section folded in."""
+def _flatten(user_input: Mapping[str, Any], stored_secret: str = "") -> dict[str, Any]:
+    """Return the credentials with the advanced section folded in.
+
+    An empty SecretAccessKey becomes ``stored_secret`` (reconfigure keeps the stored one).
+    """
     advanced = user_input.get(SECTION_ADVANCED) or {}
     return {
         CONF_ACCESS_KEY_ID: str(user_input[CONF_ACCESS_KEY_ID]).strip(),
-        CONF_SECRET_ACCESS_KEY: str(user_input[CONF_SECRET_ACCESS_KEY]).strip(),
+        CONF_SECRET_ACCESS_KEY: str(user_input.get(CONF_SECRET_ACCESS_KEY) or "").strip()
+        or stored_secret,
         CONF_REGION: str(user_input[CONF_REGION]).strip() or DEFAULT_REGION,
         CONF_ENDPOINT: str(advanced.get(CONF_ENDPOINT) or DEFAULT_ENDPOINT).strip(),
     }
@@ -215,14 +240,18 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
-                _credentials_schema({}), _suggested(user_input)
+                _credentials_schema({}, user_input), _suggested(user_input)
             ),
             description_placeholders={"permission": self._permission},
             errors=errors,
         )
 
     async def async_step_space(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Let the user pick one space."""
+        """Let the user pick one of the spaces that are not configured yet."""
+        configured = self._async_current_ids(include_ignore=False)
+        available = [space for sid, space in self._spaces.items() if sid not in configured]
+        if not available:
+            return self.async_abort(reason="all_spaces_configured")
         errors: dict[str, str] = {}
         if user_input is not None:
             space = self._spaces[user_input[CONF_SPACE_ID]]
@@ -240,18 +269,25 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
                     data={**self._credentials, CONF_SPACE_ID: space.space_id},
                 )
         options = [
-            SelectOptionDict(value=space.space_id, label=f"{space.name} ({space.space_id})")
-            for space in self._spaces.values()
+            SelectOptionDict(value=space_id, label=label)
+            for space_id, label in _space_labels(available).items()
         ]
+        # Nothing pre-selected unless there is a single choice: the user picks deliberately.
+        key = (
+            vol.Required(CONF_SPACE_ID, default=available[0].space_id)
+            if len(available) == 1
+            else vol.Required(CONF_SPACE_ID)
+        )
+        schema = vol.Schema(
+            {
+                key: SelectSelector(
+                    SelectSelectorConfig(options=options, mode=SelectSelectorMode.LIST)
+                )
+            }
+        )
         return self.async_show_form(
             step_id="space",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(CONF_SPACE_ID, default=options[0]["value"]): SelectSelector(
-                        SelectSelectorConfig(options=options, mode=SelectSelectorMode.LIST)
-                    )
-                }
-            ),
+            data_schema=self.add_suggested_values_to_schema(schema, user_input),
             description_placeholders={"permission": self._permission},
             errors=errors,
         )
@@ -281,15 +317,18 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_update_reload_and_abort(entry, data=credentials)
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(
-                        CONF_ACCESS_KEY_ID, default=entry.data[CONF_ACCESS_KEY_ID]
-                    ): TextSelector(),
-                    vol.Required(CONF_SECRET_ACCESS_KEY): TextSelector(
-                        TextSelectorConfig(type=TextSelectorType.PASSWORD)
-                    ),
-                }
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Required(
+                            CONF_ACCESS_KEY_ID, default=entry.data[CONF_ACCESS_KEY_ID]
+                        ): TextSelector(),
+                        vol.Required(CONF_SECRET_ACCESS_KEY): TextSelector(
+                            TextSelectorConfig(type=TextSelectorType.PASSWORD)
+                        ),
+                    }
+                ),
+                _suggested(user_input),
             ),
             description_placeholders={"space": entry.title, "permission": self._permission},
             errors=errors,
@@ -302,7 +341,7 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            credentials = _flatten(user_input)
+            credentials = _flatten(user_input, entry.data[CONF_SECRET_ACCESS_KEY])
             try:
                 await self._async_validate(credentials, entry.data[CONF_SPACE_ID])
             except _FormError as err:
@@ -313,11 +352,35 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                _credentials_schema(entry.data), _suggested(user_input)
+                _credentials_schema(entry.data, user_input, keep_secret=True),
+                _suggested(user_input),
             ),
             description_placeholders={"space": entry.title, "permission": self._permission},
             errors=errors,
         )
+
+
+def _space_labels(spaces: Iterable[Space]) -> dict[str, str]:
+    """Label spaces by name; add the end of the ID only where names are equal."""
+    spaces = list(spaces)
+    count = Counter(space.name for space in spaces)
+    labels: dict[str, str] = {}
+    for space in spaces:
+        if count[space.name] == 1:
+            labels[space.space_id] = space.name
+            continue
+        twins = [other.space_id for other in spaces if other.name == space.name]
+        length = next(
+            (n for n in (4, 8, 12) if len({sid[-n:] for sid in twins}) == len(twins)),
+            len(space.space_id),
+        )
+        suffix = space.space_id[-length:]
+        labels[space.space_id] = (
+            f"{space.name} (…{suffix})"
+            if length < len(space.space_id)
+            else (f"{space.name} ({suffix})")
+        )
+    return labels
 
 
 def _suggested(user_input: Mapping[str, Any] | None) -> dict[str, Any]:
