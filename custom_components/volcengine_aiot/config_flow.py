@@ -195,7 +195,7 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _async_validate(
         self, credentials: Mapping[str, Any], space_id: str | None = None
-    ) -> tuple[VolcengineClient, list[Space]]:
+    ) -> list[Space]:
         """Check the settings, the spaces and, for ``space_id``, that its devices can be listed.
 
         The one validation of every step (user, space, reauth, reconfigure): raises ``_FormError``.
@@ -214,7 +214,7 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
             if space_id not in {space.space_id for space in spaces}:
                 raise _FormError("space_not_found")
             await self._async_check_devices(client, space_id)
-        return client, spaces
+        return spaces
 
     async def _async_check_devices(self, client: VolcengineClient, space_id: str) -> None:
         """Check that the key may list the devices of the space (what the entry polls)."""
@@ -229,7 +229,7 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             credentials = _flatten(user_input)
             try:
-                _, spaces = await self._async_validate(credentials)
+                spaces = await self._async_validate(credentials)
             except _FormError as err:
                 errors["base"] = err.error
                 self._permission = err.permission
