@@ -119,9 +119,8 @@ def _credentials_schema(
     endpoint, so a typed endpoint is never hidden. With ``keep_secret`` the SecretAccessKey
     may be left empty to keep the stored one.
     """
-    endpoint = (shown or {}).get(SECTION_ADVANCED, {}).get(CONF_ENDPOINT) or defaults.get(
-        CONF_ENDPOINT, DEFAULT_ENDPOINT
-    )
+    typed = ((shown or {}).get(SECTION_ADVANCED) or {}).get(CONF_ENDPOINT)
+    endpoint = typed or defaults.get(CONF_ENDPOINT, DEFAULT_ENDPOINT)
     collapsed = str(endpoint).strip().rstrip("/") == DEFAULT_ENDPOINT
     secret = (
         vol.Optional(CONF_SECRET_ACCESS_KEY)
