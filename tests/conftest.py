@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.volcengine_aiot.api import client as api_client
 from custom_components.volcengine_aiot.const import (
     CONF_ACCESS_KEY_ID,
     CONF_ENDPOINT,
@@ -18,6 +19,7 @@ from custom_components.volcengine_aiot.const import (
     DOMAIN,
 )
 from custom_components.volcengine_aiot.talk import Transcoder
+from tests.audio import ffmpeg_children
 from tests.emulator.app import Emulator
 from tests.emulator.data import EMU_AK, EMU_SK, SPACE_HOME_ID
 
@@ -30,6 +32,19 @@ pytest_plugins = [
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/ in every test."""
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retry throttled/busy answers without the backoff delay (the count is still tested)."""
+    monkeypatch.setattr(api_client, "_BACKOFF_BASE", 0.0)
+
+
+@pytest.fixture
+def no_leftover_ffmpeg() -> Iterator[None]:
+    """Fail the test if an ffmpeg child of this process outlives it (use it per module)."""
+    yield
+    assert ffmpeg_children() == []
 
 
 @pytest.fixture

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+import json
+from pathlib import Path
+import re
 import socket
 from typing import Any
 
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData, section
 from homeassistant.setup import async_setup_component
+import probatio as vol
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.volcengine_aiot.api import client as api_client
+from custom_components.volcengine_aiot.api import DEFAULT_ENDPOINT
 from custom_components.volcengine_aiot.const import (
     CONF_ACCESS_KEY_ID,
     CONF_ENDPOINT,
@@ -25,15 +30,16 @@ from custom_components.volcengine_aiot.const import (
     CONF_SPACE_ID,
     CONF_TAIL,
     CONF_TRANSPORT,
+    DEFAULT_FRAMING,
+    DEFAULT_MAX_DURATION,
+    DEFAULT_PREROLL,
+    DEFAULT_TAIL,
+    DEFAULT_TRANSPORT,
     DOMAIN,
+    REGIONS,
 )
 from tests.emulator.app import Emulator
-from tests.emulator.data import EMU_AK, EMU_SK, SPACE_HOME_ID, SPACE_SHOP_ID
-
-
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(api_client, "_BACKOFF_BASE", 0.0)
+from tests.emulator.data import EMU_AK, EMU_SK, SPACE_BIG_ID, SPACE_HOME_ID, SPACE_SHOP_ID
 
 
 def user_input(emulator: Emulator, **overrides: Any) -> dict[str, Any]:
@@ -89,7 +95,7 @@ async def test_user_flow(hass: HomeAssistant, emulator: Emulator) -> None:
         ({"code": "AccessDenied", "status": 403}, "no_permission"),
         ({"code": "InvalidTimestamp", "status": 400}, "clock_skew"),
         ({"body": b"<html>maintenance</html>", "status": 200}, "unknown"),
-        ({"code": "FlowLimitExceeded", "status": 429, "times": 10}, "unknown"),
+        ({"code": "FlowLimitExceeded", "status": 429, "times": 10}, "throttled"),
     ],
 )
 async def test_user_flow_errors_recover(
@@ -145,9 +151,10 @@ async def test_user_flow_no_spaces(hass: HomeAssistant, emulator: Emulator) -> N
 async def test_duplicate_space_aborts(
     hass: HomeAssistant, emulator: Emulator, mock_config_entry: MockConfigEntry
 ) -> None:
-    mock_config_entry.add_to_hass(hass)
+    """A space configured while the space form is open is refused on submit."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(emulator))
+    mock_config_entry.add_to_hass(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_SPACE_ID: SPACE_HOME_ID}
     )
@@ -266,3 +273,439 @@ async def test_flow_over_http(hass: HomeAssistant, emulator: Emulator, hass_clie
     )
     assert (await response.json())["type"] == "create_entry"
     await hass.async_block_till_done()
+
+
+UNSAFE_INPUT = [
+    pytest.param({CONF_ACCESS_KEY_ID: f"{EMU_AK}\r\nX-Injected: 1"}, "invalid_auth", id="ak-crlf"),
+    pytest.param({CONF_ACCESS_KEY_ID: "AK/with,slash"}, "invalid_auth", id="ak-scope-chars"),
+    pytest.param({CONF_SECRET_ACCESS_KEY: "sec\nret"}, "invalid_auth", id="sk-newline"),
+    pytest.param({CONF_REGION: "cn-north-1\r\nX: 1"}, "invalid_region", id="region-crlf"),
+    pytest.param(
+        {"advanced": {CONF_ENDPOINT: "http://user:password@127.0.0.1:1"}},
+        "invalid_endpoint",
+        id="userinfo",
+    ),
+    pytest.param(
+        {"advanced": {CONF_ENDPOINT: "http://127.0.0.1:1/?Action=x"}},
+        "invalid_endpoint",
+        id="query",
+    ),
+    pytest.param(
+        {"advanced": {CONF_ENDPOINT: "http://127.0.0.1:1/#frag"}}, "invalid_endpoint", id="fragment"
+    ),
+    pytest.param(
+        {"advanced": {CONF_ENDPOINT: "http://127.0.0.1:1/api"}}, "invalid_endpoint", id="path"
+    ),
+    pytest.param(
+        {"advanced": {CONF_ENDPOINT: "http://127.0.0.1:99999"}}, "invalid_endpoint", id="port"
+    ),
+    pytest.param(
+        {"advanced": {CONF_ENDPOINT: "http://exa mple.com"}}, "invalid_endpoint", id="space"
+    ),
+]
+
+
+def _endpoint_fixed(emulator: Emulator, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Make the unsafe endpoints point at the emulator's port, so only their shape is wrong."""
+    if "advanced" not in overrides:
+        return overrides
+    port = emulator.url.rsplit(":", 1)[1]
+    endpoint = overrides["advanced"][CONF_ENDPOINT].replace(":1/", f":{port}/")
+    return {"advanced": {CONF_ENDPOINT: endpoint}}
+
+
+@pytest.mark.parametrize(("overrides", "error"), UNSAFE_INPUT)
+async def test_unsafe_input_is_a_form_error_in_every_step(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    overrides: dict[str, Any],
+    error: str,
+) -> None:
+    """Header-unsafe keys/regions and endpoints with userinfo/query/path never crash a form."""
+    overrides = _endpoint_fixed(emulator, overrides)
+    mock_config_entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(emulator, **overrides)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(emulator, **overrides)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+
+    if CONF_ACCESS_KEY_ID in overrides or CONF_SECRET_ACCESS_KEY in overrides:
+        result = await mock_config_entry.start_reauth_flow(hass)
+        keys = {CONF_ACCESS_KEY_ID: EMU_AK, CONF_SECRET_ACCESS_KEY: EMU_SK, **overrides}
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], keys)
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {"base": error}
+
+    assert emulator.requests == []  # refused before anything was sent
+    assert not [record for record in caplog.records if record.exc_info]
+    assert "Traceback" not in caplog.text
+
+
+async def test_throttled_in_every_step(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    emulator.faults.add("ListSpaces", code="FlowLimitExceeded", status=429, times=0)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(emulator))
+    assert result["errors"] == {"base": "throttled"}
+    result = await mock_config_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ACCESS_KEY_ID: EMU_AK, CONF_SECRET_ACCESS_KEY: EMU_SK}
+    )
+    assert result["errors"] == {"base": "throttled"}
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(emulator))
+    assert result["errors"] == {"base": "throttled"}
+    assert not [record for record in caplog.records if record.exc_info]
+
+
+async def test_unexpected_answer_is_logged_without_traceback(
+    hass: HomeAssistant, emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    emulator.faults.add("ListSpaces", body=b"<html>maintenance</html>", status=200)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(emulator))
+    assert result["errors"] == {"base": "unknown"}
+    assert "not an OpenAPI envelope" in caplog.text
+    assert not [record for record in caplog.records if record.exc_info]
+
+
+async def test_space_step_checks_the_device_permission(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    """A key that may list spaces but not devices is refused before an entry exists."""
+    emulator.deny("ListDevices")
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(emulator))
+    assert result["step_id"] == "space"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SPACE_ID: SPACE_HOME_ID}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "space"
+    assert result["errors"] == {"base": "no_permission"}
+    assert result["description_placeholders"]["permission"] == "ListDevices"
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+    emulator.allow("ListDevices")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SPACE_ID: SPACE_HOME_ID}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+
+
+async def test_user_step_names_the_missing_list_permission(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    emulator.deny("ListSpaces")
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(emulator))
+    assert result["errors"] == {"base": "no_permission"}
+    assert result["description_placeholders"]["permission"] == "ListSpaces"
+
+
+async def test_reauth_and_reconfigure_check_the_device_permission(
+    hass: HomeAssistant, emulator: Emulator, mock_config_entry: MockConfigEntry
+) -> None:
+    """The reauth loop: a key that cannot list the space's devices is not accepted again."""
+    mock_config_entry.add_to_hass(hass)
+    emulator.deny("ListDevices")
+    result = await mock_config_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ACCESS_KEY_ID: EMU_AK, CONF_SECRET_ACCESS_KEY: EMU_SK}
+    )
+    assert result["errors"] == {"base": "no_permission"}
+    assert result["description_placeholders"]["permission"] == "ListDevices"
+
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(emulator))
+    assert result["errors"] == {"base": "no_permission"}
+    assert result["description_placeholders"]["permission"] == "ListDevices"
+    assert [r.query["PageSize"] for r in emulator.requests_for("ListDevices")] == ["1", "1"]
+
+
+# --- first-run polish (issue 11) --------------------------------------------------------------
+
+
+def _space_field(result: Any) -> tuple[Any, list[dict[str, str]]]:
+    """Return the space field's schema key and its select options."""
+    ((key, selector),) = result["data_schema"].schema.items()
+    return key, selector.config["options"]
+
+
+async def test_space_step_leaves_configured_spaces_out(
+    hass: HomeAssistant, emulator: Emulator, mock_config_entry: MockConfigEntry
+) -> None:
+    """Configured spaces are not offered; with several left nothing is pre-selected."""
+    mock_config_entry.add_to_hass(hass)  # home
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(emulator))
+    key, options = _space_field(result)
+    assert SPACE_HOME_ID not in {option["value"] for option in options}
+    assert {option["label"] for option in options} == {"shop", "big"}  # names, no UUIDs
+    assert key.default is vol.UNDEFINED
+    with pytest.raises(InvalidData):  # nothing chosen is not "the first space"
+        await hass.config_entries.flow.async_configure(result["flow_id"], {})
+
+
+async def test_space_step_preselects_the_only_space_left(
+    hass: HomeAssistant, emulator: Emulator, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    emulator.state.spaces.pop(SPACE_BIG_ID)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(emulator))
+    key, options = _space_field(result)
+    assert options == [{"value": SPACE_SHOP_ID, "label": "shop"}]
+    assert key.default() == SPACE_SHOP_ID
+
+
+async def test_space_step_aborts_when_every_space_is_configured(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    for space_id in list(emulator.state.spaces):
+        MockConfigEntry(domain=DOMAIN, unique_id=space_id, data={}).add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(emulator))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "all_spaces_configured"
+
+
+async def test_space_labels_tell_equal_names_apart(hass: HomeAssistant, emulator: Emulator) -> None:
+    emulator.state.spaces[SPACE_SHOP_ID]["SpaceName"] = "home"
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(emulator))
+    _, options = _space_field(result)
+    labels = {option["value"]: option["label"] for option in options}
+    assert labels == {
+        SPACE_HOME_ID: f"home (…{SPACE_HOME_ID[-4:]})",
+        SPACE_SHOP_ID: f"home (…{SPACE_SHOP_ID[-4:]})",
+        SPACE_BIG_ID: "big",
+    }
+
+
+async def test_reconfigure_empty_secret_keeps_the_stored_one(
+    hass: HomeAssistant, emulator: Emulator, mock_config_entry: MockConfigEntry
+) -> None:
+    """Changing only the region needs no secret; the stored one is used to validate."""
+    mock_config_entry.add_to_hass(hass)
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+    new = user_input(emulator, **{CONF_REGION: "cn-beijing"})
+    del new[CONF_SECRET_ACCESS_KEY]
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], new)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert mock_config_entry.data[CONF_SECRET_ACCESS_KEY] == EMU_SK
+    assert mock_config_entry.data[CONF_REGION] == "cn-beijing"
+    assert emulator.requests_for("ListSpaces")[0].headers["Authorization"]
+
+
+async def test_reconfigure_empty_secret_is_validated(
+    hass: HomeAssistant, emulator: Emulator, entry_data: dict[str, Any]
+) -> None:
+    """A stored secret that no longer works is not kept silently."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=SPACE_HOME_ID,
+        data={**entry_data, CONF_SECRET_ACCESS_KEY: "revoked"},
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(emulator, **{CONF_SECRET_ACCESS_KEY: ""})
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+
+
+async def test_form_error_keeps_values_and_opens_advanced(
+    hass: HomeAssistant, emulator: Emulator, hass_client: Any
+) -> None:
+    """After an error the typed endpoint is shown in an open Advanced section (frontend view)."""
+    for component in ("config", "media_source", "ffmpeg"):
+        assert await async_setup_component(hass, component, {})
+    client = await hass_client()
+    response = await client.post(
+        "/api/config/config_entries/flow", json={"handler": DOMAIN, "show_advanced_options": False}
+    )
+    form = await response.json()
+    url = f"/api/config/config_entries/flow/{form['flow_id']}"
+
+    closed = closed_port_url()
+    typed = user_input(emulator, **{CONF_REGION: "cn-beijing"}, advanced={CONF_ENDPOINT: closed})
+    form = await (await client.post(url, json=typed)).json()
+    assert form["errors"] == {"base": "cannot_connect"}
+    fields = {field["name"]: field for field in form["data_schema"]}
+    assert fields["advanced"]["expanded"] is True
+    (endpoint,) = fields["advanced"]["schema"]
+    assert endpoint["description"]["suggested_value"] == closed
+    assert fields[CONF_REGION]["description"]["suggested_value"] == "cn-beijing"
+    assert fields[CONF_ACCESS_KEY_ID]["description"]["suggested_value"] == EMU_AK
+    assert "description" not in fields[CONF_SECRET_ACCESS_KEY]  # the secret is never echoed
+
+    typed = user_input(  # refused before anything is sent: the real cloud is never asked
+        emulator, **{CONF_ACCESS_KEY_ID: "AK\nX"}, advanced={CONF_ENDPOINT: DEFAULT_ENDPOINT}
+    )
+    form = await (await client.post(url, json=typed)).json()
+    assert form["errors"] == {"base": "invalid_auth"}
+    fields = {field["name"]: field for field in form["data_schema"]}
+    assert fields["advanced"]["expanded"] is False  # default endpoint: nothing hidden
+
+
+async def test_reconfigure_opens_advanced_for_a_custom_endpoint(
+    hass: HomeAssistant, emulator: Emulator, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+    sections = [v for v in result["data_schema"].schema.values() if isinstance(v, section)]
+    assert sections[0].options["collapsed"] is False  # the emulator's endpoint is not the default
+
+
+async def test_reauth_error_keeps_the_typed_key(
+    hass: HomeAssistant, emulator: Emulator, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    result = await mock_config_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ACCESS_KEY_ID: "AKLTother", CONF_SECRET_ACCESS_KEY: "x"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    keys = {key.schema: key for key in result["data_schema"].schema}
+    assert keys[CONF_ACCESS_KEY_ID].description == {"suggested_value": "AKLTother"}
+    assert keys[CONF_SECRET_ACCESS_KEY].description is None
+
+
+TRANSLATIONS = Path(__file__).parent.parent / "custom_components" / DOMAIN / "translations"
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+# Proper nouns, product names, units and codes that stay in Latin script in Chinese text.
+LATIN_IN_CHINESE = {
+    "A-law",
+    "AccessKey",
+    "AIoT",
+    "Assistant",
+    "dB",
+    "FLV",
+    "G.711",
+    "GB/T",
+    "Hikvision",
+    "Home",
+    "HTTP",
+    "ID",
+    "MP3",
+    "NTP",
+    "OpenAPI",
+    "SecretAccessKey",
+    "TCP",
+    "TTS",
+    "UDP",
+    "URL",
+    "Video",
+    "Volcengine",
+    "http",
+    "https",
+    "WAV",
+    "WebSocket",
+    "ffmpeg",
+    "s",
+    "Transport",
+}
+
+
+def _strings(data: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _strings(value, f"{path}.{key}" if path else key)
+    else:
+        yield path, str(data)
+
+
+def _translations(language: str) -> dict[str, Any]:
+    return json.loads((TRANSLATIONS / f"{language}.json").read_text(encoding="utf-8"))
+
+
+def test_english_strings_have_no_chinese() -> None:
+    found = [key for key, text in _strings(_translations("en")) if CJK.search(text)]
+    assert found == []
+
+
+def test_chinese_strings_have_no_english_words() -> None:
+    """Only proper nouns and codes stay in Latin script (an action, a parameter, a host)."""
+    found = []
+    for key, raw in _strings(_translations("zh-Hans")):
+        text = re.sub(r"\{\w+\}|`[^`]*`|https?://\S+", "", raw)  # placeholders, code, URLs
+        for word in re.findall(r"[A-Za-z][A-Za-z0-9_./+-]*", text):
+            code = (
+                re.search(r"[0-9_.]|[a-z][A-Z]", word) or word.isupper()
+            )  # cn-north-1, aiotvideo:X
+            if word not in LATIN_IN_CHINESE and not code and not word.startswith("aiotvideo"):
+                found.append(f"{key}: {word}")
+    assert found == []
+
+
+async def test_region_labels_agree_with_the_closed_field(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    """A custom-value dropdown shows the raw value when closed: the list shows the same."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    region = next(v for k, v in result["data_schema"].schema.items() if k == CONF_REGION)
+    assert region.config.get("translation_key") is None
+    assert region.config["options"] == list(REGIONS)
+    for language in ("en", "zh-Hans"):
+        assert CONF_REGION not in _translations(language).get("selector", {})
+
+
+def test_urls_in_forms_are_plain_text() -> None:
+    """A bare URL in a form description renders as a link to a raw API: code, not a link."""
+    for language in ("en", "zh-Hans"):
+        data = _translations(language)
+        for key, text in _strings({"config": data["config"], "options": data["options"]}):
+            assert not re.search(r"(?<!`)https?://", text), f"{language}: {key}"
+
+
+def test_option_defaults_are_marked_consistently() -> None:
+    """Every default option is marked "(default)", no other one; numbers name their default."""
+    marks = {"en": "(default)", "zh-Hans": "\uff08默认\uff09"}  # full-width parentheses
+    defaults = {CONF_TRANSPORT: DEFAULT_TRANSPORT, CONF_FRAMING: DEFAULT_FRAMING}
+    numbers = {
+        CONF_GAIN_DB: "0 dB",
+        CONF_MAX_DURATION: str(DEFAULT_MAX_DURATION),
+        CONF_PREROLL: str(DEFAULT_PREROLL),
+        CONF_TAIL: str(DEFAULT_TAIL),
+    }
+    for language, mark in marks.items():
+        data = _translations(language)
+        for selector, default in defaults.items():
+            for value, label in data["selector"][selector]["options"].items():
+                assert (mark in label) is (value == default), f"{language}: {selector}.{value}"
+        descriptions = data["options"]["step"]["init"]["data_description"]
+        for option, default in numbers.items():
+            assert default in descriptions[option], f"{language}: {option}"
+
+
+def test_gain_combination_is_explained() -> None:
+    """Volume (slider), output gain (options) and per-call gain (action) are related in text."""
+    en = _translations("en")
+    option = en["options"]["step"]["init"]["data_description"][CONF_GAIN_DB]
+    field = en["services"]["play_audio"]["fields"]["gain_db"]["description"]
+    assert "play_audio" in option
+    assert "volume" in option
+    assert "output gain" in field
+    assert "volume" in field
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "10^((output gain + per-call gain) / 20)" in readme

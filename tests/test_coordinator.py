@@ -6,22 +6,20 @@ from datetime import timedelta
 
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.volcengine_aiot.api import client as api_client
 from custom_components.volcengine_aiot.const import DOMAIN, SCAN_INTERVAL
 from tests.emulator.app import Emulator
 from tests.emulator.data import HOME_DEVICE_IDS, HOME_IPC_ID, HOME_NVR_ID, SPACE_HOME_ID
 
 NEW_ID = "6851c282-c7f6-4a04-9d1e-00000000beef"
-
-
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(api_client, "_BACKOFF_BASE", 0.0)
 
 
 def entity_id(registry: er.EntityRegistry, platform: str, device_id: str, key: str) -> str:
@@ -208,3 +206,29 @@ async def test_auth_failure_later_starts_reauth(
     await clock.tick()
     flows = hass.config_entries.flow.async_progress()
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+
+
+async def test_permission_error_later_is_a_repair_issue_not_reauth(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    init_integration: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+    clock: Clock,
+) -> None:
+    """A key whose policy lost ListDevices: a repair issue naming it, no reauth loop."""
+    coordinator = init_integration.runtime_data.coordinator
+    issue_id = f"missing_permission_{init_integration.entry_id}"
+    emulator.deny("ListDevices")
+    await clock.tick()
+    assert not coordinator.last_update_success
+    assert coordinator.last_exception.translation_key == "no_permission"  # type: ignore[union-attr]
+    assert hass.config_entries.flow.async_progress() == []  # no reauth
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "missing_permission"
+    assert issue.translation_placeholders == {"space": "home", "permission": "ListDevices"}
+
+    emulator.allow("ListDevices")
+    await clock.tick()
+    assert coordinator.last_update_success
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None

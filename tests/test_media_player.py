@@ -44,12 +44,10 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.volcengine_aiot.api import client as api_client
 from custom_components.volcengine_aiot.const import CONF_MAX_DURATION, DOMAIN
 from tests.audio import (
     alaw_decode,
     dominant_frequency,
-    ffmpeg_children,
     make_tone,
     rms,
     voiced,
@@ -66,9 +64,7 @@ from tests.entities import entities_of
 SPEAKER_UID = f"{HOME_IPC_ID}_speaker"
 
 
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(api_client, "_BACKOFF_BASE", 0.0)
+pytestmark = pytest.mark.usefixtures("no_leftover_ffmpeg")
 
 
 @pytest.fixture
@@ -98,12 +94,6 @@ def speaker(
     entity_id = entity_registry.async_get_entity_id(MP_DOMAIN, DOMAIN, SPEAKER_UID)
     assert entity_id is not None
     return entity_id
-
-
-@pytest.fixture(autouse=True)
-def no_leftover_ffmpeg() -> Any:
-    yield
-    assert ffmpeg_children() == []
 
 
 @pytest.fixture

@@ -330,3 +330,46 @@ def test_api_and_talk_are_home_assistant_free() -> None:
                 for name in names:
                     assert not name.startswith("homeassistant"), path
                     assert name != "..", f"{path} imports from the HA glue"
+
+
+# Host names of package registries and distribution archives, spelled in parts so that this
+# file does not contain them either.
+REGISTRY_HOSTS = [
+    ".".join(parts)
+    for parts in (
+        ("deb", "debian", "org"),
+        ("ftp", "debian", "org"),
+        ("security", "debian", "org"),
+        ("archive", "ubuntu", "com"),
+        ("pypi", "org"),
+        ("files", "pythonhosted", "org"),
+        ("registry", "npmjs", "org"),
+        ("proxy", "golang", "org"),
+        ("crates", "io"),
+        ("rubygems", "org"),
+        ("dl-cdn", "alpinelinux", "org"),
+    )
+]
+SKIPPED_DIRS = {
+    ".git",
+    ".venv",
+    "venv",
+    "node_modules",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+}
+
+
+def test_no_package_registry_host_names() -> None:
+    """Scripts take mirrors from the machine (apt sources, pip configuration), never a host."""
+    found = []
+    for path in ROOT.rglob("*"):
+        if not path.is_file() or SKIPPED_DIRS & set(path.relative_to(ROOT).parts):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8").lower()
+        except UnicodeDecodeError, OSError:
+            continue
+        found += [f"{path.relative_to(ROOT)}: {host}" for host in REGISTRY_HOSTS if host in text]
+    assert found == []

@@ -3,26 +3,42 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from typing import Any
 
 from homeassistant.components.ffmpeg import get_ffmpeg_manager
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    issue_registry as ir,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .api import VolcengineClient
+from .api import (
+    DEFAULT_ENDPOINT,
+    DEFAULT_REGION,
+    VolcengineClient,
+    VolcengineInvalidCredentialsError,
+    VolcengineSettingsError,
+)
 from .const import (
     CONF_ACCESS_KEY_ID,
     CONF_ENDPOINT,
     CONF_REGION,
     CONF_SECRET_ACCESS_KEY,
     CONF_SPACE_ID,
-    DEFAULT_ENDPOINT,
-    DEFAULT_REGION,
     DOMAIN,
 )
-from .coordinator import VolcengineConfigEntry, VolcengineCoordinator, VolcengineRuntimeData
+from .coordinator import (
+    VolcengineConfigEntry,
+    VolcengineCoordinator,
+    VolcengineRuntimeData,
+    permission_issue_id,
+)
 from .services import async_setup_services
 from .talk import TranscoderPool
 
@@ -37,15 +53,42 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
+def create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> VolcengineClient:
+    """Build the OpenAPI client from entry data (or the config flow's input, same keys).
+
+    The one place both the config flow and the setup build the client, so what the flow
+    validated is what the entry runs with. Raises ``VolcengineSettingsError`` (a
+    ``ValueError``) for a value the client refuses; nothing is sent then.
+    """
+    return VolcengineClient(
+        async_get_clientsession(hass),
+        data[CONF_ACCESS_KEY_ID],
+        data[CONF_SECRET_ACCESS_KEY],
+        region=data.get(CONF_REGION) or DEFAULT_REGION,
+        endpoint=data.get(CONF_ENDPOINT) or DEFAULT_ENDPOINT,
+    )
+
+
 async def async_setup_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) -> bool:
     """Set up a space: discover its devices and add their entities."""
-    client = VolcengineClient(
-        async_get_clientsession(hass),
-        entry.data[CONF_ACCESS_KEY_ID],
-        entry.data[CONF_SECRET_ACCESS_KEY],
-        region=entry.data.get(CONF_REGION, DEFAULT_REGION),
-        endpoint=entry.data.get(CONF_ENDPOINT, DEFAULT_ENDPOINT),
-    )
+    try:
+        client = create_client(hass, entry.data)
+    except VolcengineInvalidCredentialsError as err:
+        if err.setting != CONF_REGION:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="invalid_auth"
+            ) from err
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_settings",
+            translation_placeholders={"setting": err.setting},
+        ) from err
+    except VolcengineSettingsError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_settings",
+            translation_placeholders={"setting": err.setting},
+        ) from err
     coordinator = VolcengineCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
 
@@ -78,6 +121,11 @@ async def async_unload_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) 
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     await _async_close_speakers(entry)
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) -> None:
+    """Drop the entry's repair issue when the entry is deleted."""
+    ir.async_delete_issue(hass, DOMAIN, permission_issue_id(entry))
 
 
 async def _async_close_speakers(entry: VolcengineConfigEntry) -> None:

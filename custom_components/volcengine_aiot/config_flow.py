@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -12,7 +13,6 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
@@ -27,14 +27,20 @@ from homeassistant.helpers.selector import (
 )
 import probatio as vol
 
+from . import create_client
 from .api import (
+    DEFAULT_ENDPOINT,
+    DEFAULT_REGION,
     Space,
     VolcengineAuthError,
     VolcengineClient,
     VolcengineClockSkewError,
     VolcengineConnectionError,
     VolcengineError,
+    VolcengineInvalidEndpointError,
     VolcenginePermissionError,
+    VolcengineSettingsError,
+    VolcengineThrottledError,
 )
 from .const import (
     CONF_ACCESS_KEY_ID,
@@ -48,12 +54,10 @@ from .const import (
     CONF_SPACE_ID,
     CONF_TAIL,
     CONF_TRANSPORT,
-    DEFAULT_ENDPOINT,
     DEFAULT_FRAMING,
     DEFAULT_GAIN_DB,
     DEFAULT_MAX_DURATION,
     DEFAULT_PREROLL,
-    DEFAULT_REGION,
     DEFAULT_TAIL,
     DEFAULT_TRANSPORT,
     DOMAIN,
@@ -65,17 +69,72 @@ from .const import (
 from .coordinator import VolcengineConfigEntry
 
 SECTION_ADVANCED = "advanced"
+PERMISSION_SPACES = "ListSpaces"
+PERMISSION_DEVICES = "ListDevices"
 
 
-def _credentials_schema(defaults: Mapping[str, Any]) -> vol.Schema:
+class _FormError(Exception):
+    """A validation step failed; ``error`` is the form error, ``permission`` the missing one."""
+
+    def __init__(self, error: str, permission: str = PERMISSION_SPACES) -> None:
+        super().__init__(error)
+        self.error = error
+        self.permission = permission
+
+
+def _error_key(err: VolcengineError) -> str:
+    """Return the form error of an API error (no traceback: these are expected answers)."""
+    if isinstance(err, VolcengineAuthError):
+        return "invalid_auth"
+    if isinstance(err, VolcenginePermissionError):
+        return "no_permission"
+    if isinstance(err, VolcengineClockSkewError):
+        return "clock_skew"
+    if isinstance(err, VolcengineThrottledError):
+        return "throttled"
+    if isinstance(err, VolcengineConnectionError):
+        return "cannot_connect"
+    LOGGER.warning("Unexpected answer of the Volcengine OpenAPI: %s", err)
+    return "unknown"
+
+
+def _settings_error_key(err: VolcengineSettingsError) -> str:
+    if isinstance(err, VolcengineInvalidEndpointError):
+        return "invalid_endpoint"
+    if err.setting == CONF_REGION:
+        return "invalid_region"
+    return "invalid_auth"
+
+
+def _credentials_schema(
+    defaults: Mapping[str, Any],
+    shown: Mapping[str, Any] | None = None,
+    *,
+    keep_secret: bool = False,
+) -> vol.Schema:
+    """Return the credentials form.
+
+    ``defaults`` are the stored values (reconfigure) and ``shown`` what the user typed last
+    (after a form error): the Advanced section is open when either holds a non-default
+    endpoint, so a typed endpoint is never hidden. With ``keep_secret`` the SecretAccessKey
+    may be left empty to keep the stored one.
+    """
+    typed = ((shown or {}).get(SECTION_ADVANCED) or {}).get(CONF_ENDPOINT)
+    endpoint = typed or defaults.get(CONF_ENDPOINT, DEFAULT_ENDPOINT)
+    collapsed = str(endpoint).strip().rstrip("/") == DEFAULT_ENDPOINT
+    secret = (
+        vol.Optional(CONF_SECRET_ACCESS_KEY)
+        if keep_secret
+        else vol.Required(CONF_SECRET_ACCESS_KEY)
+    )
     return vol.Schema(
         {
             vol.Required(
                 CONF_ACCESS_KEY_ID, default=defaults.get(CONF_ACCESS_KEY_ID, vol.UNDEFINED)
             ): TextSelector(),
-            vol.Required(CONF_SECRET_ACCESS_KEY): TextSelector(
-                TextSelectorConfig(type=TextSelectorType.PASSWORD)
-            ),
+            secret: TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
+            # Plain region names (no translated labels): the closed field shows the raw value
+            # of a custom-value dropdown, so a label like "(default)" would disagree with it.
             vol.Required(
                 CONF_REGION, default=defaults.get(CONF_REGION, DEFAULT_REGION)
             ): SelectSelector(
@@ -83,7 +142,6 @@ def _credentials_schema(defaults: Mapping[str, Any]) -> vol.Schema:
                     options=list(REGIONS),
                     custom_value=True,
                     mode=SelectSelectorMode.DROPDOWN,
-                    translation_key=CONF_REGION,
                 )
             ),
             vol.Required(SECTION_ADVANCED): section(
@@ -95,18 +153,22 @@ def _credentials_schema(defaults: Mapping[str, Any]) -> vol.Schema:
                         ): TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
                     }
                 ),
-                {"collapsed": True},
+                {"collapsed": collapsed},
             ),
         }
     )
 
 
-def _flatten(user_input: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the credentials with the advanced section folded in."""
+def _flatten(user_input: Mapping[str, Any], stored_secret: str = "") -> dict[str, Any]:
+    """Return the credentials with the advanced section folded in.
+
+    An empty SecretAccessKey becomes ``stored_secret`` (reconfigure keeps the stored one).
+    """
     advanced = user_input.get(SECTION_ADVANCED) or {}
     return {
         CONF_ACCESS_KEY_ID: str(user_input[CONF_ACCESS_KEY_ID]).strip(),
-        CONF_SECRET_ACCESS_KEY: str(user_input[CONF_SECRET_ACCESS_KEY]).strip(),
+        CONF_SECRET_ACCESS_KEY: str(user_input.get(CONF_SECRET_ACCESS_KEY) or "").strip()
+        or stored_secret,
         CONF_REGION: str(user_input[CONF_REGION]).strip() or DEFAULT_REGION,
         CONF_ENDPOINT: str(advanced.get(CONF_ENDPOINT) or DEFAULT_ENDPOINT).strip(),
     }
@@ -122,6 +184,7 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
         """Initialize the flow."""
         self._credentials: dict[str, Any] = {}
         self._spaces: dict[str, Space] = {}
+        self._permission = PERMISSION_SPACES
 
     @staticmethod
     @callback
@@ -129,81 +192,103 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
         """Return the options flow."""
         return VolcengineOptionsFlow()
 
-    async def _async_list_spaces(
-        self, credentials: Mapping[str, Any], errors: dict[str, str]
-    ) -> list[Space] | None:
-        """Validate the credentials by listing the spaces; fill ``errors`` on failure."""
+    async def _async_validate(
+        self, credentials: Mapping[str, Any], space_id: str | None = None
+    ) -> list[Space]:
+        """Check the settings, the spaces and, for ``space_id``, that its devices can be listed.
+
+        The one validation of every step (user, space, reauth, reconfigure): raises ``_FormError``.
+        """
         try:
-            client = VolcengineClient(
-                async_get_clientsession(self.hass),
-                credentials[CONF_ACCESS_KEY_ID],
-                credentials[CONF_SECRET_ACCESS_KEY],
-                region=credentials[CONF_REGION],
-                endpoint=credentials[CONF_ENDPOINT],
-            )
-        except ValueError:
-            errors["base"] = "invalid_endpoint"
-            return None
+            client = create_client(self.hass, credentials)
+        except VolcengineSettingsError as err:
+            raise _FormError(_settings_error_key(err)) from None
         try:
             spaces = await client.list_spaces()
-        except VolcengineAuthError:
-            errors["base"] = "invalid_auth"
-        except VolcenginePermissionError:
-            errors["base"] = "no_permission"
-        except VolcengineClockSkewError:
-            errors["base"] = "clock_skew"
-        except VolcengineConnectionError:
-            errors["base"] = "cannot_connect"
-        except VolcengineError:
-            LOGGER.exception("Unexpected answer while listing spaces")
-            errors["base"] = "unknown"
-        else:
-            if not spaces:
-                errors["base"] = "no_spaces"
-                return None
-            return spaces
-        return None
+        except VolcengineError as err:
+            raise _FormError(_error_key(err), PERMISSION_SPACES) from None
+        if not spaces:
+            raise _FormError("no_spaces")
+        if space_id is not None:
+            if space_id not in {space.space_id for space in spaces}:
+                raise _FormError("space_not_found")
+            await self._async_check_devices(client, space_id)
+        return spaces
+
+    async def _async_check_devices(self, client: VolcengineClient, space_id: str) -> None:
+        """Check that the key may list the devices of the space (what the entry polls)."""
+        try:
+            await client.count_devices(space_id)
+        except VolcengineError as err:
+            raise _FormError(_error_key(err), PERMISSION_DEVICES) from None
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the AccessKey pair and the region."""
         errors: dict[str, str] = {}
         if user_input is not None:
             credentials = _flatten(user_input)
-            if spaces := await self._async_list_spaces(credentials, errors):
+            try:
+                spaces = await self._async_validate(credentials)
+            except _FormError as err:
+                errors["base"] = err.error
+                self._permission = err.permission
+            else:
                 self._credentials = credentials
                 self._spaces = {space.space_id: space for space in spaces}
                 return await self.async_step_space()
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
-                _credentials_schema({}), _suggested(user_input)
+                _credentials_schema({}, user_input), _suggested(user_input)
             ),
+            description_placeholders={"permission": self._permission},
             errors=errors,
         )
 
     async def async_step_space(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Let the user pick one space."""
+        """Let the user pick one of the spaces that are not configured yet."""
+        configured = self._async_current_ids(include_ignore=False)
+        available = [space for sid, space in self._spaces.items() if sid not in configured]
+        if not available:
+            return self.async_abort(reason="all_spaces_configured")
+        errors: dict[str, str] = {}
         if user_input is not None:
             space = self._spaces[user_input[CONF_SPACE_ID]]
             await self.async_set_unique_id(space.space_id)
             self._abort_if_unique_id_configured()
-            return self.async_create_entry(
-                title=space.name,
-                data={**self._credentials, CONF_SPACE_ID: space.space_id},
-            )
+            try:
+                client = create_client(self.hass, self._credentials)  # validated by the user step
+                await self._async_check_devices(client, space.space_id)
+            except _FormError as err:
+                errors["base"] = err.error
+                self._permission = err.permission
+            else:
+                return self.async_create_entry(
+                    title=space.name,
+                    data={**self._credentials, CONF_SPACE_ID: space.space_id},
+                )
         options = [
-            SelectOptionDict(value=space.space_id, label=f"{space.name} ({space.space_id})")
-            for space in self._spaces.values()
+            SelectOptionDict(value=space_id, label=label)
+            for space_id, label in _space_labels(available).items()
         ]
+        # Nothing pre-selected unless there is a single choice: the user picks deliberately.
+        key = (
+            vol.Required(CONF_SPACE_ID, default=available[0].space_id)
+            if len(available) == 1
+            else vol.Required(CONF_SPACE_ID)
+        )
+        schema = vol.Schema(
+            {
+                key: SelectSelector(
+                    SelectSelectorConfig(options=options, mode=SelectSelectorMode.LIST)
+                )
+            }
+        )
         return self.async_show_form(
             step_id="space",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(CONF_SPACE_ID, default=options[0]["value"]): SelectSelector(
-                        SelectSelectorConfig(options=options, mode=SelectSelectorMode.LIST)
-                    )
-                }
-            ),
+            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            description_placeholders={"permission": self._permission},
+            errors=errors,
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
@@ -222,23 +307,29 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_ACCESS_KEY_ID: str(user_input[CONF_ACCESS_KEY_ID]).strip(),
                 CONF_SECRET_ACCESS_KEY: str(user_input[CONF_SECRET_ACCESS_KEY]).strip(),
             }
-            if spaces := await self._async_list_spaces(credentials, errors):
-                if entry.unique_id in {space.space_id for space in spaces}:
-                    return self.async_update_reload_and_abort(entry, data=credentials)
-                errors["base"] = "space_not_found"
+            try:
+                await self._async_validate(credentials, entry.data[CONF_SPACE_ID])
+            except _FormError as err:
+                errors["base"] = err.error
+                self._permission = err.permission
+            else:
+                return self.async_update_reload_and_abort(entry, data=credentials)
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(
-                        CONF_ACCESS_KEY_ID, default=entry.data[CONF_ACCESS_KEY_ID]
-                    ): TextSelector(),
-                    vol.Required(CONF_SECRET_ACCESS_KEY): TextSelector(
-                        TextSelectorConfig(type=TextSelectorType.PASSWORD)
-                    ),
-                }
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Required(
+                            CONF_ACCESS_KEY_ID, default=entry.data[CONF_ACCESS_KEY_ID]
+                        ): TextSelector(),
+                        vol.Required(CONF_SECRET_ACCESS_KEY): TextSelector(
+                            TextSelectorConfig(type=TextSelectorType.PASSWORD)
+                        ),
+                    }
+                ),
+                _suggested(user_input),
             ),
-            description_placeholders={"space": entry.title},
+            description_placeholders={"space": entry.title, "permission": self._permission},
             errors=errors,
         )
 
@@ -249,19 +340,46 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            credentials = _flatten(user_input)
-            if spaces := await self._async_list_spaces(credentials, errors):
-                if entry.unique_id in {space.space_id for space in spaces}:
-                    return self.async_update_reload_and_abort(entry, data_updates=credentials)
-                errors["base"] = "space_not_found"
+            credentials = _flatten(user_input, entry.data[CONF_SECRET_ACCESS_KEY])
+            try:
+                await self._async_validate(credentials, entry.data[CONF_SPACE_ID])
+            except _FormError as err:
+                errors["base"] = err.error
+                self._permission = err.permission
+            else:
+                return self.async_update_reload_and_abort(entry, data_updates=credentials)
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                _credentials_schema(entry.data), _suggested(user_input)
+                _credentials_schema(entry.data, user_input, keep_secret=True),
+                _suggested(user_input),
             ),
-            description_placeholders={"space": entry.title},
+            description_placeholders={"space": entry.title, "permission": self._permission},
             errors=errors,
         )
+
+
+def _space_labels(spaces: Iterable[Space]) -> dict[str, str]:
+    """Label spaces by name; add the end of the ID only where names are equal."""
+    spaces = list(spaces)
+    count = Counter(space.name for space in spaces)
+    labels: dict[str, str] = {}
+    for space in spaces:
+        if count[space.name] == 1:
+            labels[space.space_id] = space.name
+            continue
+        twins = [other.space_id for other in spaces if other.name == space.name]
+        length = next(
+            (n for n in (4, 8, 12) if len({sid[-n:] for sid in twins}) == len(twins)),
+            len(space.space_id),
+        )
+        suffix = space.space_id[-length:]
+        labels[space.space_id] = (
+            f"{space.name} (…{suffix})"
+            if length < len(space.space_id)
+            else (f"{space.name} ({suffix})")
+        )
+    return labels
 
 
 def _suggested(user_input: Mapping[str, Any] | None) -> dict[str, Any]:

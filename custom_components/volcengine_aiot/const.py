@@ -16,8 +16,7 @@ CONF_REGION: Final = "region"
 CONF_ENDPOINT: Final = "endpoint"
 CONF_SPACE_ID: Final = "space_id"
 
-DEFAULT_REGION: Final = "cn-north-1"
-DEFAULT_ENDPOINT: Final = "https://open.volcengineapi.com"
+# The default region and endpoint belong to the API client (api.DEFAULT_REGION/DEFAULT_ENDPOINT).
 REGIONS: Final = ("cn-north-1", "cn-beijing", "cn-shanghai", "cn-guangzhou")
 
 # Options

@@ -28,6 +28,12 @@ if TYPE_CHECKING:
 THROTTLED_RETRY_AFTER = 60
 STALE_AFTER = 2  # device lists in a row a device must be missing from before it is removed
 ISSUE_CLOCK_SKEW = "clock_skew"
+ISSUE_MISSING_PERMISSION = "missing_permission"
+
+
+def permission_issue_id(entry: ConfigEntry) -> str:
+    """Return the ID of the entry's "missing permission" repair issue."""
+    return f"{ISSUE_MISSING_PERMISSION}_{entry.entry_id}"
 
 
 @dataclass(slots=True)
@@ -75,8 +81,22 @@ class VolcengineCoordinator(DataUpdateCoordinator[dict[str, Device]]):
                 translation_domain=DOMAIN, translation_key="invalid_auth"
             ) from err
         except VolcenginePermissionError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="no_permission"
+            # The key itself works (a new key would be accepted by reauth and fail again):
+            # the user's policy lacks an action, so tell which one and keep retrying.
+            placeholders = {"space": self.config_entry.title, "permission": "ListDevices"}
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                permission_issue_id(self.config_entry),
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key=ISSUE_MISSING_PERMISSION,
+                translation_placeholders=placeholders,
+            )
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="no_permission",
+                translation_placeholders=placeholders,
             ) from err
         except VolcengineClockSkewError as err:
             ir.async_create_issue(
@@ -101,6 +121,7 @@ class VolcengineCoordinator(DataUpdateCoordinator[dict[str, Device]]):
                 translation_placeholders={"error": str(err)},
             ) from err
         ir.async_delete_issue(self.hass, DOMAIN, ISSUE_CLOCK_SKEW)
+        ir.async_delete_issue(self.hass, DOMAIN, permission_issue_id(self.config_entry))
         data = {device.device_id: device for device in devices}
         self._remove_stale_devices(data)
         return data

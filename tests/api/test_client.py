@@ -7,6 +7,7 @@ import socket
 import time
 
 import aiohttp
+import aiohttp.abc
 import pytest
 
 from custom_components.volcengine_aiot.api import (
@@ -19,12 +20,16 @@ from custom_components.volcengine_aiot.api import (
     VolcengineDeviceBusyError,
     VolcengineDeviceUnreachableError,
     VolcengineError,
+    VolcengineInvalidCredentialsError,
+    VolcengineInvalidEndpointError,
     VolcengineNotFoundError,
     VolcenginePermissionError,
     VolcengineResponseError,
     VolcengineServiceBusyError,
+    VolcengineSettingsError,
     VolcengineThrottledError,
     VolcengineTimeoutError,
+    validate_settings,
 )
 from custom_components.volcengine_aiot.api.client import PAGE_SIZE
 from tests.emulator.app import Emulator
@@ -101,18 +106,27 @@ async def test_paging_5000_devices(session: aiohttp.ClientSession, emulator: Emu
 
 async def test_single_calls(session: aiohttp.ClientSession, emulator: Emulator) -> None:
     client = make_client(session, emulator)
-    assert (await client.get_space(SPACE_HOME_ID)).space_id == SPACE_HOME_ID
-    assert (await client.get_device(SPACE_HOME_ID, HOME_IPC_ID)).nsid == HOME_IPC_NSID
     channels = await client.get_device_channels(SPACE_HOME_ID, HOME_NVR_ID)
     assert len(channels) == 2
     assert all(channel.channel_id for channel in channels)
     with pytest.raises(VolcengineNotFoundError):
-        await client.get_device(SPACE_HOME_ID, "no-such-device")
+        await client.get_device_channels(SPACE_HOME_ID, "no-such-device")
+
+
+async def test_count_devices_is_one_small_request(
+    session: aiohttp.ClientSession, emulator: Emulator
+) -> None:
+    client = make_client(session, emulator)
+    assert await client.count_devices(SPACE_BIG_ID) == BIG_DEVICE_COUNT
+    assert [r.query["PageSize"] for r in emulator.requests_for("ListDevices")] == ["1"]
+    emulator.deny("ListDevices")
+    with pytest.raises(VolcenginePermissionError, match="AccessDenied"):
+        await client.count_devices(SPACE_HOME_ID)
 
 
 async def test_streams(session: aiohttp.ClientSession, emulator: Emulator) -> None:
     client = make_client(session, emulator)
-    device = await client.get_device(SPACE_HOME_ID, HOME_IPC_ID)
+    device = next(d for d in await client.list_devices(SPACE_HOME_ID) if d.device_id == HOME_IPC_ID)
     stream_id = device.streams[0].stream_id
     assert stream_id
     urls = await client.start_stream(SPACE_HOME_ID, stream_id)
@@ -296,6 +310,100 @@ async def test_connection_refused(session: aiohttp.ClientSession, socket_enabled
     assert EMU_SK not in repr(client)
 
 
-def test_invalid_endpoint() -> None:
-    with pytest.raises(ValueError, match="Invalid endpoint"):
-        VolcengineClient(None, "a", "b", endpoint="ftp://x")  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "ftp://x",
+        "open.volcengineapi.com",
+        "https://",
+        "https://user:s3cr3t@open.volcengineapi.com",
+        "https://user@open.volcengineapi.com",
+        "https://open.volcengineapi.com/?Action=ListSpaces",
+        "https://open.volcengineapi.com?",
+        "https://open.volcengineapi.com/#top",
+        "https://open.volcengineapi.com/api",
+        "https://open.volcengineapi.com:99999",
+        "https://open.volcengineapi.com\r\nX-Injected: 1",
+        "https://open volcengineapi.com",
+    ],
+)
+def test_invalid_endpoint(endpoint: str) -> None:
+    with pytest.raises(VolcengineInvalidEndpointError, match="Invalid endpoint") as info:
+        VolcengineClient(None, EMU_AK, EMU_SK, endpoint=endpoint)  # type: ignore[arg-type]
+    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, VolcengineSettingsError)
+    assert info.value.setting == "endpoint"
+    assert "s3cr3t" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "setting"),
+    [
+        ({"access_key_id": "AK\r\nX-Injected: 1"}, "access_key_id"),
+        ({"access_key_id": "AK KEY"}, "access_key_id"),
+        ({"access_key_id": "AK/2024"}, "access_key_id"),
+        ({"access_key_id": "AK,KEY"}, "access_key_id"),
+        ({"access_key_id": "AK中"}, "access_key_id"),
+        ({"access_key_id": ""}, "access_key_id"),
+        ({"secret_access_key": "se\ncret"}, "secret_access_key"),
+        ({"secret_access_key": ""}, "secret_access_key"),
+        ({"region": "cn-north-1\r\n"}, "region"),
+        ({"region": "cn/north"}, "region"),
+        ({"region": ""}, "region"),
+    ],
+)
+def test_header_unsafe_settings_are_refused(kwargs: dict[str, str], setting: str) -> None:
+    """Refused with a clear ValueError subclass before aiohttp ever sees the value."""
+    args = {"access_key_id": EMU_AK, "secret_access_key": EMU_SK, **kwargs}
+    region = args.pop("region", "cn-north-1")
+    with pytest.raises(VolcengineInvalidCredentialsError) as info:
+        VolcengineClient(None, **args, region=region)  # type: ignore[arg-type]
+    assert isinstance(info.value, ValueError)
+    assert info.value.setting == setting
+    assert EMU_SK not in str(info.value)
+
+
+def test_valid_settings() -> None:
+    assert str(
+        validate_settings(EMU_AK, EMU_SK, "cn-beijing", "https://Open.Example.com:8443/")
+    ) == ("https://open.example.com:8443")
+    assert str(validate_settings(EMU_AK, EMU_SK, "cn-north-1", "http://[::1]:8686")) == (
+        "http://[::1]:8686"
+    )
+
+
+class _Resolver(aiohttp.abc.AbstractResolver):
+    """Resolve every name to the emulator, so a URL can carry an explicit default port."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[aiohttp.abc.ResolveResult]:
+        return [
+            {
+                "hostname": host,
+                "host": "127.0.0.1",
+                "port": self.port,
+                "family": socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+        ]
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_default_port_left_out_of_the_signed_host(emulator: Emulator) -> None:
+    """``http://host:80`` is signed and sent with ``Host: host``, as the official SDKs do."""
+    port = int(emulator.url.rsplit(":", 1)[1])
+    connector = aiohttp.TCPConnector(resolver=_Resolver(port))
+    async with aiohttp.ClientSession(connector=connector) as session:
+        client = VolcengineClient(
+            session, EMU_AK, EMU_SK, endpoint="http://gateway.example:80", backoff=0.0
+        )
+        assert await client.list_spaces()  # the emulator verified the signature
+    assert emulator.requests[-1].headers["Host"] == "gateway.example"
+    assert "SignedHeaders=host;" in emulator.requests[-1].headers["Authorization"]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from yarl import URL
 
 from custom_components.volcengine_aiot.api.signer import (
     Credentials,
@@ -15,6 +16,7 @@ from custom_components.volcengine_aiot.api.signer import (
     canonical_query,
     canonical_request,
     format_x_date,
+    host_header,
     sha256_hex,
     sign_headers,
     uri_encode,
@@ -55,7 +57,7 @@ def test_sign_headers_matches_vectors(case: dict[str, Any]) -> None:
     headers = sign_headers(
         Credentials(VECTORS["access_key"], VECTORS["secret_key"]),
         method=case["method"],
-        host=VECTORS["host"],
+        host=case["headers"]["Host"],
         query=case["query"],
         body=case["body"].encode(),
         region=case["region"],
@@ -65,6 +67,29 @@ def test_sign_headers_matches_vectors(case: dict[str, Any]) -> None:
     assert headers["Authorization"] == case["authorization"]
     assert headers["X-Date"] == VECTORS["x_date"]
     assert headers["X-Content-Sha256"] == case["headers"]["X-Content-Sha256"]
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in VECTORS["cases"] if "endpoint" in c], ids=lambda case: case["name"]
+)
+def test_signed_host_of_an_endpoint(case: dict[str, Any]) -> None:
+    """A default port (:443 for https, :80 for http) is left out of the signed Host."""
+    url = URL(case["endpoint"])
+    assert host_header(url.scheme, url.raw_host or "", url.explicit_port) == case["headers"]["Host"]
+
+
+def test_names_sorted_after_encoding() -> None:
+    """``a/b`` is ``a%2Fb`` on the wire: it sorts before ``a.b`` although ``/`` > ``.``."""
+    assert canonical_query({"a.b": "1", "a/b": "2"}) == "a%2Fb=2&a.b=1"
+    assert canonical_query({"x~": "1", "x中": "2"}) == "x%E4%B8%AD=2&x~=1"
+
+
+def test_host_header() -> None:
+    assert host_header("https", "open.volcengineapi.com", 443) == "open.volcengineapi.com"
+    assert host_header("HTTP", "example.com", 80) == "example.com"
+    assert host_header("http", "example.com", 443) == "example.com:443"
+    assert host_header("https", "example.com", None) == "example.com"
+    assert host_header("http", "::1", 8080) == "[::1]:8080"
 
 
 def test_encoding_rules() -> None:

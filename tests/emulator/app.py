@@ -183,6 +183,9 @@ class Emulator:
     ``content_type``; with neither and ``delay > 0`` -> sleep, then answer normally; with
     neither and no delay -> empty body with ``status``; ``disconnect=True`` -> drop the
     connection without an answer. ``delay`` always sleeps first. ``times <= 0`` = forever.
+
+    Key policies (``deny``/``allow``): an action denied to a key is answered with 403
+    ``AccessDenied`` for every request of that key, after the signature check.
     """
 
     def __init__(self, state: State | None = None) -> None:
@@ -193,6 +196,7 @@ class Emulator:
         self.clock_offset = 0.0
         self.talk = TalkServer()
         self.credentials: dict[str, str] = {EMU_AK: EMU_SK}
+        self.denied: dict[str, set[str]] = {}  # AccessKey ID -> actions its policy does not allow
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
@@ -238,6 +242,14 @@ class Emulator:
     def now(self) -> datetime:
         """Return the emulator's notion of now (real UTC time + ``clock_offset``)."""
         return datetime.now(UTC) + timedelta(seconds=self.clock_offset)
+
+    def deny(self, action: str, access_key: str = EMU_AK) -> None:
+        """Take ``action`` out of a key's policy: the gateway answers 403 ``AccessDenied``."""
+        self.denied.setdefault(access_key, set()).add(action)
+
+    def allow(self, action: str, access_key: str = EMU_AK) -> None:
+        """Give ``action`` back to a key's policy."""
+        self.denied.get(access_key, set()).discard(action)
 
     def requests_for(self, action: str) -> list[RecordedRequest]:
         """Return the recorded requests of one action."""
@@ -299,6 +311,13 @@ class Emulator:
             now=self.now(),
         )
         meta["Region"] = verified.region
+        if meta["Action"] in self.denied.get(verified.access_key, ()):
+            raise GatewayError(
+                403,
+                "AccessDenied",
+                f"User is not authorized to perform: aiotvideo:{meta['Action']}",
+                CODE_N["AccessDenied"],
+            )
         fault = self.faults.take(meta["Action"])
         if fault is not None:
             answer = await self._fault(request, fault)

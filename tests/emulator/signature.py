@@ -67,8 +67,12 @@ def canonical_query_from_raw(raw_query: str) -> str:
 
 
 def canonical_query(query: Mapping[str, str]) -> str:
-    """Return the canonical query string of decoded parameters (signer side)."""
-    return "&".join(f"{uri_encode(k)}={uri_encode(v)}" for k, v in sorted(query.items()))
+    """Return the canonical query string of decoded parameters (signer side).
+
+    Like the gateway: encode first, then sort (the encoded name decides the order).
+    """
+    pairs = sorted((uri_encode(k), uri_encode(v)) for k, v in query.items())
+    return "&".join(f"{k}={v}" for k, v in pairs)
 
 
 def sha256_hex(data: bytes) -> str:

@@ -29,11 +29,7 @@ from tests.audio import (
     voiced,
 )
 
-
-@pytest.fixture(autouse=True)
-def no_leftover_ffmpeg() -> object:
-    yield
-    assert ffmpeg_children() == []
+pytestmark = pytest.mark.usefixtures("no_leftover_ffmpeg")
 
 
 async def collect(source: AudioSource, timeout: float = 20) -> bytes:

@@ -1,6 +1,6 @@
 """HA-free client of the Volcengine AIoT Video OpenAPI (service ``aiotvideo``)."""
 
-from .client import DEFAULT_ENDPOINT, DEFAULT_REGION, VolcengineClient
+from .client import DEFAULT_ENDPOINT, DEFAULT_REGION, VolcengineClient, validate_settings
 from .errors import (
     VolcengineApiError,
     VolcengineAuthError,
@@ -9,10 +9,13 @@ from .errors import (
     VolcengineDeviceBusyError,
     VolcengineDeviceUnreachableError,
     VolcengineError,
+    VolcengineInvalidCredentialsError,
+    VolcengineInvalidEndpointError,
     VolcengineNotFoundError,
     VolcenginePermissionError,
     VolcengineResponseError,
     VolcengineServiceBusyError,
+    VolcengineSettingsError,
     VolcengineThrottledError,
     VolcengineTimeoutError,
 )
@@ -36,11 +39,15 @@ __all__ = [
     "VolcengineDeviceBusyError",
     "VolcengineDeviceUnreachableError",
     "VolcengineError",
+    "VolcengineInvalidCredentialsError",
+    "VolcengineInvalidEndpointError",
     "VolcengineNotFoundError",
     "VolcenginePermissionError",
     "VolcengineResponseError",
     "VolcengineServiceBusyError",
+    "VolcengineSettingsError",
     "VolcengineThrottledError",
     "VolcengineTimeoutError",
     "redact_url",
+    "validate_settings",
 ]

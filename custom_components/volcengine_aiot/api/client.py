@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import json
 import logging
 import random
+import re
 import socket
 from typing import Final
 
@@ -21,13 +22,15 @@ from .errors import (
     VolcengineApiError,
     VolcengineConnectionError,
     VolcengineError,
+    VolcengineInvalidCredentialsError,
+    VolcengineInvalidEndpointError,
     VolcengineResponseError,
     VolcengineTimeoutError,
     error_class,
     is_retryable,
 )
 from .models import Channel, Device, JsonObject, Space, StreamUrls, VoiceTalk
-from .signer import Credentials, canonical_query, sign_headers
+from .signer import Credentials, canonical_query, host_header, sign_headers
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -39,6 +42,61 @@ PAGE_SIZE: Final = 100
 PAGE_CONCURRENCY: Final = 4
 _BACKOFF_BASE = 0.5  # seconds; doubled per retry, capped, with jitter
 _BACKOFF_CAP: Final = 8.0
+# What a signed request can carry: the AccessKey ID and the region go into the Authorization
+# header's credential scope (``AK/date/region/service/request``), so no whitespace, control
+# character, ``/`` or ``,``; the SecretKey is only an HMAC key but a pasted line break is a typo.
+_ACCESS_KEY_RE: Final = re.compile(r"[!-~]+")
+_REGION_RE: Final = re.compile(r"[A-Za-z0-9_-]+")
+_SECRET_RE: Final = re.compile(r"[^\x00-\x20\x7f]+")
+
+
+def validate_settings(
+    access_key_id: str, secret_access_key: str, region: str, endpoint: str
+) -> URL:
+    """Check the client's settings and return the endpoint as a URL (no path, no trailing /).
+
+    Raises ``VolcengineInvalidCredentialsError`` or ``VolcengineInvalidEndpointError`` (both
+    ``ValueError``) instead of letting a header-unsafe value reach aiohttp.
+    """
+    if not _ACCESS_KEY_RE.fullmatch(access_key_id) or any(c in access_key_id for c in "/,"):
+        raise VolcengineInvalidCredentialsError(
+            "access_key_id", "empty or holds characters an AccessKey ID cannot have"
+        )
+    if not _SECRET_RE.fullmatch(secret_access_key):
+        raise VolcengineInvalidCredentialsError(
+            "secret_access_key", "empty or holds whitespace or control characters"
+        )
+    if not _REGION_RE.fullmatch(region):
+        raise VolcengineInvalidCredentialsError(
+            "region", "only letters, digits, '-' and '_' are allowed"
+        )
+    return _endpoint_url(endpoint)
+
+
+def _endpoint_url(endpoint: str) -> URL:
+    if not endpoint.isprintable() or any(c.isspace() for c in endpoint):
+        msg = "whitespace or control characters"
+        raise VolcengineInvalidEndpointError(msg)
+    try:
+        url = URL(endpoint)
+        host = url.host
+        port = url.explicit_port
+    except ValueError as err:  # an unparsable port or host
+        msg = "not a URL"
+        raise VolcengineInvalidEndpointError(msg) from err
+    if not url.is_absolute() or url.scheme not in ("http", "https") or not host:
+        msg = "not an http(s)://host URL"
+        raise VolcengineInvalidEndpointError(msg)
+    if url.raw_user is not None or url.raw_password is not None:
+        msg = "userinfo (name@ or name:secret@) is not allowed"
+        raise VolcengineInvalidEndpointError(msg)
+    if url.raw_query_string or "?" in endpoint or url.raw_fragment or "#" in endpoint:
+        msg = "a query or fragment is not allowed"
+        raise VolcengineInvalidEndpointError(msg)
+    if url.raw_path not in ("", "/"):
+        msg = "a path is not allowed (the OpenAPI is served at /)"
+        raise VolcengineInvalidEndpointError(msg)
+    return URL.build(scheme=url.scheme, host=host, port=port, encoded=False)
 
 
 class VolcengineClient:
@@ -58,16 +116,13 @@ class VolcengineClient:
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         """Initialize the client; ``endpoint`` may point at a local emulator."""
+        self._endpoint = validate_settings(access_key_id, secret_access_key, region, endpoint)
         self._session = session
         self._credentials = Credentials(access_key_id, secret_access_key)
         self.region = region
-        self._endpoint = URL(endpoint.rstrip("/"))
-        if not self._endpoint.is_absolute() or self._endpoint.scheme not in ("http", "https"):
-            msg = f"Invalid endpoint {endpoint!r}"
-            raise ValueError(msg)
-        host = self._endpoint.host or ""
-        port = self._endpoint.explicit_port
-        self._host = host if port is None else f"{host}:{port}"
+        self._host = host_header(
+            self._endpoint.scheme, self._endpoint.raw_host or "", self._endpoint.explicit_port
+        )
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._retries = retries
         self._backoff = _BACKOFF_BASE if backoff is None else backoff
@@ -134,7 +189,7 @@ class VolcengineClient:
             now=self._clock(),
             content_type=None if body is None else JSON_CONTENT_TYPE,
         )
-        url = URL(f"{self._endpoint}/?{canonical_query(query)}", encoded=True)
+        url = URL(f"{str(self._endpoint).rstrip('/')}/?{canonical_query(query)}", encoded=True)
         try:
             async with self._session.request(
                 method,
@@ -161,10 +216,6 @@ class VolcengineClient:
         items = await self._paged("ListSpaces", {}, "Spaces")
         return [Space.from_json(item) for item in items]
 
-    async def get_space(self, space_id: str) -> Space:
-        """Return one space."""
-        return Space.from_json(await self.request("GetSpace", {"SpaceID": space_id}))
-
     async def list_devices(self, space_id: str) -> list[Device]:
         """Return every device of a space (all pages)."""
         items = await self._paged("ListDevices", {"SpaceID": space_id}, "Devices")
@@ -174,10 +225,16 @@ class VolcengineClient:
             devices.setdefault(device.device_id, device)
         return list(devices.values())
 
-    async def get_device(self, space_id: str, device_id: str) -> Device:
-        """Return one device."""
-        result = await self.request("GetDevice", {"SpaceID": space_id, "DeviceID": device_id})
-        return Device.from_json(result)
+    async def count_devices(self, space_id: str) -> int:
+        """Return how many devices a space has, with one small ``ListDevices`` call.
+
+        Checks that the key may list the space's devices without fetching every page.
+        """
+        result = await self.request(
+            "ListDevices", {"SpaceID": space_id, "PageNumber": "1", "PageSize": "1"}
+        )
+        devices = result.get("Devices")
+        return _total(result, len(devices) if isinstance(devices, list) else 0)
 
     async def get_device_channels(self, space_id: str, device_id: str) -> list[Channel]:
         """Return the channels of a device (brief, cached query)."""
@@ -299,4 +356,4 @@ def _parse(action: str, status: int, raw: bytes) -> JsonObject:
     return result if isinstance(result, Mapping) else {}
 
 
-__all__ = ["API_VERSION", "VolcengineApiError", "VolcengineClient"]
+__all__ = ["API_VERSION", "VolcengineApiError", "VolcengineClient", "validate_settings"]

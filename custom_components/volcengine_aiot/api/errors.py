@@ -11,6 +11,32 @@ class VolcengineError(Exception):
     """Base class of every client error."""
 
 
+class VolcengineSettingsError(ValueError):
+    """A client setting cannot be used; raised when the client is built, nothing is sent.
+
+    ``setting`` names the offending argument (``access_key_id``, ``secret_access_key``,
+    ``region`` or ``endpoint``). The message never contains the value.
+    """
+
+    def __init__(self, setting: str, reason: str) -> None:
+        """Initialize with the setting's name and why it is refused."""
+        super().__init__(f"Invalid {setting}: {reason}")
+        self.setting = setting
+        self.reason = reason
+
+
+class VolcengineInvalidEndpointError(VolcengineSettingsError):
+    """The endpoint is not an ``http(s)://host[:port]`` URL."""
+
+    def __init__(self, reason: str) -> None:
+        """Initialize with why the endpoint is refused."""
+        super().__init__("endpoint", reason)
+
+
+class VolcengineInvalidCredentialsError(VolcengineSettingsError):
+    """The AccessKey ID, SecretKey or region holds characters a signed request cannot carry."""
+
+
 class VolcengineConnectionError(VolcengineError):
     """The gateway could not be reached (DNS, refused, reset, TLS)."""
 

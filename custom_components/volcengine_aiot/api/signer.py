@@ -39,10 +39,27 @@ def uri_encode(value: str) -> str:
 
 
 def canonical_query(query: Mapping[str, str]) -> str:
-    """Return the canonical query string: encoded pairs sorted by key."""
+    """Return the canonical query string: pairs percent-encoded first, then sorted by name.
+
+    Sorting the encoded names (not the raw ones) is what the official signer and the gateway
+    do; the two orders differ for names with reserved or non-ASCII characters (``a/b`` sorts
+    before ``a.b`` once encoded as ``a%2Fb``).
+    """
     return "&".join(
-        f"{uri_encode(key)}={uri_encode(value)}" for key, value in sorted(query.items())
+        f"{key}={value}"
+        for key, value in sorted((uri_encode(k), uri_encode(v)) for k, v in query.items())
     )
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def host_header(scheme: str, host: str, port: int | None) -> str:
+    """Return the Host header value the SDKs sign: ``host[:port]``, a default port left out."""
+    name = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    if port is None or DEFAULT_PORTS.get(scheme.lower()) == port:
+        return name
+    return f"{name}:{port}"
 
 
 def sha256_hex(data: bytes) -> str:
