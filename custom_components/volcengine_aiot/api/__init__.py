@@ -16,7 +16,7 @@ from .errors import (
     VolcengineThrottledError,
     VolcengineTimeoutError,
 )
-from .models import Channel, Device, DeviceStatus, Space, Stream, StreamUrls, VoiceTalk, redact_url
+from .models import Channel, Device, DeviceStatus, Space, Stream, StreamUrls, VoiceTalk
 
 __all__ = [
     "DEFAULT_ENDPOINT",
@@ -42,5 +42,4 @@ __all__ = [
     "VolcengineServiceBusyError",
     "VolcengineThrottledError",
     "VolcengineTimeoutError",
-    "redact_url",
 ]
