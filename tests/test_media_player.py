@@ -586,7 +586,7 @@ async def test_relative_url_is_fetched_from_home_assistant(
     """A relative URL becomes a (signed) URL of Home Assistant; here nothing serves it."""
     with pytest.raises(ServiceValidationError) as info:
         await play(hass, speaker, "/local/door.mp3")
-    assert info.value.translation_key == "media_error"
+    assert info.value.translation_key == "media_fetch_failed"  # connection refused
     assert not emulator.talk.active(HOME_IPC_NSID)
 
 

@@ -25,7 +25,12 @@ from custom_components.volcengine_aiot.talk import (
     Transcoder,
 )
 from custom_components.volcengine_aiot.talk.redact import redact_text, redact_url
-from custom_components.volcengine_aiot.talk.transcode import READ_AHEAD_BYTES, ffmpeg_args
+from custom_components.volcengine_aiot.talk.transcode import (
+    READ_AHEAD_BYTES,
+    _exit_text,
+    _FfmpegLog,
+    ffmpeg_args,
+)
 from tests.audio import (
     FFMPEG,
     alaw_decode,
@@ -416,3 +421,31 @@ async def test_credentials_in_a_url_are_used_but_never_shown(server: MediaServer
     assert isinstance(error, TalkMediaFetchError)
     assert "401" in error.placeholders["error"]
     assert "wrong" not in str(error)
+
+
+def test_ffmpeg_log_reading() -> None:
+    log = _FfmpegLog("http://u:pw@h/a.mp3")
+    log.feed(b"[http @ 0x55d6] Stream ends prematurely at 1, should be 2\n" + b"x" * 5000)
+    log.feed(b"\rhttp://u:pw@h/a.mp3: Input/output error")
+    log.close()
+    assert log.fetch_failed == "Stream ends prematurely at 1, should be 2"
+    assert log.input_failed == log.fetch_failed
+    assert log.last == "http://h/a.mp3: Input/output error"
+    assert log.refused is None
+    assert _exit_text(-9) == "ffmpeg was stopped by SIGKILL"
+    assert _exit_text(-200) == "ffmpeg was stopped by signal 200"
+    assert _exit_text(1) == "ffmpeg exited with code 1"
+
+
+async def test_a_failing_local_file_is_not_a_fetch_error(tmp_path: Path) -> None:
+    """ffmpeg exits non-zero on a local file after some audio: the media failed mid-way."""
+    path = make_tone(tmp_path / "t.wav", 440, 2.0)
+    script = tmp_path / "ffmpeg"  # decodes the file, then fails
+    script.write_text(f'#!/bin/sh\n"{FFMPEG}" "$@"\necho "file:{path}: Input/output error" >&2\n')
+    script.chmod(0o755)
+    transcoder = Transcoder(str(script), AudioSource(location=str(path)))
+    await transcoder.start()
+    audio, error = await drain(transcoder)
+    assert abs(len(audio) / 8000 - 2.0) < 0.05
+    assert type(error) is TalkMediaInterruptedError
+    assert error.placeholders == {"error": f"file:{path}: Input/output error", "seconds": "2.0"}

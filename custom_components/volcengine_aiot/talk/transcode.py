@@ -235,11 +235,10 @@ class Transcoder:
                 os.close(write_fd)
             stdout = asyncio.StreamReader(limit=READER_LIMIT)
             pipe = os.fdopen(read_fd, "rb", buffering=0)  # the transport closes it
-        except OSError as err:
+        except BaseException as err:  # also cancelled: never leak the pipe
             os.close(read_fd)
-            raise TalkFfmpegError(f"cannot run ffmpeg: {err}", error=str(err)) from err
-        except BaseException:
-            os.close(read_fd)
+            if isinstance(err, OSError):
+                raise TalkFfmpegError(f"cannot run ffmpeg: {err}", error=str(err)) from err
             raise
         self._pipe, _ = await loop.connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(stdout), pipe
