@@ -115,15 +115,17 @@ async def test_first_frames_arrive_before_the_stream_ends(tmp_path: Path) -> Non
         await transcoder.aclose()
 
 
-async def test_failing_stream_keeps_what_arrived(tmp_path: Path) -> None:
+async def test_failing_stream_plays_what_arrived_then_fails(tmp_path: Path) -> None:
     data = make_tone(tmp_path / "t.mp3", 500, 2.0).read_bytes()
 
     async def broken() -> AsyncIterator[bytes]:
         yield data[: len(data) // 2]
         raise OSError("synthesis failed")
 
-    alaw = await collect(AudioSource(stream=broken))
+    alaw, error = await collect_until_error(AudioSource(stream=broken))
     assert 0.5 < len(alaw) / 8000 < 1.5
+    assert isinstance(error, TalkMediaInterruptedError)
+    assert error.placeholders["error"] == "the audio stream failed: OSError('synthesis failed')"
 
 
 async def test_gain(tmp_path: Path) -> None:

@@ -213,6 +213,7 @@ class Transcoder:
         self._tasks: list[asyncio.Task[None]] = []
         self._frames: asyncio.Queue[bytes | TalkError | None] = asyncio.Queue(QUEUE_FRAMES)
         self._log = _FfmpegLog(ffmpeg_input(source))
+        self._stream_failed: str | None = None
         self.frames_read = 0
         self.done = False
 
@@ -262,8 +263,9 @@ class Transcoder:
                 await stdin.drain()
         except BrokenPipeError, ConnectionResetError:
             pass  # ffmpeg ended (or was stopped) before the stream did
-        except Exception:  # a failing TTS stream ends the input; ffmpeg reports what it got
+        except Exception as err:  # a failing TTS stream: what arrived is played, then an error
             _LOGGER.debug("The audio stream of %s failed", self._source.label, exc_info=True)
+            self._stream_failed = redact_text(f"the audio stream failed: {err!r}")
         finally:
             with contextlib.suppress(OSError, RuntimeError):
                 stdin.close()
@@ -295,13 +297,18 @@ class Transcoder:
     def _outcome(self, returncode: int) -> TalkError | None:
         """Return the error ffmpeg's exit means, or None when all went well."""
         log = self._log
-        failure = log.refused or log.input_failed
+        failure = log.refused or self._stream_failed or log.input_failed
         if returncode == 0 and failure is None:
             return None if self.frames_read else TalkEmptyAudioError("the media has no audio")
         error = (
             _exit_text(returncode)
             if returncode < 0  # killed: whatever it wrote before is not the reason
-            else log.refused or log.fetch_failed or failure or log.last or _exit_text(returncode)
+            else log.refused
+            or self._stream_failed
+            or log.fetch_failed
+            or failure
+            or log.last
+            or _exit_text(returncode)
         )
         seconds = f"{self.frames_read * FRAME_SECONDS:.1f}"
         _LOGGER.debug(
