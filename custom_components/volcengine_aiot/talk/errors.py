@@ -15,7 +15,7 @@ class TalkError(Exception):
 
 
 class TalkMediaError(TalkError):
-    """ffmpeg could not decode the media (corrupt, unsupported, unreachable URL)."""
+    """ffmpeg could not decode the media (corrupt, unsupported, a protocol refused)."""
 
     translation_key = "media_error"
 
