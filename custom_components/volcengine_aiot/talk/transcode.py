@@ -38,9 +38,12 @@ PROTOCOLS_PIPE: Final = "pipe"
 QUEUE_FRAMES: Final = 25  # decoded frames waiting for the pacer: 0.5 s
 READER_LIMIT: Final = 5 * FRAME_BYTES  # the reader pauses above 2 x this + one pipe read
 PIPE_BYTES: Final = 4096  # ffmpeg's stdout pipe (the smallest Linux allows): 0.5 s
-# The most audio decoded but not yet taken from the queue: how late a failure of ffmpeg
-# (killed, connection dropped) is noticed at worst, at real-time pace.
-READ_AHEAD_BYTES: Final = QUEUE_FRAMES * FRAME_BYTES + 2 * READER_LIMIT + 2 * PIPE_BYTES
+# The most audio written by ffmpeg but not yet taken from the queue (queue, the frame on its
+# way into it, reader, pipe): how late a failure of ffmpeg (killed, connection dropped) is
+# noticed at worst, at real-time pace. 13,952 bytes: 1.74 s.
+READ_AHEAD_BYTES: Final = (
+    QUEUE_FRAMES * FRAME_BYTES + FRAME_BYTES + (2 * READER_LIMIT + PIPE_BYTES) + PIPE_BYTES
+)
 
 _STDERR_KEEP = 4096
 _KILL_TIMEOUT = 5.0
