@@ -50,6 +50,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.volcengine_aiot.api import client as api_client
 from custom_components.volcengine_aiot.const import CONF_MAX_DURATION, DOMAIN
+from custom_components.volcengine_aiot.talk.flv import SILENCE_FRAME
 from tests.audio import (
     alaw_decode,
     dominant_frequency,
@@ -627,6 +628,17 @@ async def media_server(socket_enabled: None, media_dir: Path) -> AsyncIterator[M
     await server.close()
 
 
+async def wait_for_sound(emulator: Emulator, nsid: str = HOME_IPC_NSID) -> None:
+    """Wait until the camera has received a frame that is not silence (not only pre-roll)."""
+    async with asyncio.timeout(10):
+        while not any(
+            frame.payload != SILENCE_FRAME
+            for recording in emulator.talk.sessions_for(nsid)
+            for frame in recording.frames
+        ):
+            await asyncio.sleep(0.01)
+
+
 def _logs(caplog: pytest.LogCaptureFixture) -> str:
     """Return every log line but the test server's own access log."""
     return "\n".join(
@@ -668,7 +680,7 @@ async def test_ffmpeg_killed_mid_talk_fails_the_play(
             return_response=True,
         )
     )
-    await wait_for_audio(emulator)
+    await wait_for_sound(emulator)  # ffmpeg has produced audio: it fails mid-way
     (pid,) = ffmpeg_children()
     os.kill(pid, signal.SIGKILL)
     with pytest.raises(HomeAssistantError) as info:
@@ -724,7 +736,7 @@ async def test_credentials_in_a_url_are_used_but_never_shown(
     caplog.set_level(logging.DEBUG)
     url = _with_password(f"{media_server.url}/auth/long.wav") + "?token=secret-token"
     task = hass.async_create_task(play(hass, speaker, url))
-    await wait_for_audio(emulator)
+    await wait_for_sound(emulator)
     state = hass.states.get(speaker)
     assert state.state == "playing"
     assert state.attributes["media_title"] == "long.wav"
