@@ -11,7 +11,10 @@ camera its own clip, so one ffmpeg per camera: the worst case). It prints:
 * pacing error: |arrival - schedule| in ms (mean/p99/max), the schedule being a perfect 20 ms
   grid placed on the median (the sender runs a constant two frames ahead of real time);
 * total talk time (play() call to return) over the audio duration;
-* CPU seconds (this process + its ffmpeg children) per second of audio delivered.
+* CPU seconds (this process + its ffmpeg children) per second of audio delivered;
+* how late a failure of ffmpeg in the middle of the audio is noticed: a long clip read at
+  real-time pace, ffmpeg killed after 3 s, the time until the error and the audio still played
+  after the kill (what ffmpeg had read ahead).
 
 The emulator runs in a separate process so its CPU is not counted; arrival times use
 CLOCK_MONOTONIC, which is shared by all processes.
@@ -24,9 +27,11 @@ import asyncio
 from dataclasses import dataclass
 import multiprocessing as mp
 from multiprocessing.connection import Connection
+import os
 from pathlib import Path
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -43,6 +48,7 @@ from custom_components.volcengine_aiot.talk import (
     AudioSource,
     ClientTalkOpener,
     Speaker,
+    TalkError,
     TalkOptions,
     Transcoder,
     TranscoderPool,
@@ -204,6 +210,47 @@ async def measure(cameras: int, clips: list[Path], ffmpeg: str, mode: str) -> Ru
     )
 
 
+KILL_AFTER = 3.0
+FAILURE_RUNS = 5
+
+
+async def failure_notice(ffmpeg: str, clip: Path) -> tuple[float, float]:
+    """Read a clip at real-time pace, kill ffmpeg after KILL_AFTER seconds of audio.
+
+    Returns the seconds from the kill to the error, and the audio taken after the kill.
+    """
+    transcoder = Transcoder(ffmpeg, AudioSource(location=str(clip)))
+    await transcoder.start()
+    process = transcoder._process  # noqa: SLF001 - the benchmark kills it on purpose
+    if process is None:
+        raise RuntimeError("ffmpeg did not start")
+    start = time.monotonic()
+    ticks = audio = after = 0
+    killed_at: float | None = None
+    try:
+        while True:
+            await asyncio.sleep(max(0.0, start + ticks * 0.02 - time.monotonic()))
+            ticks += 1
+            if killed_at is None and audio * 0.02 >= KILL_AFTER:
+                os.kill(process.pid, signal.SIGKILL)
+                killed_at = time.monotonic()
+            try:
+                frame = transcoder.next_frame()
+            except TalkError:
+                if killed_at is None:
+                    raise  # failed on its own: not what is measured
+                return time.monotonic() - killed_at, after * 0.02
+            if frame is not None:
+                audio += 1
+                after += killed_at is not None
+    finally:
+        await transcoder.aclose()
+
+
+async def failure_notices(ffmpeg: str, clip: Path) -> list[tuple[float, float]]:
+    return [await failure_notice(ffmpeg, clip) for _ in range(FAILURE_RUNS)]
+
+
 def ms(values: list[float]) -> str:
     ordered = sorted(values)
     p50 = statistics.median(ordered)
@@ -213,6 +260,20 @@ def ms(values: list[float]) -> str:
 def p99(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+
+
+def report_failures(notices: list[tuple[float, float]]) -> None:
+    delays = sorted(delay for delay, _ in notices)
+    audio = sorted(seconds for _, seconds in notices)
+    print()
+    print(
+        f"ffmpeg killed after {KILL_AFTER:.0f} s of a long clip read in real time "
+        f"({FAILURE_RUNS} runs, p50 / max):"
+    )
+    print(
+        f"  error raised {statistics.median(delays):.2f} / {delays[-1]:.2f} s after the kill; "
+        f"audio played after the kill {statistics.median(audio):.2f} / {audio[-1]:.2f} s"
+    )
 
 
 def report(runs: list[Run]) -> None:
@@ -248,6 +309,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cameras", type=int, nargs="*", default=[1, 10, 50])
     parser.add_argument("--modes", nargs="*", choices=["same", "each"], default=["same", "each"])
+    parser.add_argument(
+        "--failure-only", action="store_true", help="only measure how late a failure is noticed"
+    )
     args = parser.parse_args()
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
@@ -263,6 +327,16 @@ def main() -> None:
         for i in range(max(args.cameras)):
             copies.append(Path(tmp) / f"clip{i}.mp3")
             shutil.copyfile(clip, copies[-1])
+        long_clip = Path(tmp) / "long.wav"
+        subprocess.run(
+            [ffmpeg, "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
+             "sine=frequency=440:duration=60", str(long_clip)],
+            check=True,
+        )  # fmt: skip
+        notices = asyncio.run(failure_notices(ffmpeg, long_clip))
+        if args.failure_only:
+            report_failures(notices)
+            return
         runs = []
         for cameras in args.cameras:
             for mode in args.modes:
@@ -270,6 +344,7 @@ def main() -> None:
                 clips = [clip] * cameras if mode == "same" else copies[:cameras]
                 runs.append(asyncio.run(measure(cameras, clips, ffmpeg, mode)))
         report(runs)
+        report_failures(notices)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+import logging
+import os
 from pathlib import Path
+import signal
+import socket
 from typing import Any, ClassVar
 from unittest.mock import Mock, patch
 
@@ -45,6 +49,7 @@ from pytest_homeassistant_custom_component.common import (
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.volcengine_aiot.const import CONF_MAX_DURATION, DOMAIN
+from custom_components.volcengine_aiot.talk.flv import SILENCE_FRAME
 from tests.audio import (
     alaw_decode,
     dominant_frequency,
@@ -60,6 +65,7 @@ from tests.emulator.data import (
     HOME_NVR_NSID,
 )
 from tests.entities import entities_of
+from tests.media_server import MediaServer, hls_playlist, make_ts
 
 SPEAKER_UID = f"{HOME_IPC_ID}_speaker"
 
@@ -571,7 +577,7 @@ async def test_relative_url_is_fetched_from_home_assistant(
     """A relative URL becomes a (signed) URL of Home Assistant; here nothing serves it."""
     with pytest.raises(ServiceValidationError) as info:
         await play(hass, speaker, "/local/door.mp3")
-    assert info.value.translation_key == "media_error"
+    assert info.value.translation_key == "media_fetch_failed"  # connection refused
     assert not emulator.talk.active(HOME_IPC_NSID)
 
 
@@ -598,3 +604,173 @@ async def test_play_audio_enqueued_without_chime(
         return_response=True,
     )
     assert abs(response[speaker]["played_seconds"] - 0.6) < 0.05
+
+
+# --- media that fails after some audio, URLs that fail or try to reach local files ----------
+
+
+@pytest.fixture
+async def media_server(socket_enabled: None, media_dir: Path) -> AsyncIterator[MediaServer]:
+    """Serves the media folder over HTTP, with routes that drop, redirect or need a password."""
+    server = MediaServer(media_dir)
+    await server.start()
+    yield server
+    await server.close()
+
+
+async def wait_for_sound(emulator: Emulator, nsid: str = HOME_IPC_NSID) -> None:
+    """Wait until the camera has received a frame that is not silence (not only pre-roll)."""
+    async with asyncio.timeout(10):
+        while not any(
+            frame.payload != SILENCE_FRAME
+            for recording in emulator.talk.sessions_for(nsid)
+            for frame in recording.frames
+        ):
+            await asyncio.sleep(0.01)
+
+
+def _logs(caplog: pytest.LogCaptureFixture) -> str:
+    """Return every log line but the test server's own access log."""
+    return "\n".join(
+        caplog.handler.format(record)
+        for record in caplog.records
+        if record.name != "aiohttp.access"
+    )
+
+
+def _with_password(url: str, password: str = "password") -> str:  # noqa: S107
+    return url.replace("http://", f"http://user:{password}@")
+
+
+async def test_url_dropped_mid_file_fails_the_play(
+    hass: HomeAssistant, emulator: Emulator, speaker: str, media_server: MediaServer
+) -> None:
+    """The server drops the connection after 40 % of the file: played, then an error."""
+    with pytest.raises(HomeAssistantError) as info:
+        await play(hass, speaker, f"{media_server.url}/drop/long.wav")
+    assert info.value.translation_key == "media_fetch_failed"
+    assert str(info.value).startswith("Cannot fetch the media: ")
+    assert hass.states.get(speaker).state == "idle"
+    assert not emulator.talk.active(HOME_IPC_NSID)
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
+    assert recording.stopped
+    sound = sum(frame.payload != SILENCE_FRAME for frame in recording.frames) * 0.02
+    assert abs(sound - 0.4 * 8.0) < 0.1  # what arrived was played first
+
+
+async def test_ffmpeg_killed_mid_talk_fails_the_play(
+    hass: HomeAssistant, emulator: Emulator, speaker: str
+) -> None:
+    response = hass.async_create_task(
+        hass.services.async_call(
+            DOMAIN,
+            "play_audio",
+            {ATTR_ENTITY_ID: speaker, "media": local("long.wav")},
+            blocking=True,
+            return_response=True,
+        )
+    )
+    await wait_for_sound(emulator)  # ffmpeg has produced audio: it fails mid-way
+    (pid,) = ffmpeg_children()
+    os.kill(pid, signal.SIGKILL)
+    with pytest.raises(HomeAssistantError) as info:
+        await asyncio.wait_for(response, 10)
+    assert info.value.translation_key == "media_interrupted"
+    assert "SIGKILL" in str(info.value)
+    assert hass.states.get(speaker).state == "idle"
+    assert not emulator.talk.active(HOME_IPC_NSID)
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
+    assert recording.stopped
+    sound = sum(frame.payload != SILENCE_FRAME for frame in recording.frames) * 0.02
+    assert 0 < sound < 6.0  # not the whole 8 s file
+
+
+@pytest.mark.parametrize("failure", ["refused", "404", "401"])
+async def test_fetch_failures_are_their_own_error(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    speaker: str,
+    media_server: MediaServer,
+    failure: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Cannot fetch (not "cannot decode"), and the URL's password and query are never shown."""
+    caplog.set_level(logging.DEBUG)
+    if failure == "refused":
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            url = f"http://127.0.0.1:{sock.getsockname()[1]}/tone440.wav"
+        url = _with_password(url)
+    elif failure == "404":
+        url = _with_password(f"{media_server.url}/files/missing.wav")
+    else:
+        url = _with_password(f"{media_server.url}/auth/tone440.wav", "wrong-password")
+    with pytest.raises(HomeAssistantError) as info:
+        await play(hass, speaker, f"{url}?token=secret-token")
+    for text in (str(info.value), str(info.value.translation_placeholders), _logs(caplog)):
+        assert "password" not in text
+        assert "secret-token" not in text
+    assert info.value.translation_key == "media_fetch_failed"
+    assert str(info.value).startswith("Cannot fetch the media: ")
+    assert {"refused": "Connection refused", "404": "404", "401": "401"}[failure] in str(info.value)
+    assert hass.states.get(speaker).state == "idle"
+    assert not emulator.talk.active(HOME_IPC_NSID)
+
+
+async def test_credentials_in_a_url_are_used_but_never_shown(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    speaker: str,
+    media_server: MediaServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    url = _with_password(f"{media_server.url}/auth/long.wav") + "?token=secret-token"
+    task = hass.async_create_task(play(hass, speaker, url))
+    await wait_for_sound(emulator)
+    state = hass.states.get(speaker)
+    assert state.state == "playing"
+    assert state.attributes["media_title"] == "long.wav"
+    await hass.services.async_call(
+        MP_DOMAIN, SERVICE_MEDIA_STOP, {ATTR_ENTITY_ID: speaker}, blocking=True
+    )
+    await asyncio.wait_for(task, 10)
+    assert "password" not in _logs(caplog)
+    assert "secret-token" not in _logs(caplog)
+
+
+async def test_hls_playlist_cannot_play_a_local_file(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    speaker: str,
+    media_server: MediaServer,
+    tmp_path: Path,
+) -> None:
+    """An http playlist naming a file outside every media folder: nothing of it is sent."""
+    secret = make_ts(tmp_path / "secret.ts", 300, 2.0)
+    (media_server.folder / "evil.m3u8").write_text(hls_playlist((f"file://{secret}", 2.0)))
+    with pytest.raises(HomeAssistantError) as info:
+        await play(hass, speaker, f"{media_server.url}/files/evil.m3u8")
+    assert info.value.translation_key == "media_error"
+    assert "not on whitelist" in str(info.value)
+    for recording in emulator.talk.sessions_for(HOME_IPC_NSID):
+        assert rms(alaw_decode(recording.alaw())) < 0.001  # silence (pre-roll) at most
+    assert not emulator.talk.active(HOME_IPC_NSID)
+
+
+@pytest.mark.parametrize(
+    "media_id",
+    [
+        "media-source://media_source/local/%2E%2E/secret.unknowntype",  # AssertionError in HA
+        "media-source://media_source/local/no-extension",
+    ],
+)
+async def test_media_source_ids_a_source_fails_on(
+    hass: HomeAssistant, emulator: Emulator, speaker: str, media_id: str
+) -> None:
+    with pytest.raises(ServiceValidationError) as info:
+        await play(hass, speaker, media_id)
+    assert info.value.translation_key == "media_not_found"
+    assert str(info.value).startswith("The media media-source://media_source/local/")
+    assert hass.states.get(speaker).state == "idle"
+    assert not emulator.talk.sessions_for(HOME_IPC_NSID)

@@ -11,11 +11,11 @@ from pathlib import Path
 from homeassistant.components import media_source, tts
 from homeassistant.components.media_player import async_process_play_media_url
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError
 import yarl
 
 from .const import DOMAIN, LOGGER
-from .talk import AudioSource
+from .talk import AudioSource, redact_url
 
 TTS_PROXY_PATH = "/api/tts_proxy/"
 CHIME_PATH = Path(__file__).parent / "sounds" / "chime.wav"
@@ -27,31 +27,47 @@ def gain_factor(gain_db: float) -> float:
 
 
 def media_label(media_id: str) -> str:
-    """Return a title for what is played: the TTS message or the file name (never a query)."""
+    """Return a title for what is played: the TTS message or the file name.
+
+    Never a query, a password or a token: only a media-source ID's ``message`` is shown.
+    """
     try:
         url = yarl.URL(media_id)
     except ValueError:
-        return media_id[:100]
-    if message := url.query.get("message"):
+        return redact_url(media_id)[:100]
+    if media_source.is_media_source_id(media_id) and (message := url.query.get("message")):
         return message[:100]
-    return url.name or url.host or media_id[:100]
+    return url.name or url.host or redact_url(media_id)[:100]
+
+
+def _media_error(key: str, media_id: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={"media": redact_url(media_id)[:200]},
+    )
 
 
 async def async_resolve_source(
     hass: HomeAssistant, media_id: str, entity_id: str, gain: float
 ) -> AudioSource:
-    """Resolve a media-source ID or a URL into an ``AudioSource``."""
+    """Resolve a media-source ID or a URL into an ``AudioSource``.
+
+    Every failure is a translated ``ServiceValidationError``; no URL in it carries userinfo
+    or a query.
+    """
     media_id = media_id.strip()
     label = media_label(media_id)
     if media_source.is_media_source_id(media_id):
         try:
             play = await media_source.async_resolve_media(hass, media_id, entity_id)
         except media_source.Unresolvable as err:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="media_not_found",
-                translation_placeholders={"media": media_id},
-            ) from err
+            raise _media_error("media_not_found", media_id) from err
+        except Exception as err:  # a source's own bug (an assert, a KeyError...)
+            LOGGER.debug(
+                "%s: the media source failed on %s: %s", entity_id, redact_url(media_id), repr(err)
+            )
+            raise _media_error("media_not_found", media_id) from err
         if play.url.startswith(TTS_PROXY_PATH):
             token = play.url.removeprefix(TTS_PROXY_PATH)
             if (stream := tts.async_get_stream(hass, token)) is not None:
@@ -62,19 +78,14 @@ async def async_resolve_source(
         if play.path is not None:
             return AudioSource(location=str(play.path), gain=gain, label=label)
         media_id = play.url
-    url = yarl.URL(media_id)
+    try:
+        url = yarl.URL(media_id)
+    except ValueError as err:
+        raise _media_error("unsupported_media", media_id) from err
     if not (url.scheme in ("http", "https") or (not url.is_absolute() and media_id[:1] == "/")):
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="unsupported_media",
-            translation_placeholders={"media": media_id[:200]},
-        )
+        raise _media_error("unsupported_media", media_id)
     try:
         location = async_process_play_media_url(hass, media_id)
-    except HomeAssistantError as err:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="media_not_found",
-            translation_placeholders={"media": media_id[:200]},
-        ) from err
+    except Exception as err:  # no URL of Home Assistant, or a URL it cannot sign
+        raise _media_error("media_not_found", media_id) from err
     return AudioSource(location=location, gain=gain, label=label)

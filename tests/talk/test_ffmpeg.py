@@ -4,21 +4,33 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+import os
 from pathlib import Path
+import signal
 import socket
 import subprocess
 
 import pytest
 
 from custom_components.volcengine_aiot.talk import (
+    FRAME_BYTES,
     AudioSource,
     TalkEmptyAudioError,
+    TalkError,
     TalkFfmpegError,
     TalkMediaError,
+    TalkMediaFetchError,
+    TalkMediaInterruptedError,
     TalkMediaNotFoundError,
     Transcoder,
 )
-from custom_components.volcengine_aiot.talk.transcode import ffmpeg_args, redact
+from custom_components.volcengine_aiot.talk.redact import redact_text, redact_url
+from custom_components.volcengine_aiot.talk.transcode import (
+    READ_AHEAD_BYTES,
+    _exit_text,
+    _FfmpegLog,
+    ffmpeg_args,
+)
 from tests.audio import (
     FFMPEG,
     alaw_decode,
@@ -28,6 +40,7 @@ from tests.audio import (
     rms,
     voiced,
 )
+from tests.media_server import MediaServer, hls_playlist, make_ts
 
 pytestmark = pytest.mark.usefixtures("no_leftover_ffmpeg")
 
@@ -98,15 +111,17 @@ async def test_first_frames_arrive_before_the_stream_ends(tmp_path: Path) -> Non
         await transcoder.aclose()
 
 
-async def test_failing_stream_keeps_what_arrived(tmp_path: Path) -> None:
+async def test_failing_stream_plays_what_arrived_then_fails(tmp_path: Path) -> None:
     data = make_tone(tmp_path / "t.mp3", 500, 2.0).read_bytes()
 
     async def broken() -> AsyncIterator[bytes]:
         yield data[: len(data) // 2]
         raise OSError("synthesis failed")
 
-    alaw = await collect(AudioSource(stream=broken))
+    alaw, error = await collect_until_error(AudioSource(stream=broken))
     assert 0.5 < len(alaw) / 8000 < 1.5
+    assert isinstance(error, TalkMediaInterruptedError)
+    assert error.placeholders["error"] == "the audio stream failed: OSError('synthesis failed')"
 
 
 async def test_gain(tmp_path: Path) -> None:
@@ -206,4 +221,229 @@ def test_source_needs_exactly_one_input() -> None:
 
 
 def test_redact() -> None:
-    assert redact("x http://h/p?authSig=abc y") == "x http://h/p?… y"
+    assert redact_text("x http://h/p?authSig=abc y") == "x http://h/p y"
+
+
+def test_redact_url() -> None:
+    assert redact_url("http://user:password@nas:8080/a.mp3?sig=1#x") == "http://nas:8080/a.mp3"
+    assert redact_url("https://user:p#ss@nas/a.mp3") == "https://nas/a.mp3"  # unencoded #
+    assert redact_url("http://user:pw@[::1/a.mp3") == "http://[::1/a.mp3"  # malformed
+    assert redact_url("wss://talk/x?token=t") == "wss://talk/x"
+    assert redact_url("file:///media/a.mp3") == "file:///media/a.mp3"
+    assert redact_url("/api/tts_proxy/x.mp3?authSig=s") == "/api/tts_proxy/x.mp3"
+    text = "[tcp @ 0x1] 'http://u:secret@h/a.m3u8?k=v': Connection to tcp://h:1 failed"
+    assert redact_text(text) == "[tcp @ 0x1] 'http://h/a.m3u8': Connection to tcp://h:1 failed"
+
+
+def test_protocol_whitelist_per_input_kind() -> None:
+    def whitelist(source: AudioSource) -> str:
+        args = ffmpeg_args("ffmpeg", source)
+        assert args.count("-protocol_whitelist") == 1
+        return args[args.index("-protocol_whitelist") + 1]
+
+    assert whitelist(AudioSource(location="/media/a.mp3")) == "file"
+    assert whitelist(AudioSource(location="https://h/a.m3u8")) == "http,https,tcp,tls,crypto"
+    assert whitelist(AudioSource(stream=lambda: chunks(b""))) == "pipe"
+    local = ffmpeg_args("ffmpeg", AudioSource(location="/media/http:x.mp3"))
+    assert local[local.index("-i") + 1] == "file:/media/http:x.mp3"
+
+
+# --- ffmpeg failing after some audio, URLs that fail ----------------------------------------
+
+
+@pytest.fixture
+async def server(socket_enabled: None, tmp_path: Path) -> AsyncIterator[MediaServer]:
+    folder = tmp_path / "served"
+    folder.mkdir()
+    make_tone(folder / "tone.wav", 700, 3.0)
+    media = MediaServer(folder)
+    await media.start()
+    yield media
+    await media.close()
+
+
+async def drain(transcoder: Transcoder) -> tuple[bytes, TalkError]:
+    """Read a started transcoder to its end; return the audio and the error it ended with."""
+    frames: list[bytes] = []
+    try:
+        async with asyncio.timeout(20):
+            while True:
+                try:
+                    frame = await transcoder.read_frame()
+                except TalkError as err:
+                    return b"".join(frames), err
+                assert frame is not None, "ended without an error"
+                frames.append(frame)
+    finally:
+        await transcoder.aclose()
+
+
+async def collect_until_error(source: AudioSource) -> tuple[bytes, TalkError]:
+    """Read a source to its end; return the audio and the error it ended with."""
+    transcoder = Transcoder(FFMPEG, source)
+    await transcoder.start()
+    return await drain(transcoder)
+
+
+def _written(pid: int) -> int:
+    """Return how many bytes a process has written so far (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("wchar:"):
+            return int(line.split()[1])
+    raise AssertionError
+
+
+async def wait_until_blocked(pid: int) -> int:
+    """Wait until ffmpeg stops writing (its output is full); return what it wrote."""
+    last, same = -1, 0
+    async with asyncio.timeout(20):
+        while same < 10:
+            await asyncio.sleep(0.05)
+            written = _written(pid)
+            same = same + 1 if written == last and written > 0 else 0
+            last = written
+    return last
+
+
+async def test_kill_mid_way_is_an_error_noticed_after_a_bounded_read_ahead(
+    tmp_path: Path,
+) -> None:
+    """A killed ffmpeg ends the audio with an error, after at most READ_AHEAD_BYTES of audio.
+
+    Nothing reads the frames until ffmpeg blocks on its full output: everything it wrote
+    then waits in the queue, the reader and the pipe. That is the audio still played after
+    a failure of ffmpeg before the failure is noticed.
+    """
+    transcoder = Transcoder(
+        FFMPEG, AudioSource(location=str(make_tone(tmp_path / "long.wav", 300, 60)))
+    )
+    await transcoder.start()
+    assert transcoder._process is not None
+    pid = transcoder._process.pid
+    written = await wait_until_blocked(pid)
+    os.kill(pid, signal.SIGKILL)
+    audio, error = await drain(transcoder)
+    frames = len(audio) // FRAME_BYTES
+    print(f"read ahead: {written} bytes written, {frames} frames after the kill")
+    assert written <= frames * FRAME_BYTES <= READ_AHEAD_BYTES  # all of it, and little
+    assert READ_AHEAD_BYTES <= 2 * 8000  # at most 2 s of audio
+    assert isinstance(error, TalkMediaInterruptedError)
+    assert error.placeholders == {
+        "error": "ffmpeg was stopped by SIGKILL",
+        "seconds": f"{frames * 0.02:.1f}",
+    }
+
+
+async def test_url_dropped_mid_file_is_a_fetch_error(server: MediaServer) -> None:
+    audio, error = await collect_until_error(AudioSource(location=f"{server.url}/drop/tone.wav"))
+    assert 0.5 < len(audio) / 8000 < 1.5  # 40 % of 3 s played, then the error
+    assert isinstance(error, TalkMediaFetchError)
+    assert error.translation_key == "media_fetch_failed"
+    assert "prematurely" in error.placeholders["error"]
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/files/missing.wav", "404"),
+        ("refused", "Connection refused"),
+        ("dns", "resolve"),
+    ],
+)
+async def test_fetch_failures(server: MediaServer, path: str, expected: str) -> None:
+    if path == "refused":
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            url = f"http://user:password@127.0.0.1:{sock.getsockname()[1]}/a.mp3?sig=s"
+    elif path == "dns":
+        url = "http://user:password@no-such-host.invalid/a.mp3?sig=s"
+    else:
+        url = server.url.replace("//", "//user:password@") + path + "?sig=s"
+    audio, error = await collect_until_error(AudioSource(location=url))
+    assert audio == b""
+    assert isinstance(error, TalkMediaFetchError)
+    assert expected in error.placeholders["error"]
+    for text in (str(error), error.placeholders["error"]):
+        assert "password" not in text
+        assert "sig=" not in text
+
+
+async def test_hls_playlist_cannot_read_local_files(server: MediaServer, tmp_path: Path) -> None:
+    """A URL's playlist naming a local file: ffmpeg refuses the file, the play fails."""
+    secret = make_ts(tmp_path / "secret.ts", 300, 2.0)  # outside the served folder
+    (server.folder / "only.m3u8").write_text(hls_playlist((f"file://{secret}", 2.0)))
+    audio, error = await collect_until_error(AudioSource(location=f"{server.url}/files/only.m3u8"))
+    assert audio == b""
+    assert type(error) is TalkMediaError
+    assert "not on whitelist" in error.placeholders["error"]
+
+    make_ts(server.folder / "good.ts", 700, 1.0)
+    (server.folder / "mixed.m3u8").write_text(
+        hls_playlist((f"{server.url}/files/good.ts", 1.0), (f"file://{secret}", 2.0))
+    )
+    audio, error = await collect_until_error(AudioSource(location=f"{server.url}/files/mixed.m3u8"))
+    assert isinstance(error, TalkMediaInterruptedError)  # the refusal is not silent
+    assert "not on whitelist" in error.placeholders["error"]
+    samples = voiced(alaw_decode(audio))
+    assert abs(dominant_frequency(samples) - 700) < 10  # the served segment only
+    assert len(samples) / 8000 < 1.2
+
+
+async def test_redirect_to_a_local_file_is_refused(server: MediaServer, tmp_path: Path) -> None:
+    secret = make_tone(tmp_path / "secret.wav", 300, 1.0)
+    audio, error = await collect_until_error(
+        AudioSource(location=f"{server.url}/redirect?to=file://{secret}")
+    )
+    assert audio == b""
+    assert isinstance(error, TalkMediaError)
+    redirected = await collect(
+        AudioSource(location=f"{server.url}/redirect?to={server.url}/files/tone.wav")
+    )
+    assert abs(len(redirected) / 8000 - 3.0) < 0.1  # http to http is followed
+
+
+async def test_local_playlist_cannot_fetch_urls(server: MediaServer, tmp_path: Path) -> None:
+    """A local file may only read local files (a playlist in My media cannot reach out)."""
+    playlist = tmp_path / "list.m3u8"
+    playlist.write_text(hls_playlist((f"{server.url}/files/tone.wav", 3.0)))
+    audio, error = await collect_until_error(AudioSource(location=str(playlist)))
+    assert audio == b""
+    assert isinstance(error, TalkMediaError)
+    assert server.requests == []
+
+
+async def test_credentials_in_a_url_are_used_but_never_shown(server: MediaServer) -> None:
+    url = server.url.replace("//", "//user:password@") + "/auth/tone.wav"
+    assert abs(len(await collect(AudioSource(location=url))) / 8000 - 3.0) < 0.1
+    _, error = await collect_until_error(AudioSource(location=url.replace("password", "wrong")))
+    assert isinstance(error, TalkMediaFetchError)
+    assert "401" in error.placeholders["error"]
+    assert "wrong" not in str(error)
+
+
+def test_ffmpeg_log_reading() -> None:
+    log = _FfmpegLog("http://u:pw@h/a.mp3")
+    log.feed(b"[http @ 0x55d6] Stream ends prematurely at 1, should be 2\n" + b"x" * 5000)
+    log.feed(b"\rhttp://u:pw@h/a.mp3: Input/output error")
+    log.close()
+    assert log.fetch_failed == "Stream ends prematurely at 1, should be 2"
+    assert log.input_failed == log.fetch_failed
+    assert log.last == "http://h/a.mp3: Input/output error"
+    assert log.refused is None
+    assert _exit_text(-9) == "ffmpeg was stopped by SIGKILL"
+    assert _exit_text(-200) == "ffmpeg was stopped by signal 200"
+    assert _exit_text(1) == "ffmpeg exited with code 1"
+
+
+async def test_a_failing_local_file_is_not_a_fetch_error(tmp_path: Path) -> None:
+    """ffmpeg exits non-zero on a local file after some audio: the media failed mid-way."""
+    path = make_tone(tmp_path / "t.wav", 440, 2.0)
+    script = tmp_path / "ffmpeg"  # decodes the file, then fails
+    script.write_text(f'#!/bin/sh\n"{FFMPEG}" "$@"\necho "file:{path}: Input/output error" >&2\n')
+    script.chmod(0o755)
+    transcoder = Transcoder(str(script), AudioSource(location=str(path)))
+    await transcoder.start()
+    audio, error = await drain(transcoder)
+    assert abs(len(audio) / 8000 - 2.0) < 0.05
+    assert type(error) is TalkMediaInterruptedError
+    assert error.placeholders == {"error": f"file:{path}: Input/output error", "seconds": "2.0"}

@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+import os
 from pathlib import Path
+import signal
 
 import aiohttp
 import pytest
 
 from custom_components.volcengine_aiot.api import VolcengineClient, client as api_client
 from custom_components.volcengine_aiot.talk import (
+    FRAME_BYTES,
     AudioSource,
     ClientTalkOpener,
     Speaker,
+    TalkError,
     TalkMediaError,
+    TalkMediaInterruptedError,
     TalkMediaNotFoundError,
     TalkOptions,
     Transcoder,
     TranscoderPool,
 )
 from custom_components.volcengine_aiot.talk.pool import FrameSource, _Reader
-from custom_components.volcengine_aiot.talk.transcode import QUEUE_FRAMES
+from custom_components.volcengine_aiot.talk.transcode import QUEUE_FRAMES, READ_AHEAD_BYTES
 from tests.audio import FFMPEG, alaw_decode, dominant_frequency, ffmpeg_children, make_tone, voiced
 from tests.emulator.app import Emulator
 from tests.emulator.data import EMU_AK, EMU_SK, HOME_IPC_NSID, HOME_NVR_NSID, SPACE_HOME_ID
@@ -173,6 +178,40 @@ async def test_errors_reach_every_reader(tmp_path: Path) -> None:
         with pytest.raises(TalkMediaNotFoundError):
             await reader.start()
         await reader.aclose()
+
+
+async def drain_frames(reader: FrameSource) -> tuple[bytes, TalkError | None]:
+    """Take the frames of a started reader to its end; return them and its error."""
+    frames = b""
+    try:
+        async with asyncio.timeout(10):
+            while not reader.done:
+                frames += reader.next_frame() or b""
+                await asyncio.sleep(0)
+    except TalkError as err:
+        return frames, err
+    finally:
+        await reader.aclose()
+    return frames, None
+
+
+async def test_ffmpeg_killed_mid_way_fails_every_reader_after_its_frames(tmp_path: Path) -> None:
+    long = str(make_tone(tmp_path / "long.wav", 300, 60.0))
+    pool = TranscoderPool(FFMPEG)
+    readers = [pool.open(AudioSource(location=long)) for _ in range(2)]
+    await asyncio.gather(*(r.start() for r in readers))
+    async with asyncio.timeout(10):
+        while not (first := readers[0].next_frame()):
+            await asyncio.sleep(0.005)
+    (pid,) = ffmpeg_children()
+    os.kill(pid, signal.SIGKILL)
+    (rest, error), (other, other_error) = [await drain_frames(r) for r in readers]
+    assert first + rest == other  # each reader gets every frame, then the error
+    # a shared transcode keeps up to QUEUE_FRAMES more for the readers
+    assert 0 < len(other) <= READ_AHEAD_BYTES + QUEUE_FRAMES * FRAME_BYTES
+    for err in (error, other_error):
+        assert isinstance(err, TalkMediaInterruptedError)
+        assert "SIGKILL" in err.placeholders["error"]
 
 
 async def test_a_reader_that_never_started(tmp_path: Path) -> None:

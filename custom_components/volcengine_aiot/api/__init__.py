@@ -19,7 +19,7 @@ from .errors import (
     VolcengineThrottledError,
     VolcengineTimeoutError,
 )
-from .models import Channel, Device, DeviceStatus, Space, Stream, StreamUrls, VoiceTalk, redact_url
+from .models import Channel, Device, DeviceStatus, Space, Stream, StreamUrls, VoiceTalk
 
 __all__ = [
     "DEFAULT_ENDPOINT",
@@ -48,6 +48,5 @@ __all__ = [
     "VolcengineSettingsError",
     "VolcengineThrottledError",
     "VolcengineTimeoutError",
-    "redact_url",
     "validate_settings",
 ]

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Self
-from urllib.parse import urlsplit
 
 from .errors import VolcengineResponseError
 
@@ -212,12 +211,6 @@ class Channel:
         )
 
 
-def redact_url(url: str) -> str:
-    """Return ``scheme://host/path`` of a URL, dropping its query (it carries tokens)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
-
-
 @dataclass(frozen=True, slots=True)
 class VoiceTalk:
     """A started voice talk: the WebSocket URL to push audio to (a capability URL: secret)."""
@@ -226,7 +219,7 @@ class VoiceTalk:
 
     def __repr__(self) -> str:
         """Return a representation without the URL's token."""
-        return f"VoiceTalk(audio_send_url={redact_url(self.audio_send_url)!r}?**REDACTED**)"
+        return "VoiceTalk(audio_send_url=**REDACTED**)"
 
     @classmethod
     def from_json(cls, data: JsonObject) -> Self:

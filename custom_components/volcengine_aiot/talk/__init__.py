@@ -12,11 +12,14 @@ from .errors import (
     TalkFfmpegError,
     TalkMaxDurationError,
     TalkMediaError,
+    TalkMediaFetchError,
+    TalkMediaInterruptedError,
     TalkMediaNotFoundError,
 )
 from .flv import FLV_HEADER, FRAME_BYTES, FRAME_MS, audio_tag
 from .opener import ClientTalkOpener
 from .pool import TranscoderPool
+from .redact import redact_text, redact_url
 from .sender import FRAMING_FLV, FRAMING_RAW, TalkSocket
 from .speaker import PlayResult, Speaker, TalkOpener, TalkOptions
 from .transcode import AudioSource, Transcoder
@@ -39,6 +42,8 @@ __all__ = [
     "TalkFfmpegError",
     "TalkMaxDurationError",
     "TalkMediaError",
+    "TalkMediaFetchError",
+    "TalkMediaInterruptedError",
     "TalkMediaNotFoundError",
     "TalkOpener",
     "TalkOptions",
@@ -46,4 +51,6 @@ __all__ = [
     "Transcoder",
     "TranscoderPool",
     "audio_tag",
+    "redact_text",
+    "redact_url",
 ]

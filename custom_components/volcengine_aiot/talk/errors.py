@@ -15,9 +15,21 @@ class TalkError(Exception):
 
 
 class TalkMediaError(TalkError):
-    """ffmpeg could not decode the media (corrupt, unsupported, unreachable URL)."""
+    """ffmpeg could not decode the media (corrupt, unsupported, a protocol refused)."""
 
     translation_key = "media_error"
+
+
+class TalkMediaFetchError(TalkMediaError):
+    """A URL source could not be fetched: connection refused, HTTP error, DNS, dropped."""
+
+    translation_key = "media_fetch_failed"
+
+
+class TalkMediaInterruptedError(TalkMediaError):
+    """ffmpeg failed in the middle of the media (killed, read or decode error)."""
+
+    translation_key = "media_interrupted"
 
 
 class TalkFfmpegError(TalkError):

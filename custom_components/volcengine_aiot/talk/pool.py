@@ -6,8 +6,9 @@ pool for its frames; speakers that ask for the same content (``AudioSource.share
 ``JOIN_WINDOW`` seconds of each other read the frames of one ffmpeg, each at its own pace. The
 frames are kept from the first one while the window is open (a late joiner starts at the start),
 then only between the slowest and the fastest reader: memory stays bounded. ffmpeg reads ahead of
-the fastest reader by the same small margin as an unshared transcoder, and stops when the last
-reader leaves.
+the fastest reader by at most QUEUE_FRAMES more than an unshared transcoder (READ_AHEAD_BYTES),
+and stops when the last reader leaves. When ffmpeg fails, every reader gets all the frames it
+produced, then the error.
 """
 
 from __future__ import annotations

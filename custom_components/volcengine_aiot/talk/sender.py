@@ -10,9 +10,9 @@ from typing import Final
 import aiohttp
 from yarl import URL
 
-from ..api.models import redact_url
 from .errors import TalkConnectError, TalkConnectionLostError
 from .flv import FLV_HEADER, audio_tag
+from .redact import redact_url
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -6,28 +6,72 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 import contextlib
 from dataclasses import dataclass
+import fcntl
 import logging
 import os
 from pathlib import Path
 import re
+import signal
+from typing import Final
 
 from .errors import (
     TalkEmptyAudioError,
     TalkError,
     TalkFfmpegError,
     TalkMediaError,
+    TalkMediaFetchError,
+    TalkMediaInterruptedError,
     TalkMediaNotFoundError,
 )
-from .flv import ALAW_SILENCE, FRAME_BYTES, SAMPLE_RATE
+from .flv import ALAW_SILENCE, FRAME_BYTES, FRAME_SECONDS, SAMPLE_RATE
+from .redact import redact_text
 
 _LOGGER = logging.getLogger(__name__)
 
-PROTOCOLS = "file,http,https,tcp,tls,crypto,pipe"
-QUEUE_FRAMES = 25  # 0.5 s of audio buffered between ffmpeg and the pacer: memory stays flat
+# What ffmpeg may open, per kind of input (never more): a URL must not reach local files,
+# neither directly, nor through a playlist (HLS, ffconcat) or a redirect.
+PROTOCOLS_FILE: Final = "file"
+PROTOCOLS_URL: Final = "http,https,tcp,tls,crypto"  # crypto: AES-128 HLS segments
+PROTOCOLS_PIPE: Final = "pipe"
+
+# How far ffmpeg may read ahead of the pacer, bounded everywhere on the way (8 kB = 1 s):
+QUEUE_FRAMES: Final = 25  # decoded frames waiting for the pacer: 0.5 s
+READER_LIMIT: Final = 5 * FRAME_BYTES  # the reader pauses above 2 x this + one pipe read
+PIPE_BYTES: Final = 4096  # ffmpeg's stdout pipe (the smallest Linux allows): 0.5 s
+# The most audio written by ffmpeg but not yet taken from the queue (queue, the frame on its
+# way into it, reader, pipe): how late a failure of ffmpeg (killed, connection dropped) is
+# noticed at worst, at real-time pace. 13,952 bytes: 1.74 s.
+READ_AHEAD_BYTES: Final = (
+    QUEUE_FRAMES * FRAME_BYTES + FRAME_BYTES + (2 * READER_LIMIT + PIPE_BYTES) + PIPE_BYTES
+)
+
 _STDERR_KEEP = 4096
-_URL_QUERY = re.compile(r"(https?://[^\s?]+)\?\S*")
 _KILL_TIMEOUT = 5.0
+_STDERR_WAIT = 1.0
 FFMPEG_NICENESS = 5
+
+_LOG_PREFIX: Final = re.compile(r"^\[(\w+) @ 0x[0-9a-fA-F]+\]\s*")
+_ANY_URL: Final = re.compile(r"\S+://\S*")
+# How ffmpeg (5 to 7) says that it refused a protocol, could not fetch a URL, or could not
+# read its input to the end (then it may still exit with 0).
+_REFUSED: Final = ("not on whitelist",)
+_NETWORK_COMPONENTS: Final = frozenset({"tcp", "tls", "http", "https", "httpproxy"})
+_FETCH: Final = (
+    "connection refused",
+    "failed to resolve",
+    "server returned",
+    "http error",
+    "stream ends prematurely",
+    "timed out",
+    "connection reset",
+    "network is unreachable",
+    "no route to host",
+)
+_INPUT_FAILED: Final = (
+    "error during demuxing",
+    "error retrieving a packet",
+    "stream ends prematurely",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +102,6 @@ class AudioSource:
         return self.location is not None and self.location.startswith(("http://", "https://"))
 
 
-def redact(text: str) -> str:
-    """Drop URL query strings (signed HA paths, tokens) from a text."""
-    return _URL_QUERY.sub(r"\1?…", text)
-
-
 async def check_source(source: AudioSource) -> None:
     """Raise TalkMediaNotFoundError when a local file does not exist."""
     if source.location is None or source.is_url:
@@ -72,35 +111,112 @@ async def check_source(source: AudioSource) -> None:
         raise TalkMediaNotFoundError(f"{path.name} not found", media=source.label or path.name)
 
 
+def ffmpeg_input(source: AudioSource) -> str:
+    """Return what ffmpeg is given as ``-i`` for a source."""
+    if source.stream is not None:
+        return "pipe:0"
+    if source.is_url:
+        return str(source.location)
+    return f"file:{source.location}"  # a local path is never taken for another protocol
+
+
 def ffmpeg_args(ffmpeg: str, source: AudioSource) -> list[str]:
     """Return the ffmpeg command line for a source."""
     args = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error"]
-    args += ["-protocol_whitelist", PROTOCOLS]
     if source.stream is not None:
         # Piped TTS: start decoding from the first bytes instead of probing seconds of input.
-        args += ["-probesize", "32", "-analyzeduration", "0", "-i", "pipe:0"]
+        args += ["-protocol_whitelist", PROTOCOLS_PIPE, "-probesize", "32", "-analyzeduration", "0"]
     elif source.is_url:
-        args += ["-rw_timeout", "15000000", "-probesize", "65536", "-i", str(source.location)]
+        args += ["-protocol_whitelist", PROTOCOLS_URL, "-rw_timeout", "15000000"]
+        args += ["-probesize", "65536"]
     else:
-        args += ["-i", str(source.location)]
-    args += ["-vn", "-sn", "-dn"]
+        args += ["-protocol_whitelist", PROTOCOLS_FILE]
+    args += ["-i", ffmpeg_input(source), "-vn", "-sn", "-dn"]
     if source.gain != 1.0:
         args += ["-af", f"volume={source.gain:.6f}"]
     args += ["-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "alaw", "-flush_packets", "1", "pipe:1"]
     return args
 
 
+def _limit_pipe(fd: int) -> None:
+    """Shrink a pipe to PIPE_BYTES (Linux; elsewhere the pipe keeps its size)."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if set_size is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, set_size, PIPE_BYTES)
+
+
+class _FfmpegLog:
+    """ffmpeg's error output: what went wrong, redacted, in as few words as ffmpeg has."""
+
+    def __init__(self, input_name: str) -> None:
+        self._input_prefix = f"{input_name}: "
+        self._partial = b""
+        self.tail = b""
+        self.refused: str | None = None  # a protocol refused by the whitelist
+        self.fetch_failed: str | None = None  # a network / HTTP failure
+        self.input_failed: str | None = None  # the input could not be read to its end
+        self.last: str | None = None
+
+    def feed(self, chunk: bytes) -> None:
+        self.tail = (self.tail + chunk)[-_STDERR_KEEP:]
+        *lines, self._partial = (self._partial + chunk).replace(b"\r", b"\n").split(b"\n")
+        if len(self._partial) > _STDERR_KEEP:
+            self._partial = self._partial[-_STDERR_KEEP:]
+        for line in lines:
+            self._line(line.decode(errors="replace").strip())
+
+    def close(self) -> None:
+        self._line(self._partial.decode(errors="replace").strip())
+        self._partial = b""
+
+    def _line(self, raw: str) -> None:
+        if not raw:
+            return
+        failed_input = raw.startswith(self._input_prefix)
+        component = match.group(1) if (match := _LOG_PREFIX.match(raw)) else None
+        line = redact_text(_LOG_PREFIX.sub("", raw))
+        lower = _ANY_URL.sub("", line).lower()  # a URL's own words are no diagnosis
+        self.last = line
+        if self.refused is None and any(marker in lower for marker in _REFUSED):
+            self.refused = line
+        if self.fetch_failed is None and (
+            component in _NETWORK_COMPONENTS or any(marker in lower for marker in _FETCH)
+        ):
+            self.fetch_failed = line
+        if self.input_failed is None and (
+            failed_input or any(marker in lower for marker in _INPUT_FAILED)
+        ):
+            self.input_failed = line
+
+
+def _exit_text(returncode: int) -> str:
+    if returncode < 0:
+        with contextlib.suppress(ValueError):
+            return f"ffmpeg was stopped by {signal.Signals(-returncode).name}"
+        return f"ffmpeg was stopped by signal {-returncode}"
+    return f"ffmpeg exited with code {returncode}"
+
+
 class Transcoder:
-    """One ffmpeg child for one source; frames are read ahead into a small bounded queue."""
+    """One ffmpeg child for one source; frames are read ahead into a small bounded queue.
+
+    ffmpeg's output goes through a pipe of PIPE_BYTES and a reader limited to READER_LIMIT
+    into a queue of QUEUE_FRAMES, so at most READ_AHEAD_BYTES of audio wait between ffmpeg
+    and the pacer. After the last frame the queue holds the outcome: None when ffmpeg read
+    its input to the end, else the error (a failure after some audio included).
+    """
 
     def __init__(self, ffmpeg: str, source: AudioSource) -> None:
         """Initialize; nothing runs before ``start``."""
         self._ffmpeg = ffmpeg
         self._source = source
         self._process: asyncio.subprocess.Process | None = None
+        self._pipe: asyncio.ReadTransport | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._frames: asyncio.Queue[bytes | TalkError | None] = asyncio.Queue(QUEUE_FRAMES)
-        self._stderr = b""
+        self._log = _FfmpegLog(ffmpeg_input(source))
+        self._stream_failed: str | None = None
         self.frames_read = 0
         self.done = False
 
@@ -108,24 +224,36 @@ class Transcoder:
         """Start ffmpeg and the tasks that feed it and read it."""
         source = self._source
         await check_source(source)
+        loop = asyncio.get_running_loop()
+        read_fd, write_fd = os.pipe()
         try:
-            self._process = await asyncio.create_subprocess_exec(
-                *ffmpeg_args(self._ffmpeg, source),
-                stdin=asyncio.subprocess.PIPE if source.stream else asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
-        except OSError as err:
-            raise TalkFfmpegError(f"cannot run ffmpeg: {err}", error=str(err)) from err
+            _limit_pipe(write_fd)  # before ffmpeg can fill it
+            try:
+                self._process = await asyncio.create_subprocess_exec(
+                    *ffmpeg_args(self._ffmpeg, source),
+                    stdin=asyncio.subprocess.PIPE if source.stream else asyncio.subprocess.DEVNULL,
+                    stdout=write_fd,
+                    stderr=asyncio.subprocess.PIPE,
+                )
+            finally:
+                os.close(write_fd)
+            stdout = asyncio.StreamReader(limit=READER_LIMIT)
+            pipe = os.fdopen(read_fd, "rb", buffering=0)  # the transport closes it
+        except BaseException as err:  # also cancelled: never leak the pipe
+            os.close(read_fd)
+            if isinstance(err, OSError):
+                raise TalkFfmpegError(f"cannot run ffmpeg: {err}", error=str(err)) from err
+            raise
+        self._pipe, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(stdout), pipe
+        )
         process = self._process
         with contextlib.suppress(OSError):
             # Decoding needs little CPU; its start-up burst must not delay the event loop.
             os.setpriority(os.PRIO_PROCESS, process.pid, FFMPEG_NICENESS)
-        loop = asyncio.get_running_loop()
         if process.stderr is not None:  # always: stderr=PIPE
             self._tasks.append(loop.create_task(self._drain_stderr(process.stderr)))
-        if process.stdout is not None:  # always: stdout=PIPE
-            self._tasks.append(loop.create_task(self._read(process, process.stdout)))
+        self._tasks.append(loop.create_task(self._read(process, stdout)))
         if source.stream is not None and process.stdin is not None:
             self._tasks.append(loop.create_task(self._feed(process.stdin, source.stream)))
 
@@ -138,20 +266,21 @@ class Transcoder:
                 await stdin.drain()
         except BrokenPipeError, ConnectionResetError:
             pass  # ffmpeg ended (or was stopped) before the stream did
-        except Exception:  # a failing TTS stream ends the input; ffmpeg reports what it got
+        except Exception as err:  # a failing TTS stream: what arrived is played, then an error
             _LOGGER.debug("The audio stream of %s failed", self._source.label, exc_info=True)
+            self._stream_failed = redact_text(f"the audio stream failed: {err!r}")
         finally:
             with contextlib.suppress(OSError, RuntimeError):
                 stdin.close()
 
     async def _drain_stderr(self, stderr: asyncio.StreamReader) -> None:
         while chunk := await stderr.read(1024):
-            self._stderr = (self._stderr + chunk)[-_STDERR_KEEP:]
+            self._log.feed(chunk)
+        self._log.close()
 
     async def _read(
         self, process: asyncio.subprocess.Process, stdout: asyncio.StreamReader
     ) -> None:
-        result: TalkError | None = None
         while True:
             try:
                 frame = await stdout.readexactly(FRAME_BYTES)
@@ -164,28 +293,47 @@ class Transcoder:
             self.frames_read += 1
             await self._frames.put(frame)
         returncode = await process.wait()
+        with contextlib.suppress(TimeoutError):  # let the stderr reader finish
+            await asyncio.wait_for(asyncio.shield(self._tasks[0]), _STDERR_WAIT)
+        await self._frames.put(self._outcome(returncode))
+
+    def _outcome(self, returncode: int) -> TalkError | None:
+        """Return the error ffmpeg's exit means, or None when all went well."""
+        log = self._log
+        failure = log.refused or self._stream_failed or log.input_failed
+        if returncode == 0 and failure is None:
+            return None if self.frames_read else TalkEmptyAudioError("the media has no audio")
+        error = (
+            _exit_text(returncode)
+            if returncode < 0  # killed: whatever it wrote before is not the reason
+            else log.refused
+            or self._stream_failed
+            or log.fetch_failed
+            or failure
+            or log.last
+            or _exit_text(returncode)
+        )
+        seconds = f"{self.frames_read * FRAME_SECONDS:.1f}"
+        _LOGGER.debug(
+            "ffmpeg for %s ended with %s after %s s: %s",
+            self._source.label,
+            returncode,
+            seconds,
+            redact_text(log.tail.decode(errors="replace")),
+        )
+        if self._source.is_url and log.fetch_failed and not log.refused and returncode >= 0:
+            return TalkMediaFetchError(f"cannot fetch the media: {error}", error=error)
         if self.frames_read == 0:
-            with contextlib.suppress(TimeoutError):  # let the stderr reader finish
-                await asyncio.wait_for(asyncio.shield(self._tasks[0]), 1)
-            last = redact(
-                self._stderr.decode(errors="replace").strip().splitlines()[-1:][0]
-                if self._stderr.strip()
-                else ""
-            )
-            if returncode != 0:
-                result = TalkMediaError(
-                    f"ffmpeg exited with {returncode}: {last}", error=last or f"exit {returncode}"
-                )
-            else:
-                result = TalkEmptyAudioError("the media has no audio")
-        elif returncode != 0:
-            _LOGGER.debug("ffmpeg ended with %s after %d frames", returncode, self.frames_read)
-        await self._frames.put(result)
+            return TalkMediaError(f"ffmpeg exited with {returncode}: {error}", error=error)
+        return TalkMediaInterruptedError(
+            f"ffmpeg failed after {seconds} s: {error}", error=error, seconds=seconds
+        )
 
     def next_frame(self) -> bytes | None:
         """Return the next frame if one is ready, else None (check ``done`` for the end).
 
-        Raises the source's error once ffmpeg has ended without producing audio.
+        Raises the source's error once its frames have been taken: at once when ffmpeg
+        produced no audio, after the last frame when it failed in the middle.
         """
         if self.done:
             return None
@@ -223,4 +371,7 @@ class Transcoder:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        if self._pipe is not None:
+            self._pipe.close()
+            self._pipe = None
         self.done = True
