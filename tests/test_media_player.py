@@ -53,6 +53,7 @@ from custom_components.volcengine_aiot.talk.flv import SILENCE_FRAME
 from tests.audio import (
     alaw_decode,
     dominant_frequency,
+    ffmpeg_children,
     make_tone,
     rms,
     voiced,
