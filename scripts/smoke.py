@@ -147,6 +147,14 @@ class Hass:
         msg = "Home Assistant did not come up"
         raise SmokeError(msg)
 
+    async def wait_running(self, seconds: float) -> None:
+        """Wait until start-up is complete: only then has hass its SIGTERM handler."""
+        started = time.monotonic()
+        async with asyncio.timeout(seconds):
+            while (await self.request("GET", "/api/config"))["state"] != "RUNNING":
+                await asyncio.sleep(0.5)
+        print(f"  start-up complete after {time.monotonic() - started:.1f} s more", flush=True)
+
     async def onboard(self) -> None:
         client_id = f"{self.url}/"
         async with self.http.post(
@@ -221,6 +229,7 @@ async def run(hass_bin: str, startup: float) -> None:
             await hass.onboard()
             config_info = await hass.request("GET", "/api/config")
             print(f"Home Assistant {config_info['version']} is up", flush=True)
+            await hass.wait_running(startup)
             await check_brand_icon(hass)
             speaker, nsid = await scenario(hass, emulator, workdir)
             await shutdown_while_talking(hass, emulator, proc, speaker, nsid)
@@ -252,12 +261,19 @@ async def run(hass_bin: str, startup: float) -> None:
 
 async def check_brand_icon(hass: Hass) -> None:
     """Home Assistant (since 2026.3, the supported minimum) serves the integration's brand/."""
-    async with hass.http.get(
-        f"{hass.url}/api/brands/integration/{DOMAIN}/icon.png", headers=hass.headers
-    ) as resp:
-        body = await resp.read()
     icon = (ROOT / "custom_components" / DOMAIN / "brand" / "icon.png").read_bytes()
-    check(resp.status == 200 and body == icon, "the brand icon is served from brand/icon.png")
+    url = f"{hass.url}/api/brands/integration/{DOMAIN}/icon.png"
+    status, body = 0, b""
+    async with asyncio.timeout(60):
+        while status in (0, 404):  # 404 (no route) until the brands integration is set up
+            if status:
+                await asyncio.sleep(0.5)
+            async with hass.http.get(url, headers=hass.headers) as resp:
+                status, body = resp.status, await resp.read()
+    check(
+        status == 200 and body == icon,
+        f"the brand icon is served from brand/icon.png (HTTP {status}, {len(body)} bytes)",
+    )
 
 
 async def scenario(hass: Hass, emulator: Emulator, workdir: Path) -> tuple[str, str]:
