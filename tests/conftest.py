@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -94,3 +94,20 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     on the plugin order of the harness release; this one is explicit.
     """
     return snapshot.use_extension(AmberSnapshotExtension)
+
+
+@pytest.fixture(autouse=True)
+def no_deprecated_call(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail a test in which Home Assistant reports a deprecated call of the integration.
+
+    Home Assistant logs them as "Detected that custom integration '<domain>' ...": calls whose
+    form depends on the release go through custom_components/volcengine_aiot/compat.py.
+    """
+    yield
+    reported = [
+        record.getMessage()
+        for when in ("setup", "call")
+        for record in caplog.get_records(when)
+        if f"custom integration '{DOMAIN}'" in record.getMessage()
+    ]
+    assert not reported, reported

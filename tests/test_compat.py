@@ -39,10 +39,14 @@ def test_via_device_matches_the_running_release(hass: HomeAssistant) -> None:
 
 @pytest.mark.parametrize("has_by_identifier", [True, False])
 def test_get_device_by_identifier(
-    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch, has_by_identifier: bool
+    hass: HomeAssistant,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    has_by_identifier: bool,
 ) -> None:
     if has_by_identifier and not compat.HAS_GET_DEVICE_BY_IDENTIFIER:
         pytest.skip("this release has only async_get_device")
+    deprecated_fallback = compat.HAS_GET_DEVICE_BY_IDENTIFIER and not has_by_identifier
     monkeypatch.setattr(compat, "HAS_GET_DEVICE_BY_IDENTIFIER", has_by_identifier)
     mine = MockConfigEntry(domain=DOMAIN)
     other = MockConfigEntry(domain=DOMAIN)
@@ -59,3 +63,7 @@ def test_get_device_by_identifier(
         None
     )
     assert compat.async_get_device_by_identifier(registry, (DOMAIN, "none"), mine.entry_id) is None
+    if deprecated_fallback:
+        # Why the new form is preferred where it exists: the old one is reported there.
+        assert "`device_registry.async_get_device`, which is deprecated" in caplog.text
+        caplog.clear()
