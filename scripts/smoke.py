@@ -48,6 +48,7 @@ http:
 api:
 config:
 onboarding:
+brands:
 media_source:
 ffmpeg:
 logger:
@@ -130,6 +131,7 @@ class Hass:
         self.http = http
         self.url = url
         self.headers: dict[str, str] = {}
+        self.session = 0  # the session ID of the hass process (its PID)
 
     async def wait_up(self, proc: subprocess.Popen[bytes], seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -144,6 +146,14 @@ class Hass:
             await asyncio.sleep(0.5)
         msg = "Home Assistant did not come up"
         raise SmokeError(msg)
+
+    async def wait_running(self, seconds: float) -> None:
+        """Wait until start-up is complete: only then has hass its SIGTERM handler."""
+        started = time.monotonic()
+        async with asyncio.timeout(seconds):
+            while (await self.request("GET", "/api/config"))["state"] != "RUNNING":
+                await asyncio.sleep(0.5)
+        print(f"  start-up complete after {time.monotonic() - started:.1f} s more", flush=True)
 
     async def onboard(self) -> None:
         client_id = f"{self.url}/"
@@ -214,10 +224,13 @@ async def run(hass_bin: str, startup: float) -> None:
     try:
         async with aiohttp.ClientSession() as http:
             hass = Hass(http, f"http://127.0.0.1:{port}")
+            hass.session = proc.pid
             await hass.wait_up(proc, startup)
             await hass.onboard()
             config_info = await hass.request("GET", "/api/config")
             print(f"Home Assistant {config_info['version']} is up", flush=True)
+            await hass.wait_running(startup)
+            await check_brand_icon(hass)
             speaker, nsid = await scenario(hass, emulator, workdir)
             await shutdown_while_talking(hass, emulator, proc, speaker, nsid)
     finally:
@@ -239,7 +252,28 @@ async def run(hass_bin: str, startup: float) -> None:
         if (" ERROR " in line or "Traceback" in line) and DOMAIN in line
     ]
     check(not errors, "no error of the integration in home-assistant.log" + "".join(errors[:5]))
+    # Home Assistant reports a deprecated call of a custom integration as "Detected that custom
+    # integration '<domain>' ..." (report_usage); the current release must report none.
+    reported = [line for line in text.splitlines() if f"custom integration '{DOMAIN}'" in line]
+    check(not reported, "no deprecated call reported for the integration" + "".join(reported[:5]))
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def check_brand_icon(hass: Hass) -> None:
+    """Home Assistant (since 2026.3, the supported minimum) serves the integration's brand/."""
+    icon = (ROOT / "custom_components" / DOMAIN / "brand" / "icon.png").read_bytes()
+    url = f"{hass.url}/api/brands/integration/{DOMAIN}/icon.png"
+    status, body = 0, b""
+    async with asyncio.timeout(60):
+        while status in (0, 404):  # 404 (no route) until the brands integration is set up
+            if status:
+                await asyncio.sleep(0.5)
+            async with hass.http.get(url, headers=hass.headers) as resp:
+                status, body = resp.status, await resp.read()
+    check(
+        status == 200 and body == icon,
+        f"the brand icon is served from brand/icon.png (HTTP {status}, {len(body)} bytes)",
+    )
 
 
 async def scenario(hass: Hass, emulator: Emulator, workdir: Path) -> tuple[str, str]:
@@ -350,7 +384,7 @@ async def scenario(hass: Hass, emulator: Emulator, workdir: Path) -> tuple[str, 
     state = (await hass.states("media_player"))[speaker]
     check(state["state"] == "idle", "the speaker is idle again")
     check(not emulator.talk.active(nsid), "no talk left open")
-    check(not ffmpeg_processes(), "no ffmpeg process left")
+    check(not ffmpeg_processes(hass.session), "no ffmpeg process left")
 
     reloaded = await hass.request("POST", f"/api/config/config_entries/entry/{entry_id}/reload")
     check(reloaded["require_restart"] is False, "config entry reloaded")
@@ -396,22 +430,23 @@ async def shutdown_while_talking(
         await play  # the HTTP request dies with the server
     check(emulator.talk.sessions_for(nsid)[-1].stopped, "the talk was stopped (StopVoiceTalk)")
     check(not emulator.talk.active(nsid), "no talk left open on the platform")
-    check(not ffmpeg_processes(), "no ffmpeg process left")
+    check(not ffmpeg_processes(hass.session), "no ffmpeg process left")
 
 
 def _slug(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
 
 
-def ffmpeg_processes() -> list[str]:
-    """Every ffmpeg process (hass is not a child of this process, its ffmpeg are not either)."""
+def ffmpeg_processes(session: int) -> list[str]:
+    """Every ffmpeg process of the hass session, also orphaned ones (hass runs in its own
+    session, its ffmpeg children stay in it; others' ffmpeg on a shared machine do not count)."""
     out = subprocess.run(
-        ["pgrep", "-a", "-x", "ffmpeg"],  # noqa: S607
+        ["pgrep", "-a", "-x", "-s", str(session), "ffmpeg"],  # noqa: S607
         capture_output=True,
         text=True,
         check=False,
     ).stdout
-    return [line for line in out.splitlines() if "volcengine" not in line]
+    return out.splitlines()
 
 
 class _FileServer:

@@ -8,6 +8,8 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.amber import AmberSnapshotExtension
 
 from custom_components.volcengine_aiot.api import client as api_client
 from custom_components.volcengine_aiot.const import (
@@ -97,3 +99,30 @@ def spawned(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(Transcoder, "start", counting_start)
     return started
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots in tests/__snapshots__, the same files on every supported harness.
+
+    Which ``snapshot`` fixture wins, syrupy's or the harness's (with its own directory), depends
+    on the plugin order of the harness release; this one is explicit.
+    """
+    return snapshot.use_extension(AmberSnapshotExtension)
+
+
+@pytest.fixture(autouse=True)
+def no_deprecated_call(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail a test in which Home Assistant reports a deprecated call of the integration.
+
+    Home Assistant logs them as "Detected that custom integration '<domain>' ...": calls whose
+    form depends on the release go through custom_components/volcengine_aiot/compat.py.
+    """
+    yield
+    reported = [
+        record.getMessage()
+        for when in ("setup", "call")
+        for record in caplog.get_records(when)
+        if f"custom integration '{DOMAIN}'" in record.getMessage()
+    ]
+    assert not reported, reported

@@ -50,6 +50,11 @@ def entities_of(hass: HomeAssistant, entry_id: str) -> dict[str, Any]:
             },
             "state": None
             if state is None
-            else {"state": state.state, "attributes": dict(state.attributes)},
+            # Attribute names as strings: newer releases key them with StrEnum members
+            # (equal to the same strings, and the same in the API and the frontend).
+            else {
+                "state": state.state,
+                "attributes": {str(key): value for key, value in state.attributes.items()},
+            },
         }
     return result

@@ -13,9 +13,9 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData, section
 from homeassistant.setup import async_setup_component
-import probatio as vol
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import voluptuous as vol
 
 from custom_components.volcengine_aiot.api import DEFAULT_ENDPOINT
 from custom_components.volcengine_aiot.const import (

@@ -15,6 +15,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.volcengine_aiot.compat import async_get_device_by_identifier
 from custom_components.volcengine_aiot.const import DOMAIN, SCAN_INTERVAL
 from tests.emulator.app import Emulator
 from tests.emulator.data import HOME_DEVICE_IDS, HOME_IPC_ID, HOME_NVR_ID, SPACE_HOME_ID
@@ -76,8 +77,8 @@ async def test_dynamic_devices(
     await clock.tick()
     speaker = entity_id(entity_registry, "media_player", NEW_ID, "speaker")
     assert hass.states.get(speaker).state == "idle"
-    device = device_registry.async_get_device_by_identifier(
-        (DOMAIN, NEW_ID), init_integration.entry_id
+    device = async_get_device_by_identifier(
+        device_registry, (DOMAIN, NEW_ID), init_integration.entry_id
     )
     assert device is not None
     assert (device.name, device.manufacturer, device.serial_number) == (
@@ -99,22 +100,22 @@ async def test_stale_devices(
     emulator.state.remove_device(SPACE_HOME_ID, HOME_NVR_ID)
     await clock.tick()
     # missing from one list: kept (one incomplete answer must not wipe it), but unavailable
-    assert device_registry.async_get_device_by_identifier(
-        (DOMAIN, HOME_NVR_ID), init_integration.entry_id
+    assert async_get_device_by_identifier(
+        device_registry, (DOMAIN, HOME_NVR_ID), init_integration.entry_id
     )
     assert hass.states.get(speaker).state == STATE_UNAVAILABLE
     await clock.tick()
     assert (
-        device_registry.async_get_device_by_identifier(
-            (DOMAIN, HOME_NVR_ID), init_integration.entry_id
+        async_get_device_by_identifier(
+            device_registry, (DOMAIN, HOME_NVR_ID), init_integration.entry_id
         )
         is None
     )
     assert entity_registry.async_get(speaker) is None
     assert hass.states.get(speaker) is None
     # the space's hub device stays
-    assert device_registry.async_get_device_by_identifier(
-        (DOMAIN, SPACE_HOME_ID), init_integration.entry_id
+    assert async_get_device_by_identifier(
+        device_registry, (DOMAIN, SPACE_HOME_ID), init_integration.entry_id
     )
 
 
@@ -136,8 +137,8 @@ async def test_device_missing_once_is_kept(
     emulator.state.add_device(SPACE_HOME_ID, raw)
     await clock.tick()
     await clock.tick()
-    assert device_registry.async_get_device_by_identifier(
-        (DOMAIN, HOME_NVR_ID), init_integration.entry_id
+    assert async_get_device_by_identifier(
+        device_registry, (DOMAIN, HOME_NVR_ID), init_integration.entry_id
     )
     entry = entity_registry.async_get(speaker)
     assert entry is not None

@@ -8,6 +8,7 @@ from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.volcengine_aiot.compat import async_get_device_by_identifier
 from custom_components.volcengine_aiot.const import DOMAIN
 from tests.emulator.app import Emulator
 from tests.emulator.data import SPACE_HOME_ID
@@ -20,7 +21,7 @@ async def test_setup_and_unload(
 ) -> None:
     entry = init_integration
     assert entry.state is ConfigEntryState.LOADED
-    hub = device_registry.async_get_device_by_identifier((DOMAIN, SPACE_HOME_ID), entry.entry_id)
+    hub = async_get_device_by_identifier(device_registry, (DOMAIN, SPACE_HOME_ID), entry.entry_id)
     assert hub is not None
     assert hub.entry_type is dr.DeviceEntryType.SERVICE
     cameras = [

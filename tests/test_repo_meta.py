@@ -111,10 +111,33 @@ def test_hacs_json() -> None:
     assert "MIT" in (ROOT / "LICENSE").read_text()
 
 
+def _pin(requirements: str, package: str) -> str:
+    for line in (ROOT / requirements).read_text().splitlines():
+        if line.startswith(f"{package}=="):
+            return line.split("==", 1)[1].strip()
+    raise AssertionError(f"{package} is not pinned in {requirements}")
+
+
 def test_minimum_version_is_the_tested_one() -> None:
+    """hacs.json's minimum is the release the floor suite (and scripts/smoke floor) runs on."""
+    from importlib.metadata import version  # noqa: PLC0415
+
     from homeassistant.const import __version__  # noqa: PLC0415
 
-    assert _json(ROOT / "hacs.json")["homeassistant"] == __version__
+    minimum = AwesomeVersion(_json(ROOT / "hacs.json")["homeassistant"])
+    running = AwesomeVersion(__version__)
+    assert running >= minimum
+    harness = version("pytest-homeassistant-custom-component")
+    harness_pin = "pytest-homeassistant-custom-component"
+    newest = _pin("requirements_test.txt", harness_pin)
+    floor = _pin("requirements_test_floor.txt", harness_pin)
+    assert harness in {newest, floor}, "the suite runs on one of the two pinned harnesses"
+    if harness == floor:
+        # No harness release pins x.y.0: the floor suite runs on the first harness of the
+        # minimum's monthly release (2026.3.1), scripts/smoke on the minimum itself.
+        assert (running.major, running.minor) == (minimum.major, minimum.minor)
+    readme = (ROOT / "README.md").read_text()
+    assert f"Home Assistant {minimum}" in readme, "README states the supported minimum"
 
 
 @pytest.mark.parametrize(

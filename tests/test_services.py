@@ -5,8 +5,8 @@ from __future__ import annotations
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.setup import async_setup_component
-import probatio as vol
 import pytest
+import voluptuous as vol
 
 from custom_components.volcengine_aiot.const import DOMAIN
 from custom_components.volcengine_aiot.services import PLAY_AUDIO_SCHEMA, SERVICE_PLAY_AUDIO

@@ -25,7 +25,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-import probatio as vol
+import voluptuous as vol
 
 from . import create_client
 from .api import (

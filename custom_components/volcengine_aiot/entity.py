@@ -10,6 +10,7 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from . import compat
 from .api import Device
 from .const import DOMAIN
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
@@ -62,7 +63,7 @@ class VolcengineEntity(CoordinatorEntity[VolcengineCoordinator]):
             manufacturer=device.manufacturer,
             model=device.model or device.type,
             serial_number=device.nsid,
-            via_device_id=hub_device_id,
+            **compat.via_device(hub_device_id, (DOMAIN, coordinator.space_id)),
         )
 
     @property

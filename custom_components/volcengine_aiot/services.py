@@ -7,7 +7,7 @@ from typing import Any
 from homeassistant.components.media_player import DOMAIN as MEDIA_PLAYER_DOMAIN
 from homeassistant.core import HomeAssistant, SupportsResponse, callback
 from homeassistant.helpers import config_validation as cv, service
-import probatio as vol
+import voluptuous as vol
 
 from .const import DOMAIN
 
