@@ -49,20 +49,22 @@ from .const import (
     CONF_TAIL,
     CONF_TRANSPORT,
     DEFAULT_ENDPOINT,
-    DEFAULT_FRAMING,
     DEFAULT_GAIN_DB,
-    DEFAULT_MAX_DURATION,
-    DEFAULT_PREROLL,
     DEFAULT_REGION,
-    DEFAULT_TAIL,
-    DEFAULT_TRANSPORT,
     DOMAIN,
-    FRAMINGS,
     LOGGER,
     REGIONS,
     TRANSPORTS,
 )
 from .coordinator import VolcengineConfigEntry
+from .talk.options import (
+    DEFAULT_FRAMING,
+    DEFAULT_MAX_DURATION,
+    DEFAULT_PREROLL,
+    DEFAULT_TAIL,
+    DEFAULT_TRANSPORT,
+    FRAMINGS,
+)
 
 SECTION_ADVANCED = "advanced"
 

@@ -24,7 +24,6 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from .api import VolcengineAuthError, VolcengineDeviceUnreachableError, VolcengineError
 from .const import (
     CONF_FRAMING,
     CONF_GAIN_DB,
@@ -32,12 +31,7 @@ from .const import (
     CONF_PREROLL,
     CONF_TAIL,
     CONF_TRANSPORT,
-    DEFAULT_FRAMING,
     DEFAULT_GAIN_DB,
-    DEFAULT_MAX_DURATION,
-    DEFAULT_PREROLL,
-    DEFAULT_TAIL,
-    DEFAULT_TRANSPORT,
     DOMAIN,
     LOGGER,
 )
@@ -49,11 +43,19 @@ from .talk import (
     ClientTalkOpener,
     PlayResult,
     Speaker,
+    TalkAuthError,
     TalkEmptyAudioError,
     TalkError,
     TalkMediaError,
     TalkMediaNotFoundError,
     TalkOptions,
+)
+from .talk.options import (
+    DEFAULT_FRAMING,
+    DEFAULT_MAX_DURATION,
+    DEFAULT_PREROLL,
+    DEFAULT_TAIL,
+    DEFAULT_TRANSPORT,
 )
 
 PARALLEL_UPDATES = 0
@@ -240,30 +242,17 @@ class VolcengineSpeakerEntity(VolcengineEntity, MediaPlayerEntity, RestoreEntity
                 translation_placeholders=err.placeholders,
             ) from err
         except TalkError as err:
+            if isinstance(err, TalkAuthError):
+                self._entry.async_start_reauth(self.hass)
             LOGGER.warning("%s: talk failed: %s", self.entity_id, err)
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key=err.translation_key,
-                translation_placeholders={"name": self._device_name(), **err.placeholders},
-            ) from err
-        except VolcengineAuthError as err:
-            self._entry.async_start_reauth(self.hass)
-            raise HomeAssistantError(
-                translation_domain=DOMAIN, translation_key="invalid_auth"
-            ) from err
-        except VolcengineDeviceUnreachableError as err:
-            LOGGER.warning("%s: the camera did not accept the talk: %s", self.entity_id, err)
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="device_unreachable",
-                translation_placeholders={"name": self._device_name(), "error": err.code},
-            ) from err
-        except VolcengineError as err:
-            LOGGER.warning("%s: talk failed: %s", self.entity_id, err)
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="talk_failed",
-                translation_placeholders={"name": self._device_name(), "error": str(err)},
+                translation_placeholders={
+                    "name": self._device_name(),
+                    "error": str(err),
+                    **err.placeholders,
+                },
             ) from err
 
     def _device_name(self) -> str:

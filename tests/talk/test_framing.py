@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from custom_components.volcengine_aiot.talk import FLV_HEADER, FRAME_BYTES, audio_tag
+from custom_components.volcengine_aiot.talk.flv import FLV_HEADER, FRAME_BYTES, audio_tag
 from tests.emulator.talk import FlvStreamParser
 
 

@@ -1,10 +1,15 @@
-"""The talk WebSocket: binary frames out, a reader that notices the server closing at once."""
+"""The talk WebSocket: binary frames out, a reader that notices the server closing at once.
+
+Every send has a deadline: a peer that stops reading (TCP back-pressure) ends the talk with
+``TalkConnectionLostError`` instead of holding the speaker, and closing never waits for it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import socket
 from typing import Final
 
 import aiohttp
@@ -13,13 +18,19 @@ from yarl import URL
 from ..api.models import redact_url
 from .errors import TalkConnectError, TalkConnectionLostError
 from .flv import FLV_HEADER, audio_tag
+from .options import FRAMING_FLV
 
 _LOGGER = logging.getLogger(__name__)
 
-FRAMING_FLV: Final = "flv"
-FRAMING_RAW: Final = "raw_alaw"
 CONNECT_TIMEOUT: Final = 10.0
 CLOSE_TIMEOUT: Final = 2.0
+SEND_TIMEOUT: Final = 2.0  # a frame that cannot be written within this ends the talk
+# Kernel send buffer of the talk socket: a few seconds of audio, not megabytes, so a peer that
+# stops reading is noticed within seconds.
+SEND_BUFFER: Final = 16 * 1024
+# Bytes allowed to wait in our own write buffer before a send waits for the peer.
+MAX_BACKLOG: Final = 4 * 1024
+_BACKLOG_POLL: Final = 0.02
 
 
 class TalkSocket:
@@ -31,8 +42,10 @@ class TalkSocket:
         self._url = url
         self._framing = framing
         self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._transport: asyncio.Transport | None = None
         self._reader: asyncio.Task[None] | None = None
         self._timestamp = 0
+        self._interrupted = False
         self.close_reason: str | None = None
 
     @property
@@ -41,9 +54,13 @@ class TalkSocket:
         return redact_url(self._url)
 
     async def connect(self) -> None:
-        """Open the socket and start the reader; in FLV mode send the FLV header first."""
+        """Open the socket and start the reader; in FLV mode send the FLV header first.
+
+        The error raised is never chained to aiohttp's: its text holds the full URL (token).
+        """
+        reason: str | None = None
         try:
-            self._ws = await asyncio.wait_for(
+            ws = await asyncio.wait_for(
                 self._http.ws_connect(
                     URL(self._url, encoded=True),
                     timeout=aiohttp.ClientWSTimeout(ws_close=CLOSE_TIMEOUT),
@@ -52,11 +69,14 @@ class TalkSocket:
                 CONNECT_TIMEOUT,
             )
         except (aiohttp.ClientError, OSError, TimeoutError) as err:
-            reason = getattr(err, "status", None) or type(err).__name__
+            reason = str(getattr(err, "status", None) or type(err).__name__)
+        if reason is not None:  # raised outside the except block: no __context__ either
             _LOGGER.debug("Cannot open %s: %s", self.display_url, reason)
-            raise TalkConnectError(f"cannot open the talk socket: {reason}") from err
+            raise TalkConnectError(f"cannot open the talk socket: {reason}")
+        self._ws = ws
+        self._transport = _transport(ws)
         self._reader = asyncio.get_running_loop().create_task(
-            self._read(self._ws), name="volcengine_aiot talk reader"
+            self._read(ws), name="volcengine_aiot talk reader"
         )
         if self._framing == FRAMING_FLV:
             await self._send(FLV_HEADER)
@@ -83,21 +103,66 @@ class TalkSocket:
         await self._send(data)
 
     async def _send(self, data: bytes) -> None:
-        if self._ws is None or self.lost or self._ws.closed:
+        ws = self._ws
+        if ws is None or self.lost or ws.closed:
             raise TalkConnectionLostError(self.close_reason or "the talk socket is closed")
+        failure: str | None = None
         try:
-            await self._ws.send_bytes(data)
+            async with asyncio.timeout(SEND_TIMEOUT):
+                await self._wait_backlog()
+                await ws.send_bytes(data)
+        except TimeoutError:
+            failure = (
+                f"the talk server stopped reading: a frame was not sent within {SEND_TIMEOUT:g} s"
+            )
         except (aiohttp.ClientError, ConnectionError, RuntimeError) as err:
-            raise TalkConnectionLostError(f"sending failed: {type(err).__name__}") from err
+            failure = f"sending failed: {type(err).__name__}"
+        if failure is not None:  # not chained: aiohttp's errors may name the URL
+            raise TalkConnectionLostError(failure)
+
+    def interrupt(self) -> None:
+        """Give up a send waiting for the peer (the talk is being stopped)."""
+        self._interrupted = True
+
+    async def _wait_backlog(self) -> None:
+        """Wait while more than MAX_BACKLOG bytes wait in our buffer (the peer is not reading)."""
+        transport = self._transport
+        while (
+            transport is not None
+            and not transport.is_closing()
+            and transport.get_write_buffer_size() > MAX_BACKLOG
+        ):
+            if self.lost or self._interrupted:
+                raise TalkConnectionLostError(self.close_reason or "the talk socket is closed")
+            await asyncio.sleep(_BACKLOG_POLL)
 
     async def close(self) -> None:
-        """Close the socket and stop the reader (idempotent)."""
+        """Close the socket and stop the reader (idempotent, bounded whatever the peer does)."""
         ws, self._ws = self._ws, None
+        transport, self._transport = self._transport, None
         if ws is not None and not ws.closed:
-            with contextlib.suppress(aiohttp.ClientError, OSError, TimeoutError, RuntimeError):
+            try:
                 await asyncio.wait_for(ws.close(), CLOSE_TIMEOUT)
+            except aiohttp.ClientError, OSError, TimeoutError, RuntimeError:
+                if transport is not None:
+                    transport.abort()  # unsent data would keep the socket open forever
+        if transport is not None and transport.get_write_buffer_size():
+            transport.abort()
         reader, self._reader = self._reader, None
         if reader is not None:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await reader
+
+
+def _transport(ws: aiohttp.ClientWebSocketResponse) -> asyncio.Transport | None:
+    """Return the socket's transport (for its write buffer) and shrink its kernel buffer."""
+    connection = ws._conn  # noqa: SLF001 - aiohttp has no public accessor for the transport
+    transport = connection.transport if connection is not None else None
+    if not isinstance(transport, asyncio.Transport):
+        return None
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+    return transport
