@@ -51,11 +51,11 @@ from .talk import (
     TalkOptions,
 )
 from .talk.options import (
-    DEFAULT_FRAMING,
     DEFAULT_MAX_DURATION,
     DEFAULT_PREROLL,
     DEFAULT_TAIL,
     DEFAULT_TRANSPORT,
+    framing_or_default,
 )
 
 PARALLEL_UPDATES = 0
@@ -87,7 +87,7 @@ def talk_options(entry: VolcengineConfigEntry) -> TalkOptions:
     """Return the talk options of an entry."""
     options = entry.options
     return TalkOptions(
-        framing=options.get(CONF_FRAMING, DEFAULT_FRAMING),
+        framing=framing_or_default(options.get(CONF_FRAMING)),
         transport=options.get(CONF_TRANSPORT, DEFAULT_TRANSPORT),
         preroll=float(options.get(CONF_PREROLL, DEFAULT_PREROLL)),
         tail=float(options.get(CONF_TAIL, DEFAULT_TAIL)),

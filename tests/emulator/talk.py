@@ -156,6 +156,7 @@ class TalkRecording:
     stopped: bool = False
     stalled: bool = False  # stopped reading (``stop_reading``)
     messages: int = 0
+    sizes: list[int] = field(default_factory=list)  # of every binary message, in order
     parser: FlvStreamParser = field(default_factory=FlvStreamParser, repr=False)
     _closed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
@@ -333,6 +334,7 @@ class TalkServer:
         async for msg in ws:
             rec.messages += 1
             if msg.type is WSMsgType.BINARY:
+                rec.sizes.append(len(msg.data))
                 rec.frames.extend(rec.parser.feed(msg.data, time.monotonic()))
                 if limit is not None and len(rec.frames) >= limit[0]:
                     self._server_close(conn, limit[1])

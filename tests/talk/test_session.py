@@ -273,6 +273,27 @@ async def test_raw_framing(speaker: Speaker, emulator: Emulator, sounds: dict[st
     assert abs(dominant_frequency(voiced(alaw_decode(recording.alaw()))) - 440) < 3
 
 
+@pytest.mark.parametrize(
+    ("framing", "first_sizes"),
+    [("flv", [13, 176]), ("flv_joined", [13 + 176, 176]), ("raw_alaw", [160, 160])],
+)
+async def test_every_framing_variant_reaches_the_emulator(
+    speaker: Speaker,
+    emulator: Emulator,
+    sounds: dict[str, str],
+    framing: str,
+    first_sizes: list[int],
+) -> None:
+    speaker.options = TalkOptions(framing=framing, preroll=0.1, tail=0)
+    result = await speaker.play([AudioSource(location=sounds["b"])])
+    assert not result.interrupted
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
+    assert recording.errors == []
+    assert recording.sizes[:2] == first_sizes
+    assert recording.raw == (framing == "raw_alaw")
+    assert abs(dominant_frequency(voiced(decoded(emulator))) - 1000) < 20
+
+
 async def test_busy_then_free(
     speaker: Speaker, emulator: Emulator, sounds: dict[str, str], opener: Opener
 ) -> None:

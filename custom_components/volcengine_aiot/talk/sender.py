@@ -18,7 +18,7 @@ from yarl import URL
 from ..api.models import redact_url
 from .errors import TalkConnectError, TalkConnectionLostError
 from .flv import FLV_HEADER, audio_tag
-from .options import FRAMING_FLV
+from .options import FRAMING_FLV, FRAMING_FLV_JOINED, FRAMING_RAW
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -78,8 +78,8 @@ class TalkSocket:
         self._reader = asyncio.get_running_loop().create_task(
             self._read(ws), name="volcengine_aiot talk reader"
         )
-        if self._framing == FRAMING_FLV:
-            await self._send(FLV_HEADER)
+        if (opening := self.opening()) is not None:
+            await self._send(opening)
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         async for message in ws:
@@ -94,13 +94,22 @@ class TalkSocket:
         return self._reader is not None and self._reader.done()
 
     async def send_frame(self, payload: bytes) -> None:
-        """Send one 20 ms A-law frame (as an FLV audio tag in FLV mode)."""
-        if self._framing == FRAMING_FLV:
-            data = audio_tag(self._timestamp, payload)
-            self._timestamp += 20
-        else:
-            data = payload
-        await self._send(data)
+        """Send one 20 ms A-law frame, framed as configured (one WebSocket message)."""
+        await self._send(self.message(payload))
+
+    def opening(self) -> bytes | None:
+        """Return the message sent right after the handshake, if the framing has one."""
+        return FLV_HEADER if self._framing == FRAMING_FLV else None
+
+    def message(self, payload: bytes) -> bytes:
+        """Return the next message for a frame: an FLV audio tag (first: after the header)."""
+        if self._framing == FRAMING_RAW:
+            return payload
+        data = audio_tag(self._timestamp, payload)
+        if self._timestamp == 0 and self._framing == FRAMING_FLV_JOINED:
+            data = FLV_HEADER + data
+        self._timestamp += 20
+        return data
 
     async def _send(self, data: bytes) -> None:
         ws = self._ws
