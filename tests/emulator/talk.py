@@ -7,6 +7,9 @@
   stopped and closes a connected socket with code 1000.
 * A WebSocket upgrade with a wrong or stopped token answers HTTP 403; a second concurrent
   connection for the same device answers 409. One ``TalkRecording`` per accepted connection.
+* ``say_next(nsid, frames, messages, close=(code, reason))``: after ``frames`` audio frames the
+  next session of the device sends these messages (``str`` as text, ``bytes`` as binary), then
+  closes with that code and reason (what a cloud reporting an error might do).
 * ``stop_reading(nsid, frames)``: the next session of the device stops reading after ``frames``
   audio frames (a stalled peer: TCP back-pressure on the client) until the client goes away.
 
@@ -191,11 +194,19 @@ class TalkRecording:
 
 
 @dataclass(eq=False)
+class _Script:
+    frames: int
+    messages: list[str | bytes]
+    close: tuple[int, str] | None
+
+
+@dataclass(eq=False)
 class _Connection:
     recording: TalkRecording
     ws: web.WebSocketResponse
     transport: asyncio.Transport | None = None
     stall_after: int | None = None
+    script: _Script | None = None
     close_task: asyncio.Task[bool] | None = None
 
 
@@ -211,6 +222,7 @@ class TalkServer:
         self._refuse: dict[str, int] = {}
         self._close_after: dict[str, tuple[int, int]] = {}
         self._stall_after: dict[str, int] = {}
+        self._say: dict[str, _Script] = {}
         self._connections: dict[str, _Connection] = {}
 
     # --- OpenAPI side ------------------------------------------------------------------------
@@ -257,6 +269,16 @@ class TalkServer:
     def close_after(self, nsid: str, frames: int, code: int = WSCloseCode.OK) -> None:
         """Close the next session of the device after ``frames`` audio frames."""
         self._close_after[nsid] = (frames, code)
+
+    def say_next(
+        self,
+        nsid: str,
+        frames: int,
+        messages: list[str | bytes],
+        close: tuple[int, str] | None = None,
+    ) -> None:
+        """After ``frames`` frames, send ``messages`` on the next session, then ``close``."""
+        self._say[nsid] = _Script(frames, messages, close)
 
     def stop_reading(self, nsid: str, frames: int = 0) -> None:
         """Stop reading the next session of the device after ``frames`` audio frames.
@@ -311,6 +333,7 @@ class TalkServer:
             ws,
             transport if isinstance(transport, asyncio.Transport) else None,
             self._stall_after.pop(nsid, None),
+            self._say.pop(nsid, None),
         )
         self.sessions.append(rec)
         self._connections[nsid] = conn
@@ -339,6 +362,10 @@ class TalkServer:
                 if limit is not None and len(rec.frames) >= limit[0]:
                     self._server_close(conn, limit[1])
                     return
+                if (script := conn.script) is not None and len(rec.frames) >= script.frames:
+                    conn.script = None
+                    if await self._play_script(conn, script):
+                        return
                 if conn.stall_after is not None and len(rec.frames) >= conn.stall_after:
                     conn.stall_after = None
                     await self._stall(conn)
@@ -346,6 +373,22 @@ class TalkServer:
                 rec.errors.append(f"text message of {len(msg.data)} chars (binary expected)")
             elif msg.type is WSMsgType.ERROR:
                 rec.errors.append(f"websocket error: {ws.exception()!r}")
+
+    async def _play_script(self, conn: _Connection, script: _Script) -> bool:
+        """Send the scripted messages; return True if the script closed the socket."""
+        for message in script.messages:
+            if isinstance(message, str):
+                await conn.ws.send_str(message)
+            else:
+                await conn.ws.send_bytes(message)
+        if script.close is None:
+            return False
+        code, reason = script.close
+        if conn.close_task is None:
+            conn.recording.close_code = code
+            conn.recording.closed_by = "server"
+            conn.close_task = asyncio.create_task(conn.ws.close(code=code, message=reason.encode()))
+        return True
 
     async def _stall(self, conn: _Connection) -> None:
         """Read nothing until the client closes or aborts the connection (then drain it)."""

@@ -37,6 +37,7 @@ from custom_components.volcengine_aiot.talk import (
     TalkOptions,
     TalkStartError,
     TranscoderPool,
+    record as record_module,
     sender,
     session as session_module,
     speaker as speaker_module,
@@ -822,3 +823,95 @@ async def test_announce_on_an_idle_speaker_just_plays(
     result = await speaker.play([AudioSource(location=sounds["b"])], announce=True)
     assert not result.interrupted
     assert abs(result.seconds - 0.6) < 0.05
+
+
+# --- issue 14: what the talk server says is kept ---------------------------------------------
+
+
+async def test_what_the_talk_server_says_is_recorded_and_warned_once(
+    speaker: Speaker,
+    emulator: Emulator,
+    sounds: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    secret = "f3e1a9c0b7d24e6f8a1b2c3d4e5f6a7b"
+    emulator.talk.say_next(
+        HOME_IPC_NSID,
+        frames=10,
+        messages=[
+            (
+                f'{{"code": 4001, "msg": "bad frame", "token": "{secret}", '
+                f'"url": "wss://x.example/talk?token={secret}"}}'
+            ),
+            b"\x01\x02\x03",
+            "second text",
+        ],
+        close=(4001, f"invalid stream token={secret}"),
+    )
+    with pytest.raises(TalkConnectionLostError):
+        await speaker.play([AudioSource(location=sounds["long"])])
+    (talk,) = speaker.talks
+    record = talk.as_dict()
+    assert [m["type"] for m in record["server_messages"]] == ["TEXT", "BINARY", "TEXT"]
+    first, binary, second = record["server_messages"]
+    assert "bad frame" in first["text"]
+    assert "4001" in first["text"]
+    assert secret not in first["text"]
+    assert binary == {"type": "BINARY", "size": 3, "at": binary["at"], "text": None}
+    assert second["text"] == "second text"
+    assert record["closed_by"] == "server"
+    assert record["close_code"] == 4001
+    assert record["close_reason"] == "invalid stream token=**REDACTED**"
+    assert record["error"] == "TalkConnectionLostError"
+    timings = record["timings"]
+    assert timings["start_voice_talk"] is not None
+    assert timings["handshake"] is not None
+    assert timings["stop_voice_talk"] is not None
+    assert 0 <= timings["first_frame"] <= timings["last_frame"]
+    assert record["frames"] >= 10
+    warnings = [
+        r for r in caplog.records if r.levelname == "WARNING" and "talk server" in r.message
+    ]
+    assert len(warnings) == 1
+    assert "bad frame" in warnings[0].getMessage()
+    assert secret not in caplog.text
+
+
+async def test_an_abnormal_close_alone_is_warned_and_a_normal_talk_is_not(
+    speaker: Speaker,
+    emulator: Emulator,
+    sounds: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await speaker.play([AudioSource(location=sounds["b"])])
+    assert "talk server" not in caplog.text
+    assert speaker.talks[-1].closed_by == "client"
+    emulator.talk.say_next(HOME_IPC_NSID, frames=5, messages=[], close=(4003, "quota"))
+    with pytest.raises(TalkConnectionLostError):
+        await speaker.play([AudioSource(location=sounds["long"])])
+    assert "test: the talk server closed the talk with code 4003: quota" in caplog.text
+    assert len(speaker.talks) == 2
+
+
+async def test_only_the_last_ten_talks_are_kept(
+    speaker: Speaker, emulator: Emulator, sounds: dict[str, str]
+) -> None:
+    speaker.options = TalkOptions(preroll=0, tail=0)
+    for _ in range(11):
+        await speaker.play([AudioSource(location=sounds["b"])])
+    assert len(speaker.talks) == 10
+    assert speaker.stats.sessions == 11
+
+
+def test_redaction_of_server_texts() -> None:
+    text = (
+        "user:pw http://u:p@host/a?token=abc secret=xyz Authorization: Bearer "
+        "eyJhbGciOiJIUzI1NiJ9abcdefghijkl normal words stay"
+    )
+    redacted = record_module.redact_text(text)
+    assert "u:p@" not in redacted
+    assert "token=abc" not in redacted
+    assert "xyz" not in redacted
+    assert "eyJhbGciOiJIUzI1NiJ9abcdefghijkl" not in redacted
+    assert "normal words stay" in redacted
+    assert len(record_module.redact_text("a " * 600)) == 501

@@ -19,6 +19,7 @@ from ..api.models import redact_url
 from .errors import TalkConnectError, TalkConnectionLostError
 from .flv import FLV_HEADER, audio_tag
 from .options import FRAMING_FLV, FRAMING_FLV_JOINED, FRAMING_RAW
+from .record import TalkRecord, redact_text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -31,16 +32,29 @@ SEND_BUFFER: Final = 16 * 1024
 # Bytes allowed to wait in our own write buffer before a send waits for the peer.
 MAX_BACKLOG: Final = 4 * 1024
 _BACKLOG_POLL: Final = 0.02
+NORMAL_CLOSE: Final = 1000
+_CLOSING: Final = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED)
 
 
 class TalkSocket:
     """One WebSocket to an AudioSendUrl, sending FLV audio tags (or raw A-law frames)."""
 
-    def __init__(self, http: aiohttp.ClientSession, url: str, framing: str) -> None:
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        url: str,
+        framing: str,
+        *,
+        record: TalkRecord | None = None,
+        name: str = "",
+    ) -> None:
         """Initialize; ``url`` is used exactly as given (its query is a secret token)."""
         self._http = http
         self._url = url
         self._framing = framing
+        self.record = record if record is not None else TalkRecord(framing=framing)
+        self._name = name
+        self._warned = False
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._transport: asyncio.Transport | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -59,6 +73,7 @@ class TalkSocket:
         The error raised is never chained to aiohttp's: its text holds the full URL (token).
         """
         reason: str | None = None
+        began = asyncio.get_running_loop().time()
         try:
             ws = await asyncio.wait_for(
                 self._http.ws_connect(
@@ -73,6 +88,7 @@ class TalkSocket:
         if reason is not None:  # raised outside the except block: no __context__ either
             _LOGGER.debug("Cannot open %s: %s", self.display_url, reason)
             raise TalkConnectError(f"cannot open the talk socket: {reason}")
+        self.record.handshake = round(asyncio.get_running_loop().time() - began, 3)
         self._ws = ws
         self._transport = _transport(ws)
         self._reader = asyncio.get_running_loop().create_task(
@@ -82,11 +98,36 @@ class TalkSocket:
             await self._send(opening)
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        async for message in ws:
-            _LOGGER.debug("Talk server sent %s", message.type.name)
+        """Keep what the server sends; notice at once when it closes the socket."""
+        record = self.record
+        while True:
+            message = await ws.receive()
+            if message.type in _CLOSING or message.type is aiohttp.WSMsgType.ERROR:
+                break
+            text = message.data if message.type is aiohttp.WSMsgType.TEXT else None
+            size = len(message.data) if isinstance(message.data, str | bytes) else 0
+            kept = record.add_message(message.type.name, size, text)
+            _LOGGER.debug("Talk server sent %s (%d bytes)", message.type.name, size)
+            if text is not None and kept is not None:
+                self._warn(f"sent a text message: {kept.text}")
         if self._ws is ws:  # not our own close()
+            record.closed_by = record.closed_by or "server"
+            record.close_code = ws.close_code
+            if message.type is aiohttp.WSMsgType.CLOSE and message.extra:
+                record.close_reason = redact_text(str(message.extra))
             self.close_reason = f"closed by the server (code {ws.close_code})"
             _LOGGER.debug("Talk socket %s %s", self.display_url, self.close_reason)
+            if ws.close_code != NORMAL_CLOSE:
+                self._warn(
+                    f"closed the talk with code {ws.close_code}"
+                    + (f": {record.close_reason}" if record.close_reason else "")
+                )
+
+    def _warn(self, what: str) -> None:
+        """Log what the server reported (the cloud's error reports), once per talk."""
+        if not self._warned:
+            self._warned = True
+            _LOGGER.warning("%s: the talk server %s", self._name or self.display_url, what)
 
     @property
     def lost(self) -> bool:
@@ -96,6 +137,11 @@ class TalkSocket:
     async def send_frame(self, payload: bytes) -> None:
         """Send one 20 ms A-law frame, framed as configured (one WebSocket message)."""
         await self._send(self.message(payload))
+        record = self.record
+        record.last_frame = record.since()
+        if record.first_frame is None:
+            record.first_frame = record.last_frame
+        record.frames += 1
 
     def opening(self) -> bytes | None:
         """Return the message sent right after the handshake, if the framing has one."""
@@ -149,6 +195,8 @@ class TalkSocket:
         """Close the socket and stop the reader (idempotent, bounded whatever the peer does)."""
         ws, self._ws = self._ws, None
         transport, self._transport = self._transport, None
+        if ws is not None and self.record.closed_by is None:
+            self.record.closed_by = "server" if ws.closed else "client"
         if ws is not None and not ws.closed:
             try:
                 await asyncio.wait_for(ws.close(), CLOSE_TIMEOUT)
@@ -162,6 +210,8 @@ class TalkSocket:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await reader
+        if ws is not None and self.record.close_code is None:
+            self.record.close_code = ws.close_code
 
 
 def _transport(ws: aiohttp.ClientWebSocketResponse) -> asyncio.Transport | None:

@@ -28,6 +28,7 @@ from .errors import (
 from .flv import FRAME_SECONDS, SILENCE_FRAME
 from .options import TalkOptions
 from .pool import FrameSource, TranscoderPool
+from .record import TalkRecord
 from .sender import TalkSocket
 from .transcode import AudioSource
 
@@ -160,6 +161,7 @@ class TalkSession:
         self._socket: TalkSocket | None = None
         self.source: AudioSource | None = None
         self._played: list[tuple[Playback, TalkError | None]] = []  # answered after the talk
+        self.record = TalkRecord(framing=self.options.framing)
         self.task = asyncio.get_running_loop().create_task(
             self._run(), name=f"volcengine_aiot talk {speaker.name}"
         )
@@ -188,6 +190,7 @@ class TalkSession:
             self._previous = None
         speaker = self._speaker
         speaker.stats.sessions += 1
+        speaker.talks.append(self.record)
         attempt = _TalkAttempt()
         error: TalkError | None = None
         cancelled = False
@@ -232,7 +235,7 @@ class TalkSession:
             pending.insert(0, self._current)
         self._current = self.source = None
         if error is not None:
-            self._speaker.stats.last_error = type(error).__name__
+            self._speaker.stats.last_error = self.record.error = type(error).__name__
             _LOGGER.debug("%s: talk failed: %s", self._speaker.name, error)
         return pending
 
@@ -258,9 +261,11 @@ class TalkSession:
     async def _stop_talk(self) -> None:
         speaker = self._speaker
         reason: str | None = None
+        began = time.monotonic()
         try:
             async with asyncio.timeout(STOP_TIMEOUT):
                 await speaker.opener.stop()
+            self.record.stop_voice_talk = round(time.monotonic() - began, 3)
         except TalkError as err:
             reason = str(err)
         except TimeoutError:
@@ -335,7 +340,13 @@ class TalkSession:
                 self._speaker.stale = True
             raise
         attempt.started = True
-        attempt.socket = TalkSocket(self._speaker.http, url, self.options.framing)
+        attempt.socket = TalkSocket(
+            self._speaker.http,
+            url,
+            self.options.framing,
+            record=self.record,
+            name=self._speaker.name,
+        )
         await attempt.socket.connect()
         return attempt.socket
 
@@ -347,6 +358,7 @@ class TalkSession:
         """
         speaker, options = self._speaker, self.options
         for attempt in range(options.busy_retries + 1):
+            began = time.monotonic()
             try:
                 url = await speaker.opener.start()
             except TalkDeviceBusyError:
@@ -362,6 +374,7 @@ class TalkSession:
                         speaker.stale = False
                 await asyncio.sleep(options.busy_retry_delay)
             else:
+                self.record.start_voice_talk = round(time.monotonic() - began, 3)
                 speaker.stale = False
                 return url
         raise AssertionError  # pragma: no cover

@@ -17,6 +17,7 @@ import aiohttp
 
 from .options import TalkOptions
 from .pool import TranscoderPool
+from .record import KEEP, TalkRecord
 from .session import Playback, PlayResult, TalkOpener, TalkSession, TalkStats, settle
 from .transcode import AudioSource, check_source
 
@@ -50,6 +51,7 @@ class Speaker:
         self._closed = False
         self.stale = False  # a talk of ours may still be open on the platform
         self.stats = TalkStats()
+        self.talks: deque[TalkRecord] = deque(maxlen=KEEP)  # the last talks, for diagnostics
 
     @property
     def is_playing(self) -> bool:
