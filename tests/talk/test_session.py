@@ -915,3 +915,27 @@ def test_redaction_of_server_texts() -> None:
     assert "eyJhbGciOiJIUzI1NiJ9abcdefghijkl" not in redacted
     assert "normal words stay" in redacted
     assert len(record_module.redact_text("a " * 600)) == 501
+
+
+async def test_a_session_stopped_before_it_began_takes_nothing_of_the_next(
+    speaker: Speaker, emulator: Emulator, sounds: dict[str, str]
+) -> None:
+    """A stopped session still waiting for the previous one never takes a later play."""
+    emulator.faults.add("StopVoiceTalk", delay=0.5, times=1)  # the first talk ends slowly
+    first = asyncio.create_task(speaker.play([AudioSource(location=sounds["long"])]))
+    await wait_frames(emulator, 10)
+    stopping = asyncio.create_task(speaker.stop())
+    await asyncio.sleep(0)
+    second = asyncio.create_task(speaker.play([AudioSource(location=sounds["a"])]))
+    async with asyncio.timeout(5):  # the second session exists, waiting for the first
+        while not speaker.is_playing:
+            await asyncio.sleep(0.005)
+    stopping_again = asyncio.create_task(speaker.stop())
+    await asyncio.sleep(0)
+    third = await speaker.play([AudioSource(location=sounds["b"])])
+    await stopping
+    await stopping_again
+    assert (await first).interrupted
+    assert (await second).interrupted
+    assert not third.interrupted
+    assert abs(third.seconds - 0.6) < 0.05

@@ -203,7 +203,7 @@ class TalkSession:
             playback = self._take()
             if playback is not None:
                 playback = await self._start(playback)
-            if playback is not None or speaker.has_queued():
+            if playback is not None or speaker.has_queued(self):
                 socket = await talk
                 await self._serve(socket, playback)
         except TalkError as err:
@@ -306,13 +306,13 @@ class TalkSession:
 
     def _finished(self, playback: Playback, failure: TalkError | None) -> None:
         """Answer now if more follows, else once the talk has ended (returns when played)."""
-        if self._speaker.has_queued() or playback.interrupted:
+        if self._speaker.has_queued(self) or playback.interrupted:
             settle(playback, failure)
         else:
             self._played.append((playback, failure))
 
     def _take(self) -> Playback | None:
-        self._current = self._speaker.take()
+        self._current = self._speaker.take(self)
         return self._current
 
     async def _start(self, playback: Playback) -> Playback | None:
@@ -387,13 +387,13 @@ class TalkSession:
         for _ in range(round(seconds / FRAME_SECONDS)):
             if self._stopping:
                 return False
-            if wake_on_queue and speaker.has_queued():
+            if wake_on_queue and speaker.has_queued(self):
                 return True
             await clock.wait_slot()
             await socket.send_frame(SILENCE_FRAME)
             clock.frames += 1
             speaker.stats.frames_sent += 1
-        return wake_on_queue and speaker.has_queued() and not self._stopping
+        return wake_on_queue and speaker.has_queued(self) and not self._stopping
 
     async def _play(self, playback: Playback, socket: TalkSocket, clock: _Clock) -> None:
         """Send a playback's frames in real time; silence fills any underrun.

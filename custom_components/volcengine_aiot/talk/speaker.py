@@ -131,13 +131,13 @@ class Speaker:
 
     # --- what the session uses -----------------------------------------------------------
 
-    def has_queued(self) -> bool:
-        """Return whether a playback waits."""
-        return bool(self._queue)
+    def has_queued(self, session: TalkSession) -> bool:
+        """Return whether a playback waits for this session (none once it was detached)."""
+        return self._session is session and bool(self._queue)
 
-    def take(self) -> Playback | None:
-        """Return the next playback for the session, if any."""
-        return self._queue.popleft() if self._queue else None
+    def take(self, session: TalkSession) -> Playback | None:
+        """Return the next playback for this session, if any (none once it was detached)."""
+        return self._queue.popleft() if self.has_queued(session) else None
 
     def detach(self, session: TalkSession) -> list[Playback]:
         """Take nothing more from this session; return the playbacks that were waiting for it."""
