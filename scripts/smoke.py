@@ -211,6 +211,7 @@ async def run(hass_bin: str, startup: float) -> None:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    HASS_SESSION[:] = [proc.pid]
     try:
         async with aiohttp.ClientSession() as http:
             hass = Hass(http, f"http://127.0.0.1:{port}")
@@ -403,10 +404,17 @@ def _slug(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
 
 
+HASS_SESSION: list[int] = []  # the session ID of the hass process (its own: start_new_session)
+
+
 def ffmpeg_processes() -> list[str]:
-    """Every ffmpeg process (hass is not a child of this process, its ffmpeg are not either)."""
+    """Every ffmpeg of Home Assistant, even one it left behind when it stopped.
+
+    Hass runs in its own session; its ffmpeg children stay in it (orphans too), while the
+    ffmpeg processes of anything else on the machine (other test runs) do not count.
+    """
     out = subprocess.run(
-        ["pgrep", "-a", "-x", "ffmpeg"],  # noqa: S607
+        ["pgrep", "-a", "-x", "-s", str(HASS_SESSION[0]), "ffmpeg"],  # noqa: S607
         capture_output=True,
         text=True,
         check=False,
