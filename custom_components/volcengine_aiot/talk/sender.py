@@ -11,13 +11,13 @@ import contextlib
 import logging
 import socket
 from typing import Final
+from urllib.parse import urlsplit
 
 import aiohttp
 from yarl import URL
 
-from ..api.models import redact_url
 from .errors import TalkConnectError, TalkConnectionLostError
-from .flv import FLV_HEADER, audio_tag
+from .flv import FLV_HEADER, FRAME_MS, audio_tag
 from .options import FRAMING_FLV, FRAMING_FLV_JOINED, FRAMING_RAW
 from .record import TalkRecord, redact_text
 
@@ -64,8 +64,9 @@ class TalkSocket:
 
     @property
     def display_url(self) -> str:
-        """Return the URL without its token, for logs."""
-        return redact_url(self._url)
+        """Return the URL without its token (query) or userinfo, for logs."""
+        parts = urlsplit(self._url)
+        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
 
     async def connect(self) -> None:
         """Open the socket and start the reader; in FLV mode send the FLV header first.
@@ -154,7 +155,7 @@ class TalkSocket:
         data = audio_tag(self._timestamp, payload)
         if self._timestamp == 0 and self._framing == FRAMING_FLV_JOINED:
             data = FLV_HEADER + data
-        self._timestamp += 20
+        self._timestamp += FRAME_MS
         return data
 
     async def _send(self, data: bytes) -> None:
