@@ -13,7 +13,10 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
-from tests.emulator.data import EMU_AK, EMU_SK, HOME_IPC_PASSWORD
+from custom_components.volcengine_aiot.media import CHIME_PATH
+from custom_components.volcengine_aiot.talk import AudioSource
+from tests.emulator.app import Emulator
+from tests.emulator.data import EMU_AK, EMU_SK, HOME_IPC_ID, HOME_IPC_NSID, HOME_IPC_PASSWORD
 
 
 async def test_diagnostics(
@@ -27,3 +30,28 @@ async def test_diagnostics(
     for secret in (EMU_SK, EMU_AK, HOME_IPC_PASSWORD, "token="):
         assert secret not in text
     assert diagnostics == snapshot(exclude=props("endpoint"))
+
+
+async def test_diagnostics_keep_what_the_talk_server_said(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    init_integration: MockConfigEntry,
+    emulator: Emulator,
+) -> None:
+    emulator.talk.say_next(HOME_IPC_NSID, frames=3, messages=["hello from the cloud"])
+    speaker = init_integration.runtime_data.speakers[HOME_IPC_ID]
+    await speaker.play([AudioSource(location=str(CHIME_PATH))])
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
+    ((_, token),) = emulator.talk.issued
+    assert token not in json.dumps(diagnostics)
+    (talk,) = diagnostics["speakers"][HOME_IPC_ID]["talks"]
+    assert talk["framing"] == "flv"
+    assert talk["closed_by"] == "client"
+    assert talk["server_messages"] == [
+        {
+            "type": "TEXT",
+            "size": 20,
+            "at": talk["server_messages"][0]["at"],
+            "text": "hello from the cloud",
+        }
+    ]

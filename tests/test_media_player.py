@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 import signal
 import socket
+import traceback
 from typing import Any, ClassVar
 from unittest.mock import Mock, patch
 
@@ -49,6 +50,7 @@ from pytest_homeassistant_custom_component.common import (
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.volcengine_aiot.const import CONF_MAX_DURATION, DOMAIN
+from custom_components.volcengine_aiot.talk import sender
 from custom_components.volcengine_aiot.talk.flv import SILENCE_FRAME
 from tests.audio import (
     alaw_decode,
@@ -775,3 +777,64 @@ async def test_media_source_ids_a_source_fails_on(
     assert str(info.value).startswith("The media media-source://media_source/local/")
     assert hass.states.get(speaker).state == "idle"
     assert not emulator.talk.sessions_for(HOME_IPC_NSID)
+
+
+async def test_unload_while_the_talk_server_does_not_read(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    speaker: str,
+    loaded: MockConfigEntry,
+    media_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A peer that stops reading (TCP back-pressure) cannot hold unload."""
+    monkeypatch.setattr(sender, "SEND_BUFFER", 4096)  # back-pressure within seconds
+    make_tone(media_dir / "minute.wav", 300, 60.0)
+    emulator.talk.stop_reading(HOME_IPC_NSID, frames=5)
+    task = hass.async_create_task(play(hass, speaker, local("minute.wav")))
+    talk = loaded.runtime_data.speakers[HOME_IPC_ID]
+    async with asyncio.timeout(60):  # until our sends wait for the peer
+        while True:
+            session = talk._session
+            socket = session._socket if session is not None else None
+            transport = socket._transport if socket is not None else None
+            if transport is not None and transport.get_write_buffer_size() > sender.MAX_BACKLOG:
+                break
+            await asyncio.sleep(0.02)
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
+    assert recording.stalled
+    async with asyncio.timeout(15):
+        assert await hass.config_entries.async_unload(loaded.entry_id)
+        await task  # interrupted by the unload: returns
+    assert not emulator.talk.active(HOME_IPC_NSID)
+    await recording.wait_closed()
+
+
+async def test_a_refused_socket_leaks_no_token(
+    hass: HomeAssistant, emulator: Emulator, speaker: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No exception text, chained exception, traceback or log line carries the talk token."""
+    caplog.set_level(logging.DEBUG)
+    emulator.talk.refuse_next(HOME_IPC_NSID)
+    with pytest.raises(HomeAssistantError) as info:
+        await play(hass, speaker, local("tone440.wav"))
+    assert info.value.translation_key == "talk_connect_failed"
+    ((_, token),) = emulator.talk.issued
+    assert token not in "".join(traceback.format_exception(info.value))
+    assert caplog.records
+    assert token not in caplog.text
+
+
+async def test_an_unexpected_talk_error_is_an_error_of_the_action(
+    hass: HomeAssistant, speaker: str, loaded: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken_start() -> str:
+        raise RuntimeError("boom")
+
+    talk = loaded.runtime_data.speakers[HOME_IPC_ID]
+    monkeypatch.setattr(talk.opener, "start", broken_start)
+    with pytest.raises(HomeAssistantError) as info:
+        await play(hass, speaker, local("tone440.wav"))
+    assert info.value.translation_key == "talk_failed"
+    assert "unexpected RuntimeError" in str(info.value)
+    assert hass.states.get(speaker).state == "idle"

@@ -54,19 +54,21 @@ from .const import (
     CONF_SPACE_ID,
     CONF_TAIL,
     CONF_TRANSPORT,
-    DEFAULT_FRAMING,
     DEFAULT_GAIN_DB,
-    DEFAULT_MAX_DURATION,
-    DEFAULT_PREROLL,
-    DEFAULT_TAIL,
-    DEFAULT_TRANSPORT,
     DOMAIN,
-    FRAMINGS,
     LOGGER,
     REGIONS,
     TRANSPORTS,
 )
 from .coordinator import VolcengineConfigEntry
+from .talk.options import (
+    DEFAULT_FRAMING,
+    DEFAULT_MAX_DURATION,
+    DEFAULT_PREROLL,
+    DEFAULT_TAIL,
+    DEFAULT_TRANSPORT,
+    FRAMINGS,
+)
 
 SECTION_ADVANCED = "advanced"
 PERMISSION_SPACES = "ListSpaces"

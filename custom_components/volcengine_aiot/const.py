@@ -28,15 +28,7 @@ CONF_PREROLL: Final = "preroll"
 CONF_TAIL: Final = "tail"
 
 TRANSPORTS: Final = ("tcp", "udp")
-FRAMING_FLV: Final = "flv"
-FRAMING_RAW: Final = "raw_alaw"
-FRAMINGS: Final = (FRAMING_FLV, FRAMING_RAW)
-
-DEFAULT_TRANSPORT: Final = "tcp"
-DEFAULT_FRAMING: Final = FRAMING_FLV
+# Framing names and talk defaults are defined once, in talk/options.py.
 DEFAULT_GAIN_DB: Final = 0.0
-DEFAULT_MAX_DURATION: Final = 600  # seconds
-DEFAULT_PREROLL: Final = 0.5  # seconds
-DEFAULT_TAIL: Final = 0.3  # seconds
 
 SCAN_INTERVAL: Final = timedelta(minutes=5)

@@ -42,7 +42,11 @@ async def async_get_config_entry_diagnostics(
             for device in sorted(coordinator.data.values(), key=lambda d: d.device_id)
         ],
         "speakers": {
-            device_id: {"playing": speaker.is_playing, **asdict(speaker.stats)}
+            device_id: {
+                "playing": speaker.is_playing,
+                **asdict(speaker.stats),
+                "talks": [talk.as_dict() for talk in speaker.talks],
+            }
             for device_id, speaker in sorted(runtime.speakers.items())
         },
     }

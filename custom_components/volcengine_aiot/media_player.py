@@ -19,12 +19,10 @@ from homeassistant.components.media_player import (
     MediaType,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from .api import VolcengineAuthError, VolcengineDeviceUnreachableError, VolcengineError
 from .const import (
     CONF_FRAMING,
     CONF_GAIN_DB,
@@ -32,28 +30,25 @@ from .const import (
     CONF_PREROLL,
     CONF_TAIL,
     CONF_TRANSPORT,
-    DEFAULT_FRAMING,
     DEFAULT_GAIN_DB,
-    DEFAULT_MAX_DURATION,
-    DEFAULT_PREROLL,
-    DEFAULT_TAIL,
-    DEFAULT_TRANSPORT,
-    DOMAIN,
-    LOGGER,
 )
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
 from .entity import VolcengineEntity, async_add_device_entities
 from .media import CHIME_PATH, async_resolve_source, gain_factor
+from .playback import async_play, unavailable
 from .talk import (
     AudioSource,
     ClientTalkOpener,
     PlayResult,
     Speaker,
-    TalkEmptyAudioError,
-    TalkError,
-    TalkMediaError,
-    TalkMediaNotFoundError,
     TalkOptions,
+)
+from .talk.options import (
+    DEFAULT_MAX_DURATION,
+    DEFAULT_PREROLL,
+    DEFAULT_TAIL,
+    DEFAULT_TRANSPORT,
+    framing_or_default,
 )
 
 PARALLEL_UPDATES = 0
@@ -63,7 +58,6 @@ SPEAKER = MediaPlayerEntityDescription(
     translation_key="speaker",
     device_class=MediaPlayerDeviceClass.SPEAKER,
 )
-CALLER_ERRORS = (TalkMediaError, TalkMediaNotFoundError, TalkEmptyAudioError)
 
 
 async def async_setup_entry(
@@ -85,7 +79,7 @@ def talk_options(entry: VolcengineConfigEntry) -> TalkOptions:
     """Return the talk options of an entry."""
     options = entry.options
     return TalkOptions(
-        framing=options.get(CONF_FRAMING, DEFAULT_FRAMING),
+        framing=framing_or_default(options.get(CONF_FRAMING)),
         transport=options.get(CONF_TRANSPORT, DEFAULT_TRANSPORT),
         preroll=float(options.get(CONF_PREROLL, DEFAULT_PREROLL)),
         tail=float(options.get(CONF_TAIL, DEFAULT_TAIL)),
@@ -225,46 +219,16 @@ class VolcengineSpeakerEntity(VolcengineEntity, MediaPlayerEntity, RestoreEntity
     async def _async_play(self, sources: Sequence[AudioSource], *, enqueue: bool) -> PlayResult:
         """Play through the speaker, turning every failure into a translated error."""
         if self._speaker is None or not self.available:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="device_unavailable",
-                translation_placeholders={"name": self._device_name()},
-            )
-        try:
-            return await self._speaker.play(sources, enqueue=enqueue)
-        except CALLER_ERRORS as err:
-            LOGGER.warning("%s cannot play %s: %s", self.entity_id, err.placeholders, err)
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key=err.translation_key,
-                translation_placeholders=err.placeholders,
-            ) from err
-        except TalkError as err:
-            LOGGER.warning("%s: talk failed: %s", self.entity_id, err)
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key=err.translation_key,
-                translation_placeholders={"name": self._device_name(), **err.placeholders},
-            ) from err
-        except VolcengineAuthError as err:
-            self._entry.async_start_reauth(self.hass)
-            raise HomeAssistantError(
-                translation_domain=DOMAIN, translation_key="invalid_auth"
-            ) from err
-        except VolcengineDeviceUnreachableError as err:
-            LOGGER.warning("%s: the camera did not accept the talk: %s", self.entity_id, err)
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="device_unreachable",
-                translation_placeholders={"name": self._device_name(), "error": err.code},
-            ) from err
-        except VolcengineError as err:
-            LOGGER.warning("%s: talk failed: %s", self.entity_id, err)
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="talk_failed",
-                translation_placeholders={"name": self._device_name(), "error": str(err)},
-            ) from err
+            raise unavailable(self._device_name())
+        return await async_play(
+            self.hass,
+            self._entry,
+            self._speaker,
+            sources,
+            name=self._device_name(),
+            entity_id=self.entity_id,
+            enqueue=enqueue,
+        )
 
     def _device_name(self) -> str:
         device = self.device

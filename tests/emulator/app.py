@@ -83,6 +83,7 @@ class Fault:
     times: int = 1
     code_n: int | None = None
     disconnect: bool = False
+    completes: bool = False  # the action runs even if the client has gone (a late answer)
 
 
 class FaultRegistry:
@@ -105,10 +106,21 @@ class FaultRegistry:
         times: int = 1,
         code_n: int | None = None,
         disconnect: bool = False,
+        completes: bool = False,
     ) -> Fault:
         """Inject a fault; see the module docs of ``Emulator`` for the answer it produces."""
         fault = Fault(
-            action, code, status, message, delay, body, content_type, times, code_n, disconnect
+            action,
+            code,
+            status,
+            message,
+            delay,
+            body,
+            content_type,
+            times,
+            code_n,
+            disconnect,
+            completes,
         )
         self.pending.append(fault)
         return fault
@@ -183,6 +195,8 @@ class Emulator:
     ``content_type``; with neither and ``delay > 0`` -> sleep, then answer normally; with
     neither and no delay -> empty body with ``status``; ``disconnect=True`` -> drop the
     connection without an answer. ``delay`` always sleeps first. ``times <= 0`` = forever.
+    ``completes=True`` (with ``delay``): a slow gateway whose request went through: the action
+    is carried out after the delay even if the client gave up waiting (its answer is lost).
 
     Key policies (``deny``/``allow``): an action denied to a key is answered with 403
     ``AccessDenied`` for every request of that key, after the signature check.
@@ -319,10 +333,30 @@ class Emulator:
                 CODE_N["AccessDenied"],
             )
         fault = self.faults.take(meta["Action"])
+        if fault is not None and fault.completes:
+            late = asyncio.ensure_future(self._late(request, body, params, meta, fault))
+            late.add_done_callback(lambda t: t.cancelled() or t.exception())
+            return await asyncio.shield(late)
         if fault is not None:
             answer = await self._fault(request, fault)
             if answer is not None:
                 return answer
+        return await self._act(request, body, params, meta)
+
+    async def _late(
+        self,
+        request: web.Request,
+        body: bytes,
+        params: Params,
+        meta: dict[str, str],
+        fault: Fault,
+    ) -> web.StreamResponse:
+        await asyncio.sleep(fault.delay)
+        return await self._act(request, body, params, meta)
+
+    async def _act(
+        self, request: web.Request, body: bytes, params: Params, meta: dict[str, str]
+    ) -> web.StreamResponse:
         handler = self._actions.get(meta["Action"])
         if not meta["Action"] or not meta["Version"]:
             raise GatewayError(400, "MissingParameter", "Action and Version are required.", 100002)

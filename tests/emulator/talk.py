@@ -7,6 +7,11 @@
   stopped and closes a connected socket with code 1000.
 * A WebSocket upgrade with a wrong or stopped token answers HTTP 403; a second concurrent
   connection for the same device answers 409. One ``TalkRecording`` per accepted connection.
+* ``say_next(nsid, frames, messages, close=(code, reason))``: after ``frames`` audio frames the
+  next session of the device sends these messages (``str`` as text, ``bytes`` as binary), then
+  closes with that code and reason (what a cloud reporting an error might do).
+* ``stop_reading(nsid, frames)``: the next session of the device stops reading after ``frames``
+  audio frames (a stalled peer: TCP back-pressure on the client) until the client goes away.
 
 The binary stream is parsed incrementally as audio-only FLV (13-byte header, then type-8 tags
 of DataSize 161 = ``0x72`` + 160 bytes A-law, PreviousTagSize 172); a stream that does not
@@ -19,6 +24,8 @@ import asyncio
 from dataclasses import dataclass, field
 import hmac
 import secrets
+import select
+import socket
 import time
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -150,7 +157,9 @@ class TalkRecording:
     close_code: int | None = None
     closed_by: str | None = None  # "client" or "server"
     stopped: bool = False
+    stalled: bool = False  # stopped reading (``stop_reading``)
     messages: int = 0
+    sizes: list[int] = field(default_factory=list)  # of every binary message, in order
     parser: FlvStreamParser = field(default_factory=FlvStreamParser, repr=False)
     _closed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
@@ -185,9 +194,19 @@ class TalkRecording:
 
 
 @dataclass(eq=False)
+class _Script:
+    frames: int
+    messages: list[str | bytes]
+    close: tuple[int, str] | None
+
+
+@dataclass(eq=False)
 class _Connection:
     recording: TalkRecording
     ws: web.WebSocketResponse
+    transport: asyncio.Transport | None = None
+    stall_after: int | None = None
+    script: _Script | None = None
     close_task: asyncio.Task[bool] | None = None
 
 
@@ -198,9 +217,12 @@ class TalkServer:
         """Initialize."""
         self.sessions: list[TalkRecording] = []
         self.rejected: list[tuple[str, int]] = []  # (nsid, HTTP status) of refused upgrades
+        self.issued: list[tuple[str, str]] = []  # (nsid, token) of every talk started
         self._tokens: dict[str, str] = {}
         self._refuse: dict[str, int] = {}
         self._close_after: dict[str, tuple[int, int]] = {}
+        self._stall_after: dict[str, int] = {}
+        self._say: dict[str, _Script] = {}
         self._connections: dict[str, _Connection] = {}
 
     # --- OpenAPI side ------------------------------------------------------------------------
@@ -215,6 +237,7 @@ class TalkServer:
             raise TalkBusyError(nsid)
         token = secrets.token_hex(16)
         self._tokens[nsid] = token
+        self.issued.append((nsid, token))
         return f"/voice_talk/nss/talk/{nsid}?vhost=emulator&token={token}"
 
     async def stop(self, nsid: str) -> None:
@@ -246,6 +269,24 @@ class TalkServer:
     def close_after(self, nsid: str, frames: int, code: int = WSCloseCode.OK) -> None:
         """Close the next session of the device after ``frames`` audio frames."""
         self._close_after[nsid] = (frames, code)
+
+    def say_next(
+        self,
+        nsid: str,
+        frames: int,
+        messages: list[str | bytes],
+        close: tuple[int, str] | None = None,
+    ) -> None:
+        """After ``frames`` frames, send ``messages`` on the next session, then ``close``."""
+        self._say[nsid] = _Script(frames, messages, close)
+
+    def stop_reading(self, nsid: str, frames: int = 0) -> None:
+        """Stop reading the next session of the device after ``frames`` audio frames.
+
+        The receive buffer of the socket is shrunk and reading paused, so the client's sends
+        back up (TCP back-pressure), until the client closes or aborts the connection.
+        """
+        self._stall_after[nsid] = frames
 
     async def close_all(self) -> None:
         """Close every connected socket (1001 going away) and wait for the handshakes."""
@@ -286,7 +327,14 @@ class TalkServer:
             return web.Response(status=400, text="WebSocket upgrade expected")
         rec = TalkRecording(nsid=nsid, token=self._tokens[nsid])
         limit = self._close_after.pop(nsid, None)
-        conn = _Connection(rec, ws)
+        transport = request.transport
+        conn = _Connection(
+            rec,
+            ws,
+            transport if isinstance(transport, asyncio.Transport) else None,
+            self._stall_after.pop(nsid, None),
+            self._say.pop(nsid, None),
+        )
         self.sessions.append(rec)
         self._connections[nsid] = conn
         try:
@@ -309,11 +357,53 @@ class TalkServer:
         async for msg in ws:
             rec.messages += 1
             if msg.type is WSMsgType.BINARY:
+                rec.sizes.append(len(msg.data))
                 rec.frames.extend(rec.parser.feed(msg.data, time.monotonic()))
                 if limit is not None and len(rec.frames) >= limit[0]:
                     self._server_close(conn, limit[1])
                     return
+                if (script := conn.script) is not None and len(rec.frames) >= script.frames:
+                    conn.script = None
+                    if await self._play_script(conn, script):
+                        return
+                if conn.stall_after is not None and len(rec.frames) >= conn.stall_after:
+                    conn.stall_after = None
+                    await self._stall(conn)
             elif msg.type is WSMsgType.TEXT:
                 rec.errors.append(f"text message of {len(msg.data)} chars (binary expected)")
             elif msg.type is WSMsgType.ERROR:
                 rec.errors.append(f"websocket error: {ws.exception()!r}")
+
+    async def _play_script(self, conn: _Connection, script: _Script) -> bool:
+        """Send the scripted messages; return True if the script closed the socket."""
+        for message in script.messages:
+            if isinstance(message, str):
+                await conn.ws.send_str(message)
+            else:
+                await conn.ws.send_bytes(message)
+        if script.close is None:
+            return False
+        code, reason = script.close
+        if conn.close_task is None:
+            conn.recording.close_code = code
+            conn.recording.closed_by = "server"
+            conn.close_task = asyncio.create_task(conn.ws.close(code=code, message=reason.encode()))
+        return True
+
+    async def _stall(self, conn: _Connection) -> None:
+        """Read nothing until the client closes or aborts the connection (then drain it)."""
+        transport = conn.transport
+        if transport is None:  # pragma: no cover - always a socket transport here
+            return
+        conn.recording.stalled = True
+        sock = transport.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        transport.pause_reading()
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLRDHUP | select.POLLHUP | select.POLLERR)
+        try:
+            while conn.close_task is None and not transport.is_closing() and not poller.poll(0):
+                await asyncio.sleep(0.02)
+        finally:
+            if not transport.is_closing():
+                transport.resume_reading()

@@ -4,42 +4,47 @@ media → ffmpeg → 8 kHz mono A-law → 20 ms frames → FLV audio tags → pa
 """
 
 from .errors import (
+    TalkAuthError,
     TalkConnectError,
     TalkConnectionLostError,
     TalkDeviceBusyError,
+    TalkDeviceUnreachableError,
     TalkEmptyAudioError,
     TalkError,
     TalkFfmpegError,
+    TalkInternalError,
     TalkMaxDurationError,
     TalkMediaError,
     TalkMediaFetchError,
     TalkMediaInterruptedError,
     TalkMediaNotFoundError,
+    TalkStartError,
 )
-from .flv import FLV_HEADER, FRAME_BYTES, FRAME_MS, audio_tag
 from .opener import ClientTalkOpener
+from .options import FRAMING_FLV, FRAMING_RAW, FRAMINGS, TalkOptions
 from .pool import TranscoderPool
 from .redact import redact_text, redact_url
-from .sender import FRAMING_FLV, FRAMING_RAW, TalkSocket
-from .speaker import PlayResult, Speaker, TalkOpener, TalkOptions
+from .session import PlayResult, TalkOpener, TalkStats
+from .speaker import Speaker
 from .transcode import AudioSource, Transcoder
 
 __all__ = [
-    "FLV_HEADER",
-    "FRAME_BYTES",
-    "FRAME_MS",
+    "FRAMINGS",
     "FRAMING_FLV",
     "FRAMING_RAW",
     "AudioSource",
     "ClientTalkOpener",
     "PlayResult",
     "Speaker",
+    "TalkAuthError",
     "TalkConnectError",
     "TalkConnectionLostError",
     "TalkDeviceBusyError",
+    "TalkDeviceUnreachableError",
     "TalkEmptyAudioError",
     "TalkError",
     "TalkFfmpegError",
+    "TalkInternalError",
     "TalkMaxDurationError",
     "TalkMediaError",
     "TalkMediaFetchError",
@@ -47,10 +52,10 @@ __all__ = [
     "TalkMediaNotFoundError",
     "TalkOpener",
     "TalkOptions",
-    "TalkSocket",
+    "TalkStartError",
+    "TalkStats",
     "Transcoder",
     "TranscoderPool",
-    "audio_tag",
     "redact_text",
     "redact_url",
 ]

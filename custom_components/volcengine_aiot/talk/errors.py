@@ -72,3 +72,38 @@ class TalkDeviceBusyError(TalkError):
     """The device kept reporting another talk in progress."""
 
     translation_key = "device_busy"
+
+
+class TalkAuthError(TalkError):
+    """The platform rejected the AccessKey when starting or stopping the talk."""
+
+    translation_key = "invalid_auth"
+
+
+class TalkDeviceUnreachableError(TalkError):
+    """The platform could not reach the camera (offline, no voice channel)."""
+
+    translation_key = "device_unreachable"
+
+
+class TalkStartError(TalkError):
+    """StartVoiceTalk (or StopVoiceTalk) failed for another reason.
+
+    ``may_have_started``: the request may have reached the platform (no answer in time), so a
+    talk of ours may be open there.
+    """
+
+    translation_key = "talk_failed"
+
+    def __init__(
+        self, message: str = "", *, may_have_started: bool = False, **placeholders: str
+    ) -> None:
+        """Initialize; see the class docstring."""
+        super().__init__(message, **placeholders)
+        self.may_have_started = may_have_started
+
+
+class TalkInternalError(TalkError):
+    """Something unexpected went wrong in the talk session (a bug): reported, never hidden."""
+
+    translation_key = "talk_failed"

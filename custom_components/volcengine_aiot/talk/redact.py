@@ -38,3 +38,23 @@ def redact_url(url: str) -> str:
 def redact_text(text: str) -> str:
     """Return a text with every URL in it redacted like ``redact_url``."""
     return _URL.sub(lambda match: redact_url(match.group(0)), text)
+
+
+REDACTED: Final = "**REDACTED**"
+_SECRET_PARAM: Final = re.compile(
+    r"(?i)\b((?:access_?)?token|signature|sign|secret\w*|password|passwd|auth\w*|key|"
+    r"x-amz-\w+|credential)(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s&,;\"']+)"
+)
+_TOKEN_LIKE: Final = re.compile(r"[A-Za-z0-9_\-+/]{24,}={0,2}")
+
+
+def redact_message(text: str, limit: int) -> str:
+    """Return a text of unknown content (what a server said) safe to keep and log.
+
+    URLs are redacted like ``redact_url``; ``name=value`` pairs whose name looks like a
+    credential and long token-like runs are replaced; the result is cut at ``limit``.
+    """
+    text = redact_text(text)
+    text = _SECRET_PARAM.sub(rf"\1\2{REDACTED}", text)
+    text = _TOKEN_LIKE.sub(REDACTED, text)
+    return text if len(text) <= limit else text[:limit] + "…"

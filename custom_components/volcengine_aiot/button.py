@@ -1,0 +1,72 @@
+"""A "Play test tone" button per camera: what to press first after setup (diagnostic)."""
+
+from __future__ import annotations
+
+from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import CONF_GAIN_DB, DEFAULT_GAIN_DB
+from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
+from .entity import VolcengineEntity, async_add_device_entities
+from .media import gain_factor
+from .playback import async_play, unavailable
+from .talk.tone import tone_source
+
+PARALLEL_UPDATES = 0
+
+TEST_TONE = ButtonEntityDescription(
+    key="test_tone",
+    translation_key="test_tone",
+    entity_category=EntityCategory.DIAGNOSTIC,
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: VolcengineConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a test-tone button for every device, now and whenever new ones appear."""
+    async_add_device_entities(
+        entry,
+        async_add_entities,
+        lambda device_id: (
+            VolcengineTestToneButton(entry.runtime_data.coordinator, device_id, entry),
+        ),
+    )
+
+
+class VolcengineTestToneButton(VolcengineEntity, ButtonEntity):
+    """Plays a 2 s 1 kHz tone on the camera through the normal talk pipeline."""
+
+    def __init__(
+        self, coordinator: VolcengineCoordinator, device_id: str, entry: VolcengineConfigEntry
+    ) -> None:
+        """Initialize the button."""
+        super().__init__(coordinator, TEST_TONE, device_id, entry.runtime_data.hub_device_id)
+        self._entry = entry
+
+    @property
+    def available(self) -> bool:
+        """Return whether the camera is online."""
+        device = self.device
+        return super().available and device is not None and device.online
+
+    async def async_press(self) -> None:
+        """Play the tone; returns when it has been played, raises the playback's errors."""
+        device = self.device
+        name = device.name if device is not None else self.device_id
+        speaker = self._entry.runtime_data.speakers.get(self.device_id)
+        if speaker is None or not self.available:
+            raise unavailable(name)
+        gain = gain_factor(float(self._entry.options.get(CONF_GAIN_DB, DEFAULT_GAIN_DB)))
+        await async_play(
+            self.hass,
+            self._entry,
+            speaker,
+            [tone_source(gain)],
+            name=name,
+            entity_id=self.entity_id,
+        )

@@ -1,0 +1,103 @@
+"""The "Play test tone" button: a 2 s 1 kHz tone through the normal talk pipeline."""
+
+from __future__ import annotations
+
+from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
+from homeassistant.const import ATTR_ENTITY_ID, EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.volcengine_aiot.api import client as api_client
+from custom_components.volcengine_aiot.const import DOMAIN
+from tests.audio import alaw_decode, dominant_frequency, ffmpeg_children, voiced
+from tests.emulator.app import Emulator
+from tests.emulator.data import HOME_IPC_ID, HOME_IPC_NSID, HOME_IPC_OFFLINE_ID
+from tests.entities import entities_of
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(api_client, "_BACKOFF_BASE", 0.0)
+
+
+def button_of(entity_registry: er.EntityRegistry, device_id: str) -> str:
+    entity_id = entity_registry.async_get_entity_id(BUTTON_DOMAIN, DOMAIN, f"{device_id}_test_tone")
+    assert entity_id is not None
+    return entity_id
+
+
+async def press(hass: HomeAssistant, entity_id: str) -> None:
+    await hass.services.async_call(
+        BUTTON_DOMAIN, SERVICE_PRESS, {ATTR_ENTITY_ID: entity_id}, blocking=True
+    )
+
+
+async def test_entities(
+    hass: HomeAssistant, init_integration: MockConfigEntry, snapshot: SnapshotAssertion
+) -> None:
+    buttons = {
+        entity_id: data
+        for entity_id, data in entities_of(hass, init_integration.entry_id).items()
+        if entity_id.startswith("button.")
+    }
+    assert buttons
+    assert all(
+        data["entry"]["entity_category"] is EntityCategory.DIAGNOSTIC for data in buttons.values()
+    )
+    assert buttons == snapshot
+
+
+async def test_press_plays_a_2_s_1_khz_tone(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    await press(hass, button_of(entity_registry, HOME_IPC_ID))
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
+    assert recording.errors == []
+    assert recording.stopped
+    tone = voiced(alaw_decode(recording.alaw()))
+    assert abs(len(tone) / 8000 - 2.0) < 0.05
+    assert abs(dominant_frequency(tone) - 1000) < 10
+    assert not emulator.talk.active(HOME_IPC_NSID)
+    assert ffmpeg_children() == []
+
+
+async def test_press_raises_the_playback_error(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    emulator.talk.refuse_next(HOME_IPC_NSID)
+    with pytest.raises(HomeAssistantError) as info:
+        await press(hass, button_of(entity_registry, HOME_IPC_ID))
+    assert info.value.translation_key == "talk_connect_failed"
+    assert "{" not in str(info.value)
+    assert not emulator.talk.active(HOME_IPC_NSID)
+    assert ffmpeg_children() == []
+    speaker = init_integration.runtime_data.speakers[HOME_IPC_ID]
+    assert not speaker.is_playing
+
+
+async def test_an_offline_camera_cannot_be_pressed(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    entity_id = button_of(entity_registry, HOME_IPC_OFFLINE_ID)
+    assert hass.states.get(entity_id).state == "unavailable"
+    speaker = init_integration.runtime_data.speakers.pop(HOME_IPC_ID)
+    try:
+        with pytest.raises(HomeAssistantError) as info:
+            await press(hass, button_of(entity_registry, HOME_IPC_ID))
+        assert info.value.translation_key == "device_unavailable"
+    finally:
+        init_integration.runtime_data.speakers[HOME_IPC_ID] = speaker
+    assert emulator.requests_for("StartVoiceTalk") == []
