@@ -30,13 +30,15 @@ from custom_components.volcengine_aiot.const import (
     CONF_SPACE_ID,
     CONF_TAIL,
     CONF_TRANSPORT,
+    DOMAIN,
+    REGIONS,
+)
+from custom_components.volcengine_aiot.talk.options import (
     DEFAULT_FRAMING,
     DEFAULT_MAX_DURATION,
     DEFAULT_PREROLL,
     DEFAULT_TAIL,
     DEFAULT_TRANSPORT,
-    DOMAIN,
-    REGIONS,
 )
 from tests.emulator.app import Emulator
 from tests.emulator.data import EMU_AK, EMU_SK, SPACE_BIG_ID, SPACE_HOME_ID, SPACE_SHOP_ID

@@ -13,7 +13,6 @@ import subprocess
 import pytest
 
 from custom_components.volcengine_aiot.talk import (
-    FRAME_BYTES,
     AudioSource,
     TalkEmptyAudioError,
     TalkError,
@@ -24,6 +23,7 @@ from custom_components.volcengine_aiot.talk import (
     TalkMediaNotFoundError,
     Transcoder,
 )
+from custom_components.volcengine_aiot.talk.flv import FRAME_BYTES
 from custom_components.volcengine_aiot.talk.redact import redact_text, redact_url
 from custom_components.volcengine_aiot.talk.transcode import (
     READ_AHEAD_BYTES,

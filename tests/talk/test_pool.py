@@ -13,7 +13,6 @@ import pytest
 
 from custom_components.volcengine_aiot.api import VolcengineClient, client as api_client
 from custom_components.volcengine_aiot.talk import (
-    FRAME_BYTES,
     AudioSource,
     ClientTalkOpener,
     Speaker,
@@ -25,6 +24,7 @@ from custom_components.volcengine_aiot.talk import (
     Transcoder,
     TranscoderPool,
 )
+from custom_components.volcengine_aiot.talk.flv import FRAME_BYTES
 from custom_components.volcengine_aiot.talk.pool import FrameSource, _Reader
 from custom_components.volcengine_aiot.talk.transcode import QUEUE_FRAMES, READ_AHEAD_BYTES
 from tests.audio import FFMPEG, alaw_decode, dominant_frequency, ffmpeg_children, make_tone, voiced
