@@ -7,6 +7,7 @@ from typing import Any
 
 from homeassistant.components import media_source
 from homeassistant.components.media_player import (
+    ATTR_MEDIA_ANNOUNCE,
     ATTR_MEDIA_ENQUEUE,
     ATTR_MEDIA_VOLUME_LEVEL,
     BrowseMedia,
@@ -19,12 +20,10 @@ from homeassistant.components.media_player import (
     MediaType,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from .api import VolcengineAuthError, VolcengineDeviceUnreachableError, VolcengineError
 from .const import (
     CONF_FRAMING,
     CONF_GAIN_DB,
@@ -38,23 +37,12 @@ from .const import (
     DEFAULT_PREROLL,
     DEFAULT_TAIL,
     DEFAULT_TRANSPORT,
-    DOMAIN,
-    LOGGER,
 )
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
 from .entity import VolcengineEntity, async_add_device_entities
-from .media import CHIME_PATH, async_resolve_source, gain_factor
-from .talk import (
-    AudioSource,
-    ClientTalkOpener,
-    PlayResult,
-    Speaker,
-    TalkEmptyAudioError,
-    TalkError,
-    TalkMediaError,
-    TalkMediaNotFoundError,
-    TalkOptions,
-)
+from .media import CHIME_PATH, async_file_source, async_resolve_source, gain_factor
+from .playback import async_play
+from .talk import AudioSource, ClientTalkOpener, PlayResult, Speaker, TalkOptions
 
 PARALLEL_UPDATES = 0
 
@@ -63,7 +51,6 @@ SPEAKER = MediaPlayerEntityDescription(
     translation_key="speaker",
     device_class=MediaPlayerDeviceClass.SPEAKER,
 )
-CALLER_ERRORS = (TalkMediaError, TalkMediaNotFoundError, TalkEmptyAudioError)
 
 
 async def async_setup_entry(
@@ -199,8 +186,10 @@ class VolcengineSpeakerEntity(VolcengineEntity, MediaPlayerEntity, RestoreEntity
             MediaPlayerEnqueue.ADD,
             MediaPlayerEnqueue.NEXT,
         )
+        # An announcement (tts.speak) plays at once; what was queued plays after it.
+        announce = kwargs.get(ATTR_MEDIA_ANNOUNCE) is True
         source = await async_resolve_source(self.hass, media_id, self.entity_id, self._gain())
-        await self._async_play([source], enqueue=enqueue)
+        await self._async_play([source], enqueue=enqueue, announce=announce)
 
     async def async_play_audio(
         self,
@@ -213,7 +202,7 @@ class VolcengineSpeakerEntity(VolcengineEntity, MediaPlayerEntity, RestoreEntity
         gain = self._gain(gain_db or 0.0)
         sources: list[AudioSource] = []
         if chime:
-            sources.append(AudioSource(location=str(CHIME_PATH), gain=gain, label="chime"))
+            sources.append(await async_file_source(str(CHIME_PATH), gain, "chime"))
         sources.append(await async_resolve_source(self.hass, media, self.entity_id, gain))
         result = await self._async_play(sources, enqueue=enqueue)
         return {"played_seconds": round(result.seconds, 2), "interrupted": result.interrupted}
@@ -222,50 +211,10 @@ class VolcengineSpeakerEntity(VolcengineEntity, MediaPlayerEntity, RestoreEntity
         options_db = float(self._entry.options.get(CONF_GAIN_DB, DEFAULT_GAIN_DB))
         return (self._attr_volume_level or 0.0) * gain_factor(options_db + extra_db)
 
-    async def _async_play(self, sources: Sequence[AudioSource], *, enqueue: bool) -> PlayResult:
+    async def _async_play(
+        self, sources: Sequence[AudioSource], *, enqueue: bool, announce: bool = False
+    ) -> PlayResult:
         """Play through the speaker, turning every failure into a translated error."""
-        if self._speaker is None or not self.available:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="device_unavailable",
-                translation_placeholders={"name": self._device_name()},
-            )
-        try:
-            return await self._speaker.play(sources, enqueue=enqueue)
-        except CALLER_ERRORS as err:
-            LOGGER.warning("%s cannot play %s: %s", self.entity_id, err.placeholders, err)
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key=err.translation_key,
-                translation_placeholders=err.placeholders,
-            ) from err
-        except TalkError as err:
-            LOGGER.warning("%s: talk failed: %s", self.entity_id, err)
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key=err.translation_key,
-                translation_placeholders={"name": self._device_name(), **err.placeholders},
-            ) from err
-        except VolcengineAuthError as err:
-            self._entry.async_start_reauth(self.hass)
-            raise HomeAssistantError(
-                translation_domain=DOMAIN, translation_key="invalid_auth"
-            ) from err
-        except VolcengineDeviceUnreachableError as err:
-            LOGGER.warning("%s: the camera did not accept the talk: %s", self.entity_id, err)
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="device_unreachable",
-                translation_placeholders={"name": self._device_name(), "error": err.code},
-            ) from err
-        except VolcengineError as err:
-            LOGGER.warning("%s: talk failed: %s", self.entity_id, err)
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="talk_failed",
-                translation_placeholders={"name": self._device_name(), "error": str(err)},
-            ) from err
-
-    def _device_name(self) -> str:
-        device = self.device
-        return device.name if device is not None else self.device_id
+        return await async_play(
+            self, self._entry, self._speaker, sources, enqueue=enqueue, announce=announce
+        )

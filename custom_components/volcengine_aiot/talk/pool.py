@@ -92,6 +92,10 @@ class _SharedTranscode:
         self._closed = False
 
     @property
+    def failed(self) -> bool:
+        return self._transcoder.failed
+
+    @property
     def end(self) -> int:
         return self.base + len(self.frames)
 
@@ -172,6 +176,11 @@ class _Reader:
 
     async def start(self) -> None:
         await self._shared.start()
+
+    @property
+    def failed(self) -> bool:
+        """Return whether the shared transcode's input or ffmpeg failed."""
+        return self._shared.failed
 
     def next_frame(self) -> bytes | None:
         if self.done:

@@ -91,8 +91,9 @@ class TalkOpener(Protocol):
 class _Playback:
     """One play() call: its sources, their transcoders and the caller's future."""
 
-    def __init__(self, sources: Sequence[AudioSource]) -> None:
+    def __init__(self, sources: Sequence[AudioSource], *, announce: bool = False) -> None:
         self.sources = tuple(sources)
+        self.announce = announce
         self.future: asyncio.Future[PlayResult] = asyncio.get_running_loop().create_future()
         # The caller may have gone away (cancelled): never leave an unretrieved exception.
         self.future.add_done_callback(lambda f: None if f.cancelled() else f.exception())
@@ -195,11 +196,15 @@ class Speaker:
         """Return the source being played."""
         return self._source
 
-    async def play(self, sources: Sequence[AudioSource], *, enqueue: bool = False) -> PlayResult:
+    async def play(
+        self, sources: Sequence[AudioSource], *, enqueue: bool = False, announce: bool = False
+    ) -> PlayResult:
         """Play sources (in order) and return once they have been played.
 
         ``enqueue=False`` interrupts what is playing and clears the queue; ``enqueue=True``
-        plays after it, in the same talk session. Cancelling the caller does not stop the audio.
+        plays after it, in the same talk session. ``announce=True`` plays at once: what is
+        playing (and an announcement not started yet) is interrupted, the queue plays after it.
+        Cancelling the caller does not stop the audio.
         """
         if not sources:
             msg = "nothing to play"
@@ -208,10 +213,14 @@ class Speaker:
             return PlayResult(0.0, interrupted=True)
         for source in sources:  # a caller's mistake is reported before anything starts
             await check_source(source)
-        playback = _Playback(sources)
-        if not enqueue:
-            self._interrupt_all()
-        self._queue.append(playback)
+        playback = _Playback(sources, announce=announce)
+        if announce:
+            self._interrupt_for_announcement()
+            self._queue.appendleft(playback)
+        else:
+            if not enqueue:
+                self._interrupt_all()
+            self._queue.append(playback)
         if self._session is None:
             self._stopping = False
             self._session = asyncio.get_running_loop().create_task(
@@ -240,6 +249,14 @@ class Speaker:
         for playback in self._queue:
             playback.finish(interrupted=True)
         self._queue.clear()
+        if self._current is not None:
+            self._current.interrupted = True
+
+    def _interrupt_for_announcement(self) -> None:
+        """Interrupt what is playing and announcements not started yet; keep the queue."""
+        for playback in [p for p in self._queue if p.announce]:
+            playback.finish(interrupted=True)
+            self._queue.remove(playback)
         if self._current is not None:
             self._current.interrupted = True
 

@@ -39,6 +39,7 @@ class AudioSource:
     gain: float = 1.0
     label: str = ""
     key: str | None = None  # identifies a stream's content, so equal streams can share ffmpeg
+    cache_key: str | None = None  # identifies the content for the A-law cache (None: never cached)
 
     def __post_init__(self) -> None:
         """Check that exactly one input is given."""
@@ -103,6 +104,7 @@ class Transcoder:
         self._stderr = b""
         self.frames_read = 0
         self.done = False
+        self.failed = False  # the input or ffmpeg failed: what was read may be incomplete
 
     async def start(self) -> None:
         """Start ffmpeg and the tasks that feed it and read it."""
@@ -139,6 +141,7 @@ class Transcoder:
         except BrokenPipeError, ConnectionResetError:
             pass  # ffmpeg ended (or was stopped) before the stream did
         except Exception:  # a failing TTS stream ends the input; ffmpeg reports what it got
+            self.failed = True
             _LOGGER.debug("The audio stream of %s failed", self._source.label, exc_info=True)
         finally:
             with contextlib.suppress(OSError, RuntimeError):
@@ -179,6 +182,7 @@ class Transcoder:
             else:
                 result = TalkEmptyAudioError("the media has no audio")
         elif returncode != 0:
+            self.failed = True
             _LOGGER.debug("ffmpeg ended with %s after %d frames", returncode, self.frames_read)
         await self._frames.put(result)
 
