@@ -1,4 +1,4 @@
-"""Announcements through Assist: the announce-only satellite of each camera, end to end.
+"""Announcements through Assist (the announce-only satellite of each camera), repeated sounds.
 
 HassBroadcast and assist_satellite.announce → satellite → the camera's speaker → emulator, with
 the real ffmpeg and Home Assistant's own pre-announce sound.
@@ -53,11 +53,12 @@ from tests.emulator.data import (
     HOME_NVR_NSID,
 )
 from tests.entities import entities_of
-from tests.test_media_player import play, setup_fake_tts, wait_for_audio
+from tests.test_media_player import play, setup_fake_tts
 
 SATELLITE = "assist_satellite"
 CHIME_HZ = 3265  # Home Assistant's pre-announce sound, as heard through 8 kHz A-law
 TTS_HZ = 800
+SILENCE = bytes([0xD5]) * 160
 
 
 def local(name: str) -> str:
@@ -161,6 +162,20 @@ async def announce(hass: HomeAssistant, entity_id: str | list[str], **data: Any)
     await hass.services.async_call(
         SATELLITE, "announce", {ATTR_ENTITY_ID: entity_id, **data}, blocking=True
     )
+
+
+async def wait_for_sound(emulator: Emulator, frames: int = 15) -> None:
+    """Wait until the front door has received some non-silent audio."""
+    async with asyncio.timeout(10):
+        while (
+            sum(
+                f.payload != SILENCE
+                for r in emulator.talk.sessions_for(HOME_IPC_NSID)
+                for f in r.frames
+            )
+            < frames
+        ):
+            await asyncio.sleep(0.01)
 
 
 def heard(emulator: Emulator, nsid: str, expected: list[float]) -> list[float]:
@@ -308,7 +323,7 @@ async def test_announce_interrupts_media_player_playback(
     speaker = entity_registry.async_get_entity_id(MP_DOMAIN, DOMAIN, f"{HOME_IPC_ID}_speaker")
     assert speaker is not None
     playing = hass.async_create_task(play(hass, speaker, local("long.wav")))
-    await wait_for_audio(emulator)
+    await wait_for_sound(emulator)
     await announce(hass, front_door, media_id=local("tone1000.mp3"), preannounce=False)
     await playing  # interrupted: returns without error
     assert heard(emulator, HOME_IPC_NSID, [300, 1000]) == [300, 1000]
@@ -328,7 +343,7 @@ async def test_media_player_announcement_keeps_the_queue(
     speaker = entity_registry.async_get_entity_id(MP_DOMAIN, DOMAIN, f"{HOME_IPC_ID}_speaker")
     assert speaker is not None
     playing = hass.async_create_task(play(hass, speaker, local("long.wav")))
-    await wait_for_audio(emulator)
+    await wait_for_sound(emulator)
     queued = hass.async_create_task(
         play(hass, speaker, local("tone440.wav"), **{ATTR_MEDIA_ENQUEUE: MediaPlayerEnqueue.ADD})
     )
@@ -471,6 +486,81 @@ async def test_repeated_announcement_is_served_from_the_cache(
     assert heard_all(second) == [CHIME_HZ, TTS_HZ]
     # ...and from the media player too (same gain, same sound).
     assert PREANNOUNCE_PATH.is_file()
+
+
+@pytest.fixture
+def speaker(loaded: MockConfigEntry, entity_registry: er.EntityRegistry) -> str:
+    entity_id = entity_registry.async_get_entity_id(MP_DOMAIN, DOMAIN, f"{HOME_IPC_ID}_speaker")
+    assert entity_id is not None
+    return entity_id
+
+
+# --- repeated sounds on the media player: from the A-law cache, URLs never -------------------
+
+
+def sounds(emulator: Emulator) -> list[list[bytes]]:
+    """Return the non-silent frames of every talk of the front door, in order."""
+    return [
+        [f.payload for f in recording.frames if f.payload != SILENCE]
+        for recording in emulator.talk.sessions_for(HOME_IPC_NSID)
+    ]
+
+
+async def test_media_player_local_file_repeat(
+    hass: HomeAssistant, emulator: Emulator, speaker: str, spawned: list[str]
+) -> None:
+    await play(hass, speaker, local("tone440.wav"))
+    await play(hass, speaker, local("tone440.wav"))
+    assert spawned == ["tone440.wav"]
+    first, second = sounds(emulator)
+    assert second == first
+    assert len(first) == 30  # 0.6 s
+
+
+async def test_media_player_url_is_never_cached(
+    hass: HomeAssistant, emulator: Emulator, speaker: str, http_media: str, spawned: list[str]
+) -> None:
+    await play(hass, speaker, f"{http_media}/tone1000.mp3")
+    await play(hass, speaker, f"{http_media}/tone1000.mp3")
+    assert spawned == ["tone1000.mp3", "tone1000.mp3"]
+
+
+async def test_media_player_tts_repeat(
+    hass: HomeAssistant, emulator: Emulator, speaker: str, tts_entity: str, spawned: list[str]
+) -> None:
+    """The same message with the same engine and options is the same TTS result."""
+    for message in ("hello", "hello", "bye"):
+        await hass.services.async_call(
+            "tts",
+            "speak",
+            {ATTR_ENTITY_ID: tts_entity, "media_player_entity_id": speaker, "message": message},
+            blocking=True,
+        )
+    assert spawned == ["hello", "bye"]
+    hello, again, _ = sounds(emulator)
+    assert again == hello
+
+
+@pytest.mark.parametrize("gain_db", [0, 6])
+async def test_media_player_chime_repeat(
+    hass: HomeAssistant, emulator: Emulator, speaker: str, spawned: list[str], gain_db: float
+) -> None:
+    for _ in range(2):
+        await hass.services.async_call(
+            DOMAIN,
+            "play_audio",
+            {
+                ATTR_ENTITY_ID: speaker,
+                "media": local("tone1000.mp3"),
+                "chime": True,
+                "gain_db": gain_db,
+            },
+            blocking=True,
+            return_response=True,
+        )
+    assert spawned == ["chime", "tone1000.mp3"]
+    first, second = sounds(emulator)
+    assert second == first
 
 
 def heard_all(recording: Any) -> list[float]:
