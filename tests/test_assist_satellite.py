@@ -23,7 +23,6 @@ from homeassistant.const import ATTR_ENTITY_ID, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er, intent
-import numpy as np
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
@@ -41,6 +40,7 @@ from tests.audio import (
     ffmpeg_children,
     make_tone,
     rms,
+    tones,
     voiced,
 )
 from tests.emulator.app import Emulator
@@ -63,20 +63,6 @@ SILENCE = bytes([0xD5]) * 160
 
 def local(name: str) -> str:
     return f"media-source://media_source/local/{name}"
-
-
-def tones(samples: np.ndarray, expected: list[float], window: int = 800) -> list[float]:
-    """Return the expected tones heard, in order (100 ms windows, repeats collapsed)."""
-    heard: list[float] = []
-    for start in range(0, len(samples) - window + 1, window):
-        chunk = samples[start : start + window]
-        if rms(chunk) < 0.005:
-            continue
-        frequency = dominant_frequency(chunk)
-        match = [tone for tone in expected if abs(frequency - tone) < 40]
-        if match and (not heard or heard[-1] != match[0]):
-            heard.append(match[0])
-    return heard
 
 
 @pytest.fixture(autouse=True)
