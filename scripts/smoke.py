@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 from pathlib import Path
 import shutil
 import signal
@@ -37,6 +38,7 @@ from tests.emulator.app import Emulator
 from tests.emulator.data import EMU_AK, EMU_SK, SPACE_HOME_ID
 
 DOMAIN = "volcengine_aiot"
+SMOKE_MARKER = "VOLCENGINE_AIOT_SMOKE"  # in the environment of hass and its ffmpeg children
 SPEECH_HZ = 550  # what the smoke TTS "says" for "dinner is ready"
 PREANNOUNCE_HZ = 3265  # Home Assistant's pre-announce sound, heard through 8 kHz A-law
 CONFIGURATION = """\
@@ -226,6 +228,7 @@ async def run(hass_bin: str, startup: float) -> None:
     log = (workdir / "hass.out").open("wb")
     proc = subprocess.Popen(  # noqa: ASYNC220 - a long-lived server, started once
         [hass_bin, "--config", str(config)],
+        env={**os.environ, SMOKE_MARKER: str(os.getpid())},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -486,14 +489,26 @@ def _slug(name: str) -> str:
 
 
 def ffmpeg_processes() -> list[str]:
-    """Every ffmpeg process (hass is not a child of this process, its ffmpeg are not either)."""
+    """Every ffmpeg process started by this Home Assistant (or left behind by it).
+
+    hass is not a child of this process and its ffmpeg may outlive it, so they are recognised
+    by the marker in the environment they inherit: other ffmpeg on the machine do not count.
+    """
     out = subprocess.run(
         ["pgrep", "-a", "-x", "ffmpeg"],  # noqa: S607
         capture_output=True,
         text=True,
         check=False,
     ).stdout
-    return [line for line in out.splitlines() if "volcengine" not in line]
+    found = []
+    for line in out.splitlines():
+        try:
+            environ = Path(f"/proc/{line.split()[0]}/environ").read_bytes()
+        except OSError:
+            continue  # already gone
+        if f"{SMOKE_MARKER}={os.getpid()}".encode() in environ.split(b"\0"):
+            found.append(line)
+    return found
 
 
 class _FileServer:
