@@ -20,7 +20,7 @@ from custom_components.volcengine_aiot.const import DOMAIN
 
 ROOT = Path(__file__).parent.parent
 INTEGRATION = ROOT / "custom_components" / DOMAIN
-PLATFORMS = ("binary_sensor", "media_player")
+PLATFORMS = ("assist_satellite", "binary_sensor", "media_player")
 
 BRONZE = (
     "action-setup appropriate-polling brands common-modules config-flow config-flow-test-coverage "
@@ -165,8 +165,7 @@ def test_every_used_key_is_translated() -> None:
         for key in _string_literals(tree, "translation_key"):
             assert (
                 key in exceptions
-                or key in en["entity"].get("binary_sensor", {})
-                or key in en["entity"].get("media_player", {})
+                or any(key in en["entity"].get(platform, {}) for platform in PLATFORMS)
                 or key in en["selector"]
                 or key in en["issues"]
             ), f"{path.name}: {key}"

@@ -160,9 +160,9 @@ class VolcengineAnnouncerEntity(VolcengineEntity, AssistSatelliteEntity):
 def _tts_stream(
     hass: HomeAssistant, announcement: AssistSatelliteAnnouncement
 ) -> tts.ResultStream | None:
-    """Return the synthesis stream of an announcement, None when it cannot be streamed.
+    """Return the synthesis stream of an announcement, None when it is no longer available.
 
-    The only feature-detected access of this platform: ``tts_token`` is read defensively.
+    ``tts_token`` and ``tts.async_get_stream`` are the same in Home Assistant 2026.3 to 2026.11.
     """
-    token: str | None = getattr(announcement, "tts_token", None)
+    token = announcement.tts_token
     return None if token is None else tts.async_get_stream(hass, token)
