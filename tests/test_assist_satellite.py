@@ -28,11 +28,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.volcengine_aiot.api import client as api_client
-from custom_components.volcengine_aiot.assist_satellite import (
-    PREANNOUNCE_PATH,
-    VolcengineAnnouncerEntity,
-)
+from custom_components.volcengine_aiot.assist_satellite import VolcengineAnnouncerEntity
 from custom_components.volcengine_aiot.const import DOMAIN
+from custom_components.volcengine_aiot.media import tts_cache_key
 from custom_components.volcengine_aiot.talk import TalkOptions
 from tests.audio import (
     alaw_decode,
@@ -470,8 +468,6 @@ async def test_repeated_announcement_is_served_from_the_cache(
         f.payload for f in second.frames if f.payload != silence
     ]
     assert heard_all(second) == [CHIME_HZ, TTS_HZ]
-    # ...and from the media player too (same gain, same sound).
-    assert PREANNOUNCE_PATH.is_file()
 
 
 @pytest.fixture
@@ -551,3 +547,16 @@ async def test_media_player_chime_repeat(
 
 def heard_all(recording: Any) -> list[float]:
     return tones(alaw_decode(recording.alaw()), [CHIME_HZ, TTS_HZ])
+
+
+@pytest.mark.parametrize(
+    ("media_id", "key"),
+    [
+        ("media-source://tts/tts.fake?message=hi", "tts:media-source://tts/tts.fake?message=hi"),
+        ("media-source://tts/-stream-/abc123", None),  # a one-off stream: no identity
+        ("media-source://media_source/local/a.mp3", None),
+        ("http://example.invalid/a.mp3", None),
+    ],
+)
+def test_tts_cache_key(media_id: str, key: str | None) -> None:
+    assert tts_cache_key(media_id) == key
