@@ -77,10 +77,9 @@ async def test_announcement_interrupts_and_keeps_the_queue(
     stream_of: Callable[[str], AudioSource],
 ) -> None:
     playing = asyncio.create_task(speaker.play([AudioSource(location=str(sounds["long"]))]))
-    queued = asyncio.create_task(
-        speaker.play([AudioSource(location=str(sounds["queued"]))], enqueue=True)
-    )
     await wait_for_sound(emulator)
+    queued = asyncio.create_task(speaker.play([stream_of("queued")], enqueue=True))
+    await asyncio.sleep(0)  # a streamed source is queued in the task's first step
     # Two announcements at once: the newer one replaces the one that has not started yet.
     first = asyncio.create_task(speaker.play([stream_of("first")], announce=True))
     second = asyncio.create_task(speaker.play([stream_of("second")], announce=True))
