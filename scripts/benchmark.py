@@ -53,6 +53,7 @@ from custom_components.volcengine_aiot.talk import (
     TranscoderPool,
 )
 from custom_components.volcengine_aiot.talk.cache import CachingTranscoderPool, file_cache_key
+from custom_components.volcengine_aiot.talk.flv import FLV_HEADER, audio_tag
 from tests.emulator.app import Emulator
 from tests.emulator.data import EMU_AK, EMU_SK, SPACE_BIG_ID
 
@@ -252,6 +253,7 @@ async def measure_cache(cameras: int, clip: Path, ffmpeg: str) -> list[CacheRun]
                 for d in devices
             ]
             source = AudioSource(location=str(clip), cache_key=await file_cache_key(str(clip)))
+            runs.append(await sender_floor(http, client, devices, parent))
             for name in ("first play", "cached repeat"):
                 parent.send("reset")
                 parent.recv()
@@ -282,6 +284,35 @@ async def measure_cache(cameras: int, clip: Path, ffmpeg: str) -> list[CacheRun]
     return runs
 
 
+async def sender_floor(
+    http: aiohttp.ClientSession, client: VolcengineClient, devices: list[str], parent: Connection
+) -> CacheRun:
+    """The floor: StartVoiceTalk, then one paced 20 ms frame per wake-up, no audio source."""
+
+    async def talk(device: str) -> None:
+        url = (await client.start_voice_talk(SPACE_BIG_ID, device)).audio_send_url
+        async with http.ws_connect(url) as ws:
+            await ws.send_bytes(FLV_HEADER)
+            start = time.monotonic()
+            for n in range(round(CLIP_SECONDS / 0.02)):
+                await asyncio.sleep(max(0.0, start + n * 0.02 - time.monotonic()))
+                await ws.send_bytes(audio_tag(n * 20, SILENCE))
+        await client.stop_voice_talk(SPACE_BIG_ID, device)
+
+    cpu_before = cpu_seconds()
+    await asyncio.gather(*(talk(d) for d in devices))
+    cpu = cpu_seconds() - cpu_before
+    parent.send("reset")
+    parent.recv()
+    return CacheRun(
+        cameras=len(devices),
+        round="floor: send",
+        first_sound=[],
+        cpu_per_audio_second=cpu / (len(devices) * CLIP_SECONDS),
+        ffmpeg_started=0,
+    )
+
+
 def report_cache(runs: list[CacheRun]) -> None:
     print()
     print(f"A-law cache: {CLIP_SECONDS:.0f} s mp3 clip played twice, pre-roll 0, tail 0.3 s")
@@ -293,9 +324,13 @@ def report_cache(runs: list[CacheRun]) -> None:
     print("-" * len(header))
     for run in runs:
         print(
-            f"{run.cameras:>7} | {run.round:>13} | {ms(run.first_sound):>22} | "
+            f"{run.cameras:>7} | {run.round:>13} | "
+            f"{ms(run.first_sound) if run.first_sound else '-':>22} | "
             f"{run.cpu_per_audio_second:>20.4f} | {run.ffmpeg_started:>14}"
         )
+    print()
+    print("floor: send is a bare loop (talk start, one 20 ms frame per wake-up, talk stop) with no")
+    print("audio source: what real-time sending costs on this machine whatever is played.")
 
 
 def ms(values: list[float]) -> str:
