@@ -386,6 +386,23 @@ async def test_offline_camera_is_unavailable_and_skipped(
     assert emulator.talk.sessions_for(HOME_IPC_OFFLINE_NSID) == []
 
 
+async def test_camera_offline_when_the_announcement_starts(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    loaded: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """An announcement that reaches a camera gone offline meanwhile: a translated error."""
+    (offline,) = await enable(hass, loaded, entity_registry, HOME_IPC_OFFLINE_ID)
+    entity = hass.data["assist_satellite"].get_entity(offline)
+    assert isinstance(entity, VolcengineAnnouncerEntity)
+    with pytest.raises(HomeAssistantError) as info:
+        await entity.async_internal_announce(media_id=local("tone1000.mp3"), preannounce=False)
+    assert info.value.translation_key == "device_unavailable"
+    assert "Garage" in str(info.value)
+    assert emulator.talk.sessions_for(HOME_IPC_OFFLINE_NSID) == []
+
+
 async def test_announce_with_the_speaker_disabled(
     hass: HomeAssistant,
     emulator: Emulator,

@@ -35,7 +35,7 @@ from .const import CONF_GAIN_DB, DEFAULT_GAIN_DB, DOMAIN
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
 from .entity import VolcengineEntity, async_add_device_entities
 from .media import async_file_source, async_resolve_source, gain_factor, media_label, tts_cache_key
-from .playback import async_play
+from .playback import async_play, unavailable
 from .talk import AudioSource
 
 PARALLEL_UPDATES = 0
@@ -101,21 +101,30 @@ class VolcengineAnnouncerEntity(VolcengineEntity, AssistSatelliteEntity):
 
     async def async_announce(self, announcement: AssistSatelliteAnnouncement) -> None:
         """Play the pre-announce sound and the announcement; return once played."""
+        name = self.device.name if self.device is not None else self.device_id
         speaker = self._entry.runtime_data.speakers.get(self.device_id)
         if speaker is None:  # the camera's speaker entity is disabled
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="speaker_disabled",
-                translation_placeholders={
-                    "name": self.device.name if self.device else self.device_id
-                },
+                translation_placeholders={"name": name},
             )
+        if not self.available:
+            raise unavailable(name)
         gain = self._gain()
         sources: list[AudioSource] = []
         if announcement.preannounce_media_id:
             sources.append(await self._preannounce_source(announcement.preannounce_media_id, gain))
         sources.append(await self._announcement_source(announcement, gain))
-        await async_play(self, self._entry, speaker, sources, announce=True)
+        await async_play(
+            self.hass,
+            self._entry,
+            speaker,
+            sources,
+            name=name,
+            entity_id=self.entity_id,
+            announce=True,
+        )
 
     async def _preannounce_source(self, media_id: str, gain: float) -> AudioSource:
         """Home Assistant's chime from its file (cached), a custom one from its URL."""

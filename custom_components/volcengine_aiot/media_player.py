@@ -41,7 +41,7 @@ from .const import (
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
 from .entity import VolcengineEntity, async_add_device_entities
 from .media import CHIME_PATH, async_file_source, async_resolve_source, gain_factor
-from .playback import async_play
+from .playback import async_play, unavailable
 from .talk import AudioSource, ClientTalkOpener, PlayResult, Speaker, TalkOptions
 
 PARALLEL_UPDATES = 0
@@ -215,6 +215,19 @@ class VolcengineSpeakerEntity(VolcengineEntity, MediaPlayerEntity, RestoreEntity
         self, sources: Sequence[AudioSource], *, enqueue: bool, announce: bool = False
     ) -> PlayResult:
         """Play through the speaker, turning every failure into a translated error."""
+        if self._speaker is None or not self.available:
+            raise unavailable(self._device_name())
         return await async_play(
-            self, self._entry, self._speaker, sources, enqueue=enqueue, announce=announce
+            self.hass,
+            self._entry,
+            self._speaker,
+            sources,
+            name=self._device_name(),
+            entity_id=self.entity_id,
+            enqueue=enqueue,
+            announce=announce,
         )
+
+    def _device_name(self) -> str:
+        device = self.device
+        return device.name if device is not None else self.device_id

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .api import VolcengineAuthError, VolcengineDeviceUnreachableError, VolcengineError
 from .const import DOMAIN, LOGGER
 from .coordinator import VolcengineConfigEntry
-from .entity import VolcengineEntity
 from .talk import (
     AudioSource,
     PlayResult,
@@ -27,51 +27,55 @@ from .talk import (
 CALLER_ERRORS = (TalkMediaError, TalkMediaNotFoundError, TalkEmptyAudioError)
 
 
+def unavailable(name: str) -> HomeAssistantError:
+    """Return the error for a camera that is offline (or not set up yet)."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="device_unavailable",
+        translation_placeholders={"name": name},
+    )
+
+
 async def async_play(
-    entity: VolcengineEntity,
+    hass: HomeAssistant,
     entry: VolcengineConfigEntry,
-    speaker: Speaker | None,
+    speaker: Speaker,
     sources: Sequence[AudioSource],
     *,
+    name: str,
+    entity_id: str,
     enqueue: bool = False,
     announce: bool = False,
 ) -> PlayResult:
-    """Play sources on the camera of an entity; raise translated errors."""
-    name = entity.device.name if entity.device is not None else entity.device_id
-    if speaker is None or not entity.available:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="device_unavailable",
-            translation_placeholders={"name": name},
-        )
+    """Play through the speaker, turning every failure into a translated error (logged once)."""
     try:
         return await speaker.play(sources, enqueue=enqueue, announce=announce)
     except CALLER_ERRORS as err:
-        LOGGER.warning("%s cannot play %s: %s", entity.entity_id, err.placeholders, err)
+        LOGGER.warning("%s cannot play %s: %s", entity_id, err.placeholders, err)
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key=err.translation_key,
             translation_placeholders=err.placeholders,
         ) from err
     except TalkError as err:
-        LOGGER.warning("%s: talk failed: %s", entity.entity_id, err)
+        LOGGER.warning("%s: talk failed: %s", entity_id, err)
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key=err.translation_key,
             translation_placeholders={"name": name, **err.placeholders},
         ) from err
     except VolcengineAuthError as err:
-        entry.async_start_reauth(entity.hass)
+        entry.async_start_reauth(hass)
         raise HomeAssistantError(translation_domain=DOMAIN, translation_key="invalid_auth") from err
     except VolcengineDeviceUnreachableError as err:
-        LOGGER.warning("%s: the camera did not accept the talk: %s", entity.entity_id, err)
+        LOGGER.warning("%s: the camera did not accept the talk: %s", entity_id, err)
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="device_unreachable",
             translation_placeholders={"name": name, "error": err.code},
         ) from err
     except VolcengineError as err:
-        LOGGER.warning("%s: talk failed: %s", entity.entity_id, err)
+        LOGGER.warning("%s: talk failed: %s", entity_id, err)
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="talk_failed",
