@@ -18,6 +18,11 @@ camera its own clip, so one ffmpeg per camera: the worst case). It prints:
 
 The emulator runs in a separate process so its CPU is not counted; arrival times use
 CLOCK_MONOTONIC, which is shared by all processes.
+
+``--cache`` adds rows for the A-law cache: the same clip played twice on 1 and 10 cameras with
+pre-roll 0, the first time transcoded (one shared ffmpeg, which fills the cache), the second
+time from the cache. It prints the time from play() to the first non-silent frame, the CPU
+seconds per second of audio per stream, and how many ffmpeg processes each round started.
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ from custom_components.volcengine_aiot.talk import (
     Transcoder,
     TranscoderPool,
 )
+from custom_components.volcengine_aiot.talk.cache import CachingTranscoderPool, file_cache_key
+from custom_components.volcengine_aiot.talk.flv import FLV_HEADER, audio_tag
 from tests.emulator.app import Emulator
 from tests.emulator.data import EMU_AK, EMU_SK, SPACE_BIG_ID
 
@@ -251,6 +258,128 @@ async def failure_notices(ffmpeg: str, clip: Path) -> list[tuple[float, float]]:
     return [await failure_notice(ffmpeg, clip) for _ in range(FAILURE_RUNS)]
 
 
+@dataclass
+class CacheRun:
+    cameras: int
+    round: str
+    first_sound: list[float]
+    cpu_per_audio_second: float
+    ffmpeg_started: int
+
+
+async def measure_cache(cameras: int, clip: Path, ffmpeg: str) -> list[CacheRun]:
+    """Play one clip twice on every camera: transcoded (fills the cache), then cached."""
+    parent, child = mp.Pipe()
+    process = mp.get_context("spawn").Process(
+        target=emulator_process, args=(child, cameras), daemon=True
+    )
+    process.start()
+    url = parent.recv()
+    started_ffmpeg = 0
+    start = Transcoder.start
+
+    async def counting_start(self: Transcoder) -> None:
+        nonlocal started_ffmpeg
+        started_ffmpeg += 1
+        await start(self)
+
+    Transcoder.start = counting_start  # type: ignore[method-assign]
+    runs = []
+    try:
+        async with aiohttp.ClientSession() as http:
+            client = VolcengineClient(http, EMU_AK, EMU_SK, endpoint=url)
+            devices = [nsid(i) for i in range(cameras)]
+            pool = CachingTranscoderPool(ffmpeg)
+            speakers = [
+                Speaker(
+                    http=http,
+                    opener=ClientTalkOpener(client, SPACE_BIG_ID, d),
+                    transcoders=pool,
+                    options=TalkOptions(preroll=0.0),
+                )
+                for d in devices
+            ]
+            source = AudioSource(location=str(clip), cache_key=await file_cache_key(str(clip)))
+            runs.append(await sender_floor(http, client, devices, parent))
+            for name in ("first play", "cached repeat"):
+                parent.send("reset")
+                parent.recv()
+                started_ffmpeg = 0
+                cpu_before = cpu_seconds()
+                started = time.monotonic()
+                await asyncio.gather(*(s.play([source]) for s in speakers))
+                cpu = cpu_seconds() - cpu_before
+                parent.send("collect")
+                recordings = parent.recv()
+                first_sound = []
+                for device in devices:
+                    (frames,) = recordings[device]
+                    first_sound.append(next(a for a, silent in frames if not silent) - started)
+                runs.append(
+                    CacheRun(
+                        cameras=cameras,
+                        round=name,
+                        first_sound=first_sound,
+                        cpu_per_audio_second=cpu / (cameras * CLIP_SECONDS),
+                        ffmpeg_started=started_ffmpeg,
+                    )
+                )
+    finally:
+        Transcoder.start = start  # type: ignore[method-assign]
+        parent.send("quit")
+        process.join(10)
+    return runs
+
+
+async def sender_floor(
+    http: aiohttp.ClientSession, client: VolcengineClient, devices: list[str], parent: Connection
+) -> CacheRun:
+    """The floor: StartVoiceTalk, then one paced 20 ms frame per wake-up, no audio source."""
+
+    async def talk(device: str) -> None:
+        url = (await client.start_voice_talk(SPACE_BIG_ID, device)).audio_send_url
+        async with http.ws_connect(url) as ws:
+            await ws.send_bytes(FLV_HEADER)
+            start = time.monotonic()
+            for n in range(round(CLIP_SECONDS / 0.02)):
+                await asyncio.sleep(max(0.0, start + n * 0.02 - time.monotonic()))
+                await ws.send_bytes(audio_tag(n * 20, SILENCE))
+        await client.stop_voice_talk(SPACE_BIG_ID, device)
+
+    cpu_before = cpu_seconds()
+    await asyncio.gather(*(talk(d) for d in devices))
+    cpu = cpu_seconds() - cpu_before
+    parent.send("reset")
+    parent.recv()
+    return CacheRun(
+        cameras=len(devices),
+        round="floor: send",
+        first_sound=[],
+        cpu_per_audio_second=cpu / (len(devices) * CLIP_SECONDS),
+        ffmpeg_started=0,
+    )
+
+
+def report_cache(runs: list[CacheRun]) -> None:
+    print()
+    print(f"A-law cache: {CLIP_SECONDS:.0f} s mp3 clip played twice, pre-roll 0, tail 0.3 s")
+    header = (
+        f"{'cameras':>7} | {'round':>13} | {'first sound p50/max ms':>22} | "
+        f"{'CPU s/audio s/stream':>20} | {'ffmpeg started':>14}"
+    )
+    print(header)
+    print("-" * len(header))
+    for run in runs:
+        print(
+            f"{run.cameras:>7} | {run.round:>13} | "
+            f"{ms(run.first_sound) if run.first_sound else '-':>22} | "
+            f"{run.cpu_per_audio_second:>20.4f} | {run.ffmpeg_started:>14}"
+        )
+    print()
+    print("floor: send is a bare loop (talk start, one 20 ms frame per wake-up, talk stop) with no")
+    print("audio source: what real-time sending costs on this machine whatever is played.")
+
+
 def ms(values: list[float]) -> str:
     ordered = sorted(values)
     p50 = statistics.median(ordered)
@@ -312,6 +441,12 @@ def main() -> None:
     parser.add_argument(
         "--failure-only", action="store_true", help="only measure how late a failure is noticed"
     )
+    parser.add_argument(
+        "--cache", action="store_true", help="also measure first play vs cached repeat"
+    )
+    parser.add_argument(
+        "--cache-cameras", type=int, nargs="*", default=[1, 10], help="cameras for --cache"
+    )
     args = parser.parse_args()
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
@@ -324,7 +459,7 @@ def main() -> None:
             check=True,
         )  # fmt: skip
         copies = []
-        for i in range(max(args.cameras)):
+        for i in range(max(args.cameras, default=0)):
             copies.append(Path(tmp) / f"clip{i}.mp3")
             shutil.copyfile(clip, copies[-1])
         long_clip = Path(tmp) / "long.wav"
@@ -343,8 +478,16 @@ def main() -> None:
                 print(f"running {cameras} camera(s), {mode} clip...", flush=True)
                 clips = [clip] * cameras if mode == "same" else copies[:cameras]
                 runs.append(asyncio.run(measure(cameras, clips, ffmpeg, mode)))
-        report(runs)
+        cache_runs = []
+        if args.cache:
+            for cameras in args.cache_cameras:
+                print(f"running {cameras} camera(s), first play and cached repeat...", flush=True)
+                cache_runs += asyncio.run(measure_cache(cameras, clip, ffmpeg))
+        if runs:
+            report(runs)
         report_failures(notices)
+        if cache_runs:
+            report_cache(cache_runs)
 
 
 if __name__ == "__main__":

@@ -32,11 +32,13 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.audio import alaw_decode, dominant_frequency, make_tone, voiced
+from tests.audio import alaw_decode, dominant_frequency, make_tone, tones, voiced
 from tests.emulator.app import Emulator
 from tests.emulator.data import EMU_AK, EMU_SK, SPACE_HOME_ID
 
 DOMAIN = "volcengine_aiot"
+SPEECH_HZ = 550  # what the smoke TTS "says" for "dinner is ready"
+PREANNOUNCE_HZ = 3265  # Home Assistant's pre-announce sound, heard through 8 kHz A-law
 CONFIGURATION = """\
 homeassistant:
   name: Volcengine AIoT smoke test
@@ -187,6 +189,22 @@ class Hass:
                 raise SmokeError(msg)
             return await resp.json() if body else None
 
+    async def ws(self, command: dict[str, Any]) -> Any:
+        """Send one command on Home Assistant's WebSocket API and return its result."""
+        async with self.http.ws_connect(f"{self.url}/api/websocket") as ws:
+            await ws.receive_json()  # auth_required
+            token = self.headers["Authorization"].removeprefix("Bearer ")
+            await ws.send_json({"type": "auth", "access_token": token})
+            if (await ws.receive_json())["type"] != "auth_ok":
+                msg = "WebSocket authentication failed"
+                raise SmokeError(msg)
+            await ws.send_json({"id": 1, **command})
+            reply = await ws.receive_json()
+            if not reply.get("success"):
+                msg = f"{command['type']}: {reply.get('error')}"
+                raise SmokeError(msg)
+            return reply["result"]
+
     async def states(self, domain: str) -> dict[str, dict[str, Any]]:
         return {
             s["entity_id"]: s
@@ -210,6 +228,7 @@ async def run(hass_bin: str, startup: float) -> None:
         (config / "custom_components" / "smoke_tts" / name).write_text(text)
     (config / "smoke_tts").mkdir()
     make_tone(config / "smoke_tts" / "660.mp3", 660, 1.5)
+    make_tone(config / "smoke_tts" / "dinner is ready.mp3", SPEECH_HZ, 1.0)
     (config / "configuration.yaml").write_text(CONFIGURATION.format(media=media, port=port))
     make_tone(media / "tone.mp3", 440, 1.0)
     make_tone(workdir / "url.wav", 1000, 0.5)
@@ -277,6 +296,14 @@ async def check_brand_icon(hass: Hass) -> None:
 
 
 async def scenario(hass: Hass, emulator: Emulator, workdir: Path) -> tuple[str, str]:
+    # The TTS engine first: Assist's preferred pipeline (created when our satellites load
+    # Assist) speaks with the engine that exists then.
+    flow = await hass.request("POST", "/api/config/config_entries/flow", {"handler": "smoke_tts"})
+    check(flow["type"] == "create_entry", "a TTS engine is set up (tts.smoke)")
+    async with asyncio.timeout(30):
+        while "tts.smoke" not in await hass.states("tts"):
+            await asyncio.sleep(0.5)
+
     flow = await hass.request(
         "POST",
         "/api/config/config_entries/flow",
@@ -346,11 +373,6 @@ async def scenario(hass: Hass, emulator: Emulator, workdir: Path) -> tuple[str, 
     check(abs(freq - 440) < 5, f"the camera received the 440 Hz tone ({freq:.1f} Hz)")
     check(abs(len(tone) / 8000 - 1.0) < 0.05, f"for 1 s ({len(tone) / 8000:.2f} s)")
 
-    flow = await hass.request("POST", "/api/config/config_entries/flow", {"handler": "smoke_tts"})
-    check(flow["type"] == "create_entry", "a TTS engine is set up (tts.smoke)")
-    async with asyncio.timeout(30):
-        while "tts.smoke" not in await hass.states("tts"):
-            await asyncio.sleep(0.5)
     # An announcement to two cameras: both speak, from one shared ffmpeg.
     pair = idle[:2]
     check(len(pair) == 2, f"two idle speakers: {', '.join(pair)}")
@@ -386,12 +408,72 @@ async def scenario(hass: Hass, emulator: Emulator, workdir: Path) -> tuple[str, 
     check(not emulator.talk.active(nsid), "no talk left open")
     check(not ffmpeg_processes(hass.session), "no ffmpeg process left")
 
+    await broadcast(hass, emulator, entry_id, pair, nsids)
+
     reloaded = await hass.request("POST", f"/api/config/config_entries/entry/{entry_id}/reload")
     check(reloaded["require_restart"] is False, "config entry reloaded")
     async with asyncio.timeout(30):
         while (await hass.states("media_player")).get(speaker, {}).get("state") != "idle":
             await asyncio.sleep(0.5)
     return speaker, nsid
+
+
+async def broadcast(
+    hass: Hass, emulator: Emulator, entry_id: str, pair: list[str], nsids: dict[str, str]
+) -> None:
+    """Voice: "broadcast that dinner is ready" reaches the cameras whose satellite is enabled."""
+    registry = await hass.ws({"type": "config/entity_registry/list"})
+    satellites = {
+        e["entity_id"]: e
+        for e in registry
+        if e["platform"] == DOMAIN and e["entity_id"].startswith("assist_satellite.")
+    }
+    check(
+        len(satellites) == len(nsids)
+        and all(e["disabled_by"] == "integration" for e in satellites.values()),
+        f"one Assist satellite per camera, disabled by default ({len(satellites)})",
+    )
+    check(not await hass.states("assist_satellite"), "no satellite is active by default")
+    enabled = [
+        s.replace("media_player.", "assist_satellite.").replace("_speaker", "_announcements")
+        for s in pair
+    ]
+    for entity_id in enabled:
+        await hass.ws(
+            {"type": "config/entity_registry/update", "entity_id": entity_id, "disabled_by": None}
+        )
+    await hass.request("POST", f"/api/config/config_entries/entry/{entry_id}/reload")
+    async with asyncio.timeout(60):
+        while (
+            active := sorted(
+                e
+                for e, s in (await hass.states("assist_satellite")).items()
+                if s["state"] == "idle"
+            )
+        ) != sorted(enabled):
+            await asyncio.sleep(0.5)
+    check(active, f"satellites enabled: {', '.join(active)}")
+    before = {target: len(emulator.talk.sessions_for(nsid)) for target, nsid in nsids.items()}
+    result = await hass.request(
+        "POST",
+        "/api/conversation/process",
+        {"text": "broadcast that dinner is ready", "language": "en"},
+    )
+    response = result["response"]
+    check(
+        response["response_type"] == "action_done",
+        f"Assist: {response['speech'].get('plain', {}).get('speech', response)!r}",
+    )
+    for target, nsid in nsids.items():
+        sessions = emulator.talk.sessions_for(nsid)
+        if target not in pair:
+            check(len(sessions) == before[target], f"broadcast: {target} (disabled) got nothing")
+            continue
+        check(len(sessions) == before[target] + 1, f"broadcast: {target} talked")
+        recording = sessions[-1]
+        check(recording.errors == [] and recording.stopped, "  and the talk was stopped")
+        heard = tones(alaw_decode(recording.alaw()), [PREANNOUNCE_HZ, SPEECH_HZ])
+        check(heard == [PREANNOUNCE_HZ, SPEECH_HZ], f"  chime, then the 'speech' ({heard} Hz)")
 
 
 async def shutdown_while_talking(

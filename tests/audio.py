@@ -58,6 +58,20 @@ def rms(samples: np.ndarray) -> float:
     return float(np.sqrt(np.mean(samples**2))) if samples.size else 0.0
 
 
+def tones(samples: np.ndarray, expected: list[float], window: int = 800) -> list[float]:
+    """Return the expected tones heard, in order (100 ms windows, repeats collapsed)."""
+    heard: list[float] = []
+    for start in range(0, len(samples) - window + 1, window):
+        chunk = samples[start : start + window]
+        if rms(chunk) < 0.005:
+            continue
+        frequency = dominant_frequency(chunk)
+        match = [tone for tone in expected if abs(frequency - tone) < 40]
+        if match and (not heard or heard[-1] != match[0]):
+            heard.append(match[0])
+    return heard
+
+
 def make_tone(path: Path, frequency: float, seconds: float, codec: str | None = None) -> Path:
     """Write a sine tone with ffmpeg (format from the file extension)."""
     args = [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi"]

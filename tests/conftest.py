@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
@@ -32,8 +33,15 @@ pytest_plugins = [
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
-    """Let Home Assistant load custom_components/ in every test."""
+async def auto_enable_custom_integrations(
+    hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    """Let Home Assistant load custom_components/ in every test.
+
+    The core integration is set up as in every real instance: Assist (our satellites load
+    its pipeline and conversation agent) relies on it.
+    """
+    assert await async_setup_component(hass, "homeassistant", {})
 
 
 @pytest.fixture(autouse=True)

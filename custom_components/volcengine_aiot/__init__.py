@@ -40,9 +40,14 @@ from .coordinator import (
     permission_issue_id,
 )
 from .services import async_setup_services
-from .talk import TranscoderPool
+from .talk.cache import CachingTranscoderPool
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.MEDIA_PLAYER]
+PLATFORMS: list[Platform] = [
+    Platform.ASSIST_SATELLITE,
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.MEDIA_PLAYER,
+]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -105,7 +110,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) -
         coordinator=coordinator,
         space_id=entry.data[CONF_SPACE_ID],
         hub_device_id=hub.id,
-        transcoders=TranscoderPool(get_ffmpeg_manager(hass).binary),
+        transcoders=CachingTranscoderPool(get_ffmpeg_manager(hass).binary),
     )
 
     async def _stop_talks(_event: Event) -> None:

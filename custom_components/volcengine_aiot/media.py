@@ -16,8 +16,10 @@ import yarl
 
 from .const import DOMAIN, LOGGER
 from .talk import AudioSource, redact_url
+from .talk.cache import file_cache_key
 
 TTS_PROXY_PATH = "/api/tts_proxy/"
+TTS_MEDIA_SOURCE = "media-source://tts/"
 CHIME_PATH = Path(__file__).parent / "sounds" / "chime.wav"
 
 
@@ -48,6 +50,21 @@ def _media_error(key: str, media_id: str) -> ServiceValidationError:
     )
 
 
+def tts_cache_key(media_id: str) -> str | None:
+    """Return the cache identity of a TTS result: its media-source ID (engine, message, options).
+
+    A one-off stream (``-stream-/<token>``) has no stable identity and is not cached.
+    """
+    if not media_id.startswith(TTS_MEDIA_SOURCE) or "/-stream-/" in media_id:
+        return None
+    return f"tts:{media_id}"
+
+
+async def async_file_source(path: str, gain: float, label: str) -> AudioSource:
+    """Return the source of a local file, with the identity of its content for the cache."""
+    return AudioSource(location=path, gain=gain, label=label, cache_key=await file_cache_key(path))
+
+
 async def async_resolve_source(
     hass: HomeAssistant, media_id: str, entity_id: str, gain: float
 ) -> AudioSource:
@@ -73,10 +90,14 @@ async def async_resolve_source(
             if (stream := tts.async_get_stream(hass, token)) is not None:
                 LOGGER.debug("%s: TTS audio streamed in-process", entity_id)
                 return AudioSource(
-                    stream=stream.async_stream_result, gain=gain, label=label, key=media_id
+                    stream=stream.async_stream_result,
+                    gain=gain,
+                    label=label,
+                    key=media_id,
+                    cache_key=tts_cache_key(media_id),
                 )
         if play.path is not None:
-            return AudioSource(location=str(play.path), gain=gain, label=label)
+            return await async_file_source(str(play.path), gain, label)
         media_id = play.url
     try:
         url = yarl.URL(media_id)

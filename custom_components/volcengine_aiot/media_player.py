@@ -7,6 +7,7 @@ from typing import Any
 
 from homeassistant.components import media_source
 from homeassistant.components.media_player import (
+    ATTR_MEDIA_ANNOUNCE,
     ATTR_MEDIA_ENQUEUE,
     ATTR_MEDIA_VOLUME_LEVEL,
     BrowseMedia,
@@ -34,7 +35,7 @@ from .const import (
 )
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
 from .entity import VolcengineEntity, async_add_device_entities
-from .media import CHIME_PATH, async_resolve_source, gain_factor
+from .media import CHIME_PATH, async_file_source, async_resolve_source, gain_factor
 from .playback import async_play, unavailable
 from .talk import (
     AudioSource,
@@ -193,8 +194,10 @@ class VolcengineSpeakerEntity(VolcengineEntity, MediaPlayerEntity, RestoreEntity
             MediaPlayerEnqueue.ADD,
             MediaPlayerEnqueue.NEXT,
         )
+        # An announcement (tts.speak) plays at once; what was queued plays after it.
+        announce = kwargs.get(ATTR_MEDIA_ANNOUNCE) is True
         source = await async_resolve_source(self.hass, media_id, self.entity_id, self._gain())
-        await self._async_play([source], enqueue=enqueue)
+        await self._async_play([source], enqueue=enqueue, announce=announce)
 
     async def async_play_audio(
         self,
@@ -207,7 +210,7 @@ class VolcengineSpeakerEntity(VolcengineEntity, MediaPlayerEntity, RestoreEntity
         gain = self._gain(gain_db or 0.0)
         sources: list[AudioSource] = []
         if chime:
-            sources.append(AudioSource(location=str(CHIME_PATH), gain=gain, label="chime"))
+            sources.append(await async_file_source(str(CHIME_PATH), gain, "chime"))
         sources.append(await async_resolve_source(self.hass, media, self.entity_id, gain))
         result = await self._async_play(sources, enqueue=enqueue)
         return {"played_seconds": round(result.seconds, 2), "interrupted": result.interrupted}
@@ -216,7 +219,9 @@ class VolcengineSpeakerEntity(VolcengineEntity, MediaPlayerEntity, RestoreEntity
         options_db = float(self._entry.options.get(CONF_GAIN_DB, DEFAULT_GAIN_DB))
         return (self._attr_volume_level or 0.0) * gain_factor(options_db + extra_db)
 
-    async def _async_play(self, sources: Sequence[AudioSource], *, enqueue: bool) -> PlayResult:
+    async def _async_play(
+        self, sources: Sequence[AudioSource], *, enqueue: bool, announce: bool = False
+    ) -> PlayResult:
         """Play through the speaker, turning every failure into a translated error."""
         if self._speaker is None or not self.available:
             raise unavailable(self._device_name())
@@ -228,6 +233,7 @@ class VolcengineSpeakerEntity(VolcengineEntity, MediaPlayerEntity, RestoreEntity
             name=self._device_name(),
             entity_id=self.entity_id,
             enqueue=enqueue,
+            announce=announce,
         )
 
     def _device_name(self) -> str:

@@ -83,6 +83,7 @@ class AudioSource:
     gain: float = 1.0
     label: str = ""
     key: str | None = None  # identifies a stream's content, so equal streams can share ffmpeg
+    cache_key: str | None = None  # identifies the content for the A-law cache (None: never cached)
 
     def __post_init__(self) -> None:
         """Check that exactly one input is given."""

@@ -1,0 +1,177 @@
+"""Each camera as an announce-only Assist satellite: voice broadcasts reach its speaker.
+
+Assist sends announcements (the ``HassBroadcast`` intent, ``assist_satellite.announce``) to
+Assist satellite entities only. A camera has a speaker and no microphone input here: the
+entity announces (pre-announce sound, then the message) through the camera's ``Speaker``, the
+one its media player created, and offers nothing else (no wake words, no pipeline runs).
+
+It is disabled by default: a broadcast reaches every satellite, and an outdoor camera must not
+speak indoor messages into the street unless the user opted it in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from homeassistant.components import assist_satellite, tts
+from homeassistant.components.assist_pipeline import PipelineEvent
+from homeassistant.components.assist_satellite import (
+    AssistSatelliteAnnouncement,
+    AssistSatelliteConfiguration,
+    AssistSatelliteEntity,
+    AssistSatelliteEntityDescription,
+    AssistSatelliteEntityFeature,
+)
+from homeassistant.components.assist_satellite.const import PREANNOUNCE_FILENAME, PREANNOUNCE_URL
+from homeassistant.components.media_player import ATTR_MEDIA_VOLUME_LEVEL
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+import yarl
+
+from .const import CONF_GAIN_DB, DEFAULT_GAIN_DB, DOMAIN
+from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
+from .entity import VolcengineEntity, async_add_device_entities
+from .media import async_file_source, async_resolve_source, gain_factor, media_label, tts_cache_key
+from .playback import async_play, unavailable
+from .talk import AudioSource
+
+PARALLEL_UPDATES = 0
+
+ANNOUNCER = AssistSatelliteEntityDescription(
+    key="announcer",
+    translation_key="announcer",
+    entity_registry_enabled_default=False,
+)
+# Home Assistant's default pre-announce sound, played from its file instead of over HTTP.
+PREANNOUNCE_PATH = Path(assist_satellite.__file__).parent / PREANNOUNCE_FILENAME
+NO_WAKE_WORDS = AssistSatelliteConfiguration(
+    available_wake_words=[], active_wake_words=[], max_active_wake_words=0
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: VolcengineConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add an announcer for every device, now and whenever new ones appear."""
+    async_add_device_entities(
+        entry,
+        async_add_entities,
+        lambda device_id: (
+            VolcengineAnnouncerEntity(entry.runtime_data.coordinator, device_id, entry),
+        ),
+    )
+
+
+class VolcengineAnnouncerEntity(VolcengineEntity, AssistSatelliteEntity):
+    """The camera as an Assist satellite that can only announce."""
+
+    entity_description: AssistSatelliteEntityDescription
+    _attr_supported_features = AssistSatelliteEntityFeature.ANNOUNCE
+
+    def __init__(
+        self, coordinator: VolcengineCoordinator, device_id: str, entry: VolcengineConfigEntry
+    ) -> None:
+        """Initialize the announcer."""
+        super().__init__(coordinator, ANNOUNCER, device_id, entry.runtime_data.hub_device_id)
+        self._entry = entry
+
+    @property
+    def available(self) -> bool:
+        """Return whether the camera is online (an offline camera is left out of broadcasts)."""
+        device = self.device
+        return super().available and device is not None and device.online
+
+    @callback
+    def async_get_configuration(self) -> AssistSatelliteConfiguration:
+        """Return the wake-word configuration: none, the camera listens to nothing."""
+        return NO_WAKE_WORDS
+
+    async def async_set_configuration(self, config: AssistSatelliteConfiguration) -> None:
+        """Refuse wake words: the camera only announces."""
+        if config.active_wake_words:
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_wake_words")
+
+    def on_pipeline_event(self, event: PipelineEvent) -> None:
+        """Never called: no voice pipeline runs from this satellite."""
+
+    async def async_announce(self, announcement: AssistSatelliteAnnouncement) -> None:
+        """Play the pre-announce sound and the announcement; return once played."""
+        name = self.device.name if self.device is not None else self.device_id
+        speaker = self._entry.runtime_data.speakers.get(self.device_id)
+        if speaker is None:  # the camera's speaker entity is disabled
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="speaker_disabled",
+                translation_placeholders={"name": name},
+            )
+        if not self.available:
+            raise unavailable(name)
+        gain = self._gain()
+        sources: list[AudioSource] = []
+        if announcement.preannounce_media_id:
+            sources.append(await self._preannounce_source(announcement.preannounce_media_id, gain))
+        sources.append(await self._announcement_source(announcement, gain))
+        await async_play(
+            self.hass,
+            self._entry,
+            speaker,
+            sources,
+            name=name,
+            entity_id=self.entity_id,
+            announce=True,
+        )
+
+    async def _preannounce_source(self, media_id: str, gain: float) -> AudioSource:
+        """Home Assistant's chime from its file (cached), a custom one from its URL."""
+        if yarl.URL(media_id).path == PREANNOUNCE_URL:
+            return await async_file_source(str(PREANNOUNCE_PATH), gain, "pre-announce")
+        return await async_resolve_source(self.hass, media_id, self.entity_id, gain)
+
+    async def _announcement_source(
+        self, announcement: AssistSatelliteAnnouncement, gain: float
+    ) -> AudioSource:
+        """Synthesised speech streamed in-process, a media source, or a URL."""
+        if announcement.media_id_source == "tts" and (
+            stream := _tts_stream(self.hass, announcement)
+        ):
+            return AudioSource(
+                stream=stream.async_stream_result,
+                gain=gain,
+                label=announcement.message[:100] or media_label(announcement.original_media_id),
+                key=announcement.original_media_id,
+                cache_key=tts_cache_key(announcement.original_media_id),
+            )
+        if announcement.media_id_source == "media_id":
+            # Resolved again for this entity: a local file is read directly (and cached).
+            media_id = announcement.original_media_id
+        else:
+            media_id = announcement.media_id
+        return await async_resolve_source(self.hass, media_id, self.entity_id, gain)
+
+    def _gain(self) -> float:
+        """Return the output gain option times the volume of the camera's speaker entity."""
+        volume = 1.0
+        speaker_id = er.async_get(self.hass).async_get_entity_id(
+            Platform.MEDIA_PLAYER, DOMAIN, f"{self.device_id}_speaker"
+        )
+        if speaker_id is not None and (state := self.hass.states.get(speaker_id)) is not None:
+            level = state.attributes.get(ATTR_MEDIA_VOLUME_LEVEL)
+            if isinstance(level, int | float):
+                volume = min(1.0, max(0.0, float(level)))
+        return volume * gain_factor(float(self._entry.options.get(CONF_GAIN_DB, DEFAULT_GAIN_DB)))
+
+
+def _tts_stream(
+    hass: HomeAssistant, announcement: AssistSatelliteAnnouncement
+) -> tts.ResultStream | None:
+    """Return the synthesis stream of an announcement, None when it is no longer available.
+
+    ``tts_token`` and ``tts.async_get_stream`` are the same in Home Assistant 2026.3 to 2026.11.
+    """
+    token = announcement.tts_token
+    return None if token is None else tts.async_get_stream(hass, token)
