@@ -80,9 +80,10 @@ class TalkOpener(Protocol):
 class Playback:
     """One play() call: its sources, their transcoders and the caller's future."""
 
-    def __init__(self, sources: Sequence[AudioSource]) -> None:
+    def __init__(self, sources: Sequence[AudioSource], *, announce: bool = False) -> None:
         """Initialize; the future is settled by ``settle`` only."""
         self.sources = tuple(sources)
+        self.announce = announce
         self.future: asyncio.Future[PlayResult] = asyncio.get_running_loop().create_future()
         # The caller may have gone away (cancelled): never leave an unretrieved exception.
         self.future.add_done_callback(lambda f: None if f.cancelled() else f.exception())

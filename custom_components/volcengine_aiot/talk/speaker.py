@@ -75,7 +75,8 @@ class Speaker:
 
         ``enqueue=False`` interrupts what is playing and clears the queue; ``enqueue=True``
         plays after the queue, in the same talk session. ``announce=True`` plays at once,
-        interrupting what is playing, and the queued items play after it. Cancelling the
+        interrupting what is playing (and an announcement that has not started yet), and the
+        queued items play after it. Cancelling the
         caller does not stop the audio. Raises a ``TalkError`` when the audio was not played.
         """
         if not sources:
@@ -88,12 +89,17 @@ class Speaker:
                 await check_source(source)
             if self.closed:  # closed meanwhile
                 return PlayResult(0.0, interrupted=True)
-            playback = Playback(sources)
+            playback = Playback(sources, announce=announce)
             self._submit(playback, enqueue=enqueue, announce=announce)
         return await asyncio.shield(playback.future)
 
     def _submit(self, playback: Playback, *, enqueue: bool, announce: bool) -> None:
         if announce:
+            # A newer announcement replaces the ones that have not started yet.
+            for older in [p for p in self._queue if p.announce]:
+                self._queue.remove(older)
+                older.interrupted = True
+                settle(older, None)
             if self._session is not None:
                 self._session.interrupt()
             self._queue.appendleft(playback)
