@@ -12,6 +12,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import VolcengineClient
+from .card import async_register_card
 from .const import (
     CONF_ACCESS_KEY_ID,
     CONF_ENDPOINT,
@@ -25,6 +26,7 @@ from .const import (
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator, VolcengineRuntimeData
 from .services import async_setup_services
 from .talk import TranscoderPool
+from .websocket_api import async_setup_websocket
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.MEDIA_PLAYER]
 
@@ -34,6 +36,8 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's service actions."""
     async_setup_services(hass)
+    async_setup_websocket(hass)
+    await async_register_card(hass)
     return True
 
 

@@ -10,6 +10,7 @@ import logging
 import os
 from pathlib import Path
 import re
+from typing import TYPE_CHECKING
 
 from .errors import (
     TalkEmptyAudioError,
@@ -19,6 +20,9 @@ from .errors import (
     TalkMediaNotFoundError,
 )
 from .flv import ALAW_SILENCE, FRAME_BYTES, SAMPLE_RATE
+
+if TYPE_CHECKING:
+    from .pool import FrameSource
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -32,18 +36,19 @@ FFMPEG_NICENESS = 5
 
 @dataclass(frozen=True, slots=True)
 class AudioSource:
-    """What to play: a local path or URL for ffmpeg, or a byte stream (TTS). Exactly one."""
+    """What to play: a local path or URL for ffmpeg, a byte stream (TTS) or live frames. One."""
 
     location: str | None = None
     stream: Callable[[], AsyncIterator[bytes]] | None = None
     gain: float = 1.0
     label: str = ""
     key: str | None = None  # identifies a stream's content, so equal streams can share ffmpeg
+    live: Callable[[], FrameSource] | None = None  # ready A-law frames (push-to-talk), no ffmpeg
 
     def __post_init__(self) -> None:
         """Check that exactly one input is given."""
-        if (self.location is None) == (self.stream is None):
-            msg = "an AudioSource needs exactly one of location and stream"
+        if sum(x is not None for x in (self.location, self.stream, self.live)) != 1:
+            msg = "an AudioSource needs exactly one of location, stream and live"
             raise ValueError(msg)
 
     @property
