@@ -372,20 +372,68 @@ async def _first_session(emulator: Emulator) -> TalkRecording:
     raise AssertionError
 
 
+@pytest.mark.parametrize(
+    ("code", "key", "text"),
+    [
+        ("InternalError.VoiceTalkDeviceFail", "device_unreachable", "VoiceTalkDeviceFail"),
+        ("InvalidAccessKey", "invalid_auth", "Re-authenticate"),
+        ("InternalError", "talk_failed", "failed"),
+    ],
+)
 async def test_talk_start_failure(
-    hass: HomeAssistant, emulator: Emulator, speaker: str, hass_ws_client: WebSocketGenerator
+    hass: HomeAssistant,
+    emulator: Emulator,
+    speaker: str,
+    hass_ws_client: WebSocketGenerator,
+    code: str,
+    key: str,
+    text: str,
 ) -> None:
-    """The camera refusing the talk is reported to the client, translated."""
-    emulator.faults.add("StartVoiceTalk", code="InternalError.VoiceTalkDeviceFail", times=10)
+    """A refused talk is reported to the client, translated; nothing is left running."""
+    emulator.faults.add("StartVoiceTalk", code=code, status=400, times=10)
     talker = Talker(await hass_ws_client(hass), speaker)
     await talker.press()
     error = await talker.event()
     assert error["type"] == "error"
-    assert error["code"] == "device_unreachable"
-    assert "VoiceTalkDeviceFail" in error["message"]
+    assert error["code"] == key
+    assert text in error["message"]
     await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.data[DATA_TALKS] == {}
     assert emulator.talk.sessions_for(HOME_IPC_NSID) == []
+
+
+async def test_playback_interrupts_push_to_talk(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    long_media: Path,
+    speaker: str,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """A playback started meanwhile takes the camera: the client is told."""
+    talker = Talker(await hass_ws_client(hass), speaker)
+    await talker.press()
+    await talker.wait_talking()
+    play = hass.async_create_task(
+        hass.services.async_call(
+            MP_DOMAIN,
+            SERVICE_PLAY_MEDIA,
+            {
+                ATTR_ENTITY_ID: speaker,
+                ATTR_MEDIA_CONTENT_ID: f"media-source://media_source/local/{long_media.name}",
+                ATTR_MEDIA_CONTENT_TYPE: "music",
+            },
+            blocking=True,
+        )
+    )
+    ended = await talker.event()
+    assert ended["type"] == "ended"
+    assert ended["reason"] == "interrupted"
+    await hass.services.async_call(
+        MP_DOMAIN, "media_stop", {ATTR_ENTITY_ID: speaker}, blocking=True
+    )
+    await asyncio.wait_for(play, 5)
+    await talker.release()
+    await talk_ended(hass, emulator)
 
 
 async def test_card_is_served(hass: HomeAssistant, speaker: str, hass_client: Any) -> None:
