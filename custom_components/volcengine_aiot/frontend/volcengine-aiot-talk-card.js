@@ -33,7 +33,7 @@ const STRINGS = {
     ended_interrupted: "Stopped: another playback took the speaker.",
     ended_closed: "Stopped.",
     insecure:
-      "The browser allows the microphone only on a secure page. Open Home Assistant over https:// (for example with Home Assistant Cloud or your own certificate) or use the Home Assistant companion app.",
+      "The browser allows the microphone only on a secure page. Open Home Assistant over https:// (for example with Home Assistant Cloud or your own certificate), in the browser or in the companion app.",
     denied:
       "Microphone access was denied. Allow the microphone for this site in the browser's site settings (the icon in the address bar) or in the app's permissions, then try again.",
     no_mic: "No microphone was found on this device.",
@@ -65,7 +65,7 @@ const STRINGS = {
     ended_interrupted: "已结束：扬声器被其他播放占用。",
     ended_closed: "已结束。",
     insecure:
-      "浏览器只允许在安全页面使用麦克风。请通过 https:// 打开 Home Assistant（例如 Home Assistant Cloud 或自己的证书），或使用 Home Assistant 手机应用。",
+      "浏览器只允许在安全页面使用麦克风。请通过 https:// 打开 Home Assistant（例如 Home Assistant Cloud 或自己的证书），浏览器和手机应用都一样。",
     denied:
       "麦克风权限被拒绝。请在浏览器的网站设置（地址栏中的图标）或应用权限中允许此网站使用麦克风，然后重试。",
     no_mic: "此设备上没有找到麦克风。",
