@@ -276,7 +276,72 @@ async def push_to_talk(run: Run) -> None:
         check(not RAW_KEY.search(text), f"no raw translation key on the card: {text!r}")
 
 
-STEPS: list[Step] = [add_integration, find_speaker, create_dashboard, login, push_to_talk]
+async def card_picker(run: Run) -> None:
+    """The card is offered in the card picker, with a stub config and a visual editor."""
+    info = await run.page.evaluate(
+        """async (tag) => {
+            const cls = customElements.get(tag);
+            const hass = document.querySelector("home-assistant").hass;
+            const entry = (window.customCards || []).find((c) => c.type === tag);
+            const editor = cls.getConfigElement();
+            document.body.appendChild(editor);
+            editor.setConfig(cls.getStubConfig(hass));
+            editor.hass = hass;
+            await new Promise((resolve) => setTimeout(resolve, 500));
+            const form = editor.querySelector("ha-form");
+            const result = {
+                name: entry && entry.name,
+                stub: cls.getStubConfig(hass),
+                editor: editor.tagName.toLowerCase(),
+                form: Boolean(form),
+                formData: form && form.data,
+            };
+            editor.remove();
+            return result;
+        }""",
+        CARD,
+    )
+    check(info["name"], f"listed in the card picker as {info['name']!r}")
+    check(info["stub"].get("entity", "").endswith("_speaker"), f"stub config {info['stub']}")
+    editor = info["editor"]
+    check(info["form"] and info["formData"]["entity"], f"visual editor {editor} with a form")
+
+
+async def busy_error(run: Run) -> None:
+    """Someone else holds the camera: pressing (with the keyboard) shows the reason."""
+    card = run.page.locator(CARD)
+    async with run.hass.http.ws_connect(f"{run.hass.url}/api/websocket") as ws:
+        await ws.receive_json()
+        await ws.send_json({"type": "auth", "access_token": run.token})
+        await ws.receive_json()
+        await ws.send_json({"id": 1, "type": f"{DOMAIN}/talk", "entity_id": run.speaker})
+        check((await ws.receive_json())["success"], "another client holds the camera")
+        await card.locator("button").focus()
+        await run.page.keyboard.down(" ")
+        async with asyncio.timeout(10):
+            while await card.get_attribute("state") != "error":
+                await asyncio.sleep(0.05)
+        text = await card_text(card)
+        await run.screenshot("busy", card)
+        await run.page.keyboard.up(" ")
+        check("already talking" in text, f"the card says why: {text!r}")
+        check(not RAW_KEY.search(text), "no raw translation key in the error")
+        await ws.send_json({"id": 2, "type": "unsubscribe_events", "subscription": 1})
+    async with asyncio.timeout(10):
+        while run.emulator.talk.active(run.nsid):
+            await asyncio.sleep(0.05)
+    print("  ok  the other client's talk was stopped", flush=True)
+
+
+STEPS: list[Step] = [
+    add_integration,
+    find_speaker,
+    create_dashboard,
+    login,
+    push_to_talk,
+    card_picker,
+    busy_error,
+]
 
 
 def write_tone(path: Path) -> Path:
