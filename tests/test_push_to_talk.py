@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
+import re
 import time
 from typing import Any
 
@@ -458,3 +460,28 @@ async def test_card_is_added_to_the_frontend(
     assert len(urls) == 1
     assert urls[0].startswith("/volcengine_aiot/volcengine-aiot-talk-card.js?v=")
     await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+def test_card_strings_en_and_zh_hans() -> None:
+    """The card words everything in English and Simplified Chinese, the same keys in both."""
+    text = (
+        Path(__file__).parent.parent
+        / "custom_components/volcengine_aiot/frontend/volcengine-aiot-talk-card.js"
+    ).read_text()
+    block = text[text.index("const STRINGS = {") : text.index("// Server error translation")]
+    en, zh = block.split('"zh-Hans": {')
+    key = re.compile(r"^ {4}(\w+):", re.MULTILINE)
+    assert set(key.findall(en)) == set(key.findall(zh))
+    assert len(key.findall(en)) > 20
+    assert re.search(r"[\u4e00-\u9fff]", zh)
+    assert not re.search(r"[\u4e00-\u9fff]", en)
+    for server_key in re.findall(r'^  (\w+): "\w+",$', text, re.MULTILINE):
+        assert (
+            server_key
+            in json.loads(
+                (
+                    Path(__file__).parent.parent
+                    / "custom_components/volcengine_aiot/translations/en.json"
+                ).read_text()
+            )["exceptions"]
+        )
