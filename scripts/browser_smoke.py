@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from benchmark_ptt import CODES, latencies, pcm_frame, pct
 from playwright.async_api import (
     Browser,
     ConsoleMessage,
@@ -333,6 +334,42 @@ async def busy_error(run: Run) -> None:
     print("  ok  the other client's talk was stopped", flush=True)
 
 
+async def latency(run: Run) -> None:
+    """Frame leaving a websocket client -> arriving at the emulator, through this Home Assistant."""
+    frames = 250
+    sent: list[tuple[int, float]] = []
+    async with run.hass.http.ws_connect(f"{run.hass.url}/api/websocket") as ws:
+        await ws.receive_json()
+        await ws.send_json({"type": "auth", "access_token": run.token})
+        await ws.receive_json()
+        pressed = time.monotonic()
+        await ws.send_json({"id": 1, "type": f"{DOMAIN}/talk", "entity_id": run.speaker})
+        check((await ws.receive_json())["success"], "a websocket client talks")
+        handler = (await ws.receive_json())["event"]["binary_handler_id"]
+        talking = await ws.receive_json()
+        check(talking["event"]["type"] == "talking", "the talk is open")
+        opened = time.monotonic() - pressed
+        t0 = time.monotonic()
+        for i in range(frames):
+            code = CODES[i % len(CODES)]
+            sent.append((code, time.monotonic()))
+            await ws.send_bytes(bytes([handler]) + pcm_frame(code))
+            await asyncio.sleep(max(0.0, t0 + (i + 1) * 0.02 - time.monotonic()))
+        await ws.send_json({"id": 2, "type": "unsubscribe_events", "subscription": 1})
+        await ws.receive_json()
+    rec = run.emulator.talk.sessions_for(run.nsid)[-1]
+    await rec.wait_closed(10)
+    received = [(f.payload[0], f.arrival) for f in rec.frames if len(set(f.payload)) == 1]
+    lat = latencies(sent, [r for r in received if r[0] != 0xD5])
+    check(len(lat) >= frames * 0.95, f"{len(lat)} of {frames} frames matched")
+    print(
+        f"  press -> talk open {opened * 1000:.0f} ms; frame latency p50 / p95 / max "
+        f"{pct(lat, 0.5) * 1000:.0f} / {pct(lat, 0.95) * 1000:.0f} / {max(lat) * 1000:.0f} ms",
+        flush=True,
+    )
+    check(pct(lat, 0.95) <= 0.150, "frame latency p95 <= 150 ms")
+
+
 STEPS: list[Step] = [
     add_integration,
     find_speaker,
@@ -341,6 +378,7 @@ STEPS: list[Step] = [
     push_to_talk,
     card_picker,
     busy_error,
+    latency,
 ]
 
 
