@@ -6,9 +6,10 @@ the integration (the same HTTP calls as ``scripts/smoke``), creates a dashboard 
 push-to-talk card over the lovelace websocket API, then drives Debian's Chromium through
 Playwright: the real login page, the dashboard, hold the talk button for 3 s with a fake
 microphone playing a 1 kHz tone, release. Checks: the emulator got ~3 s of 1 kHz A-law and
-StopVoiceTalk after the release; no raw translation key on the card; no console error of the
-card; no traceback of the integration in the Home Assistant log. Screenshots go to a folder
-it prints.
+StopVoiceTalk after the release; the card picker entry and the visual editor; the error a second
+talker sees; the frame latency through Home Assistant; tap-to-toggle in Simplified Chinese; no raw
+translation key on the card; no console error of the card; no traceback of the integration in
+the Home Assistant log. Screenshots go to a folder it prints.
 
 The run is a list of steps (``STEPS``) sharing one ``Run``: another walk-through (e.g. the
 config flow through the UI) is one more step function added to that list.
@@ -370,6 +371,56 @@ async def latency(run: Run) -> None:
     check(pct(lat, 0.95) <= 0.150, "frame latency p95 <= 150 ms")
 
 
+async def toggle_in_chinese(run: Run) -> None:
+    """Tap-to-toggle mode, with the user's language set to Simplified Chinese."""
+    await run.ws(
+        {
+            "type": "frontend/set_user_data",
+            "key": "language",
+            "value": {"language": "zh-Hans", "number_format": "language"},
+        }
+    )
+    await run.ws(
+        {
+            "type": "lovelace/config/save",
+            "url_path": DASHBOARD,
+            "config": {
+                "views": [
+                    {
+                        "title": "Talk",
+                        "cards": [
+                            {"type": f"custom:{CARD}", "entity": run.speaker, "mode": "toggle"}
+                        ],
+                    }
+                ]
+            },
+        }
+    )
+    await run.page.reload()
+    card = run.page.locator(CARD)
+    await card.wait_for(timeout=30_000)
+    async with asyncio.timeout(15):
+        while "点击说话" not in await card_text(card):
+            await asyncio.sleep(0.1)
+    before = len(run.emulator.talk.sessions_for(run.nsid))
+    await card.locator("button").click()
+    async with asyncio.timeout(15):
+        while await card.get_attribute("state") != "talking":
+            await asyncio.sleep(0.05)
+    text = await card_text(card)
+    await run.screenshot("toggle-zh-Hans", card)
+    check("再点一次结束" in text, f"talking, in Chinese: {text!r}")
+    await asyncio.sleep(1.0)
+    await card.locator("button").click()
+    sessions = run.emulator.talk.sessions_for(run.nsid)
+    check(len(sessions) == before + 1, "a second tap ends the talk")
+    async with asyncio.timeout(10):
+        while not sessions[-1].stopped:
+            await asyncio.sleep(0.05)
+    text = await card_text(card)
+    check("点击说话" in text and not RAW_KEY.search(text), f"idle again: {text!r}")
+
+
 STEPS: list[Step] = [
     add_integration,
     find_speaker,
@@ -379,6 +430,7 @@ STEPS: list[Step] = [
     card_picker,
     busy_error,
     latency,
+    toggle_in_chinese,
 ]
 
 

@@ -10,6 +10,7 @@ is playing is interrupted, the queue cleared). Unsubscribing (release), closing 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any, Final
 
 from homeassistant.auth.permissions.const import POLICY_CONTROL
@@ -177,7 +178,7 @@ class PushToTalk:
         self,
         speaker: Speaker,
         config_entry: VolcengineConfigEntry,
-        unregister: Any,
+        unregister: Callable[[], None],
     ) -> None:
         try:
             result = await speaker.play([live_source(self.frames)])
