@@ -485,3 +485,26 @@ def test_card_strings_en_and_zh_hans() -> None:
                 ).read_text()
             )["exceptions"]
         )
+
+
+async def test_unload_ends_the_talk(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    speaker: str,
+    init_integration: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """Unloading the entry (or stopping Home Assistant) in the middle of a talk ends it."""
+    talker = Talker(await hass_ws_client(hass), speaker)
+    await talker.press()
+    await talker.wait_talking()
+    await talker.stream(tone_frames(5))
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    ended = await talker.event()
+    assert ended["type"] == "ended"
+    assert ended["reason"] == "interrupted"
+    await talk_ended(hass, emulator)
+    # the binary handler is gone: late frames are ignored
+    await talker.client.send_bytes(bytes([talker.handler]) + tone_frames(1)[0])
+    await talker.client.send_json_auto_id({"type": "ping"})
+    assert (await talker.client.receive_json())["type"] == "pong"

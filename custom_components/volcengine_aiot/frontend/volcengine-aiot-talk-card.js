@@ -30,7 +30,7 @@ const STRINGS = {
     talking_hold: "Talking – release to stop",
     talking_toggle: "Talking – tap to stop",
     ended_silence: "Stopped: no sound from the microphone for 2 seconds.",
-    ended_interrupted: "Stopped: another playback took the speaker.",
+    ended_interrupted: "Stopped: another playback took the speaker, or it was stopped.",
     ended_closed: "Stopped.",
     insecure:
       "The browser allows the microphone only on a secure page. Open Home Assistant over https:// (for example with Home Assistant Cloud or your own certificate), in the browser or in the companion app.",
@@ -62,7 +62,7 @@ const STRINGS = {
     talking_hold: "正在说话 – 松开结束",
     talking_toggle: "正在说话 – 再点一次结束",
     ended_silence: "已结束：麦克风 2 秒没有声音。",
-    ended_interrupted: "已结束：扬声器被其他播放占用。",
+    ended_interrupted: "已结束：扬声器被其他播放占用或已停止。",
     ended_closed: "已结束。",
     insecure:
       "浏览器只允许在安全页面使用麦克风。请通过 https:// 打开 Home Assistant（例如 Home Assistant Cloud 或自己的证书），浏览器和手机应用都一样。",
