@@ -25,6 +25,7 @@ from .api import (
     VolcengineInvalidCredentialsError,
     VolcengineSettingsError,
 )
+from .card import async_register_card
 from .const import (
     CONF_ACCESS_KEY_ID,
     CONF_ENDPOINT,
@@ -41,6 +42,7 @@ from .coordinator import (
 )
 from .services import async_setup_services
 from .talk.cache import CachingTranscoderPool
+from .websocket_api import async_setup_websocket
 
 PLATFORMS: list[Platform] = [
     Platform.ASSIST_SATELLITE,
@@ -55,6 +57,8 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's service actions."""
     async_setup_services(hass)
+    async_setup_websocket(hass)
+    await async_register_card(hass)
     return True
 
 

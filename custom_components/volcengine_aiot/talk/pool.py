@@ -55,6 +55,8 @@ class TranscoderPool:
 
     def open(self, source: AudioSource) -> FrameSource:
         """Return a frame source for a source (not started yet)."""
+        if source.live is not None:
+            return source.live()
         key = source.share_key
         if key is None or self._join_window <= 0:
             return Transcoder(self.ffmpeg, source)

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 import re
 import signal
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from .errors import (
     TalkEmptyAudioError,
@@ -25,6 +25,9 @@ from .errors import (
 )
 from .flv import ALAW_SILENCE, FRAME_BYTES, FRAME_SECONDS, SAMPLE_RATE
 from .redact import redact_text
+
+if TYPE_CHECKING:
+    from .pool import FrameSource
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -76,7 +79,7 @@ _INPUT_FAILED: Final = (
 
 @dataclass(frozen=True, slots=True)
 class AudioSource:
-    """What to play: a local path or URL for ffmpeg, or a byte stream (TTS). Exactly one."""
+    """What to play: a local path or URL for ffmpeg, a byte stream (TTS) or live frames. One."""
 
     location: str | None = None
     stream: Callable[[], AsyncIterator[bytes]] | None = None
@@ -84,11 +87,12 @@ class AudioSource:
     label: str = ""
     key: str | None = None  # identifies a stream's content, so equal streams can share ffmpeg
     cache_key: str | None = None  # identifies the content for the A-law cache (None: never cached)
+    live: Callable[[], FrameSource] | None = None  # ready A-law frames (push-to-talk), no ffmpeg
 
     def __post_init__(self) -> None:
         """Check that exactly one input is given."""
-        if (self.location is None) == (self.stream is None):
-            msg = "an AudioSource needs exactly one of location and stream"
+        if sum(x is not None for x in (self.location, self.stream, self.live)) != 1:
+            msg = "an AudioSource needs exactly one of location, stream and live"
             raise ValueError(msg)
 
     @property

@@ -1,0 +1,219 @@
+"""Push-to-talk over Home Assistant's websocket: ``volcengine_aiot/talk``.
+
+The dashboard card subscribes with an entity ID, gets a binary handler ID, and sends 20 ms
+frames of 8 kHz mono 16-bit PCM as binary messages on the same connection. The frames are
+played on the camera through its speaker (``talk.live``): a push-to-talk takes the camera (what
+is playing is interrupted, the queue cleared). Unsubscribing (release), closing the connection,
+2 s without audio and the maximum talk duration end the talk; the speaker always stops it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, Final
+
+from homeassistant.auth.permissions.const import POLICY_CONTROL
+from homeassistant.components import websocket_api
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, Unauthorized
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    entity_registry as er,
+)
+from homeassistant.util.hass_dict import HassKey
+import voluptuous as vol
+
+from .api import VolcengineAuthError, VolcengineDeviceUnreachableError, VolcengineError
+from .const import DOMAIN, LOGGER
+from .coordinator import VolcengineConfigEntry
+from .talk import Speaker, TalkError
+from .talk.flv import FRAME_MS, SAMPLE_RATE
+from .talk.live import PCM_FRAME_BYTES, LiveFrames, live_source
+
+TALK_COMMAND: Final = f"{DOMAIN}/talk"
+DATA_TALKS: HassKey[dict[str, PushToTalk]] = HassKey(f"{DOMAIN}_talks")
+
+
+@callback
+def async_setup_websocket(hass: HomeAssistant) -> None:
+    """Register the push-to-talk command."""
+    hass.data.setdefault(DATA_TALKS, {})
+    websocket_api.async_register_command(hass, ws_talk)
+
+
+def _error(key: str, **placeholders: str) -> HomeAssistantError:
+    return HomeAssistantError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
+def _speaker_of(hass: HomeAssistant, entity_id: str) -> tuple[Speaker, str, VolcengineConfigEntry]:
+    """Return the speaker behind a speaker entity, the camera's name and its entry."""
+    entry = er.async_get(hass).async_get(entity_id)
+    if entry is None or entry.platform != DOMAIN or entry.domain != "media_player":
+        raise _error("talk_entity_not_found", entity_id=entity_id)
+    device = dr.async_get(hass).async_get(entry.device_id) if entry.device_id else None
+    name = (device.name_by_user or device.name) if device is not None else None
+    name = name or entry.name or entry.original_name or entity_id
+    config_entry: VolcengineConfigEntry | None = (
+        hass.config_entries.async_get_entry(entry.config_entry_id)
+        if entry.config_entry_id
+        else None
+    )
+    state = hass.states.get(entity_id)
+    if (
+        device is None
+        or config_entry is None
+        or config_entry.state is not ConfigEntryState.LOADED
+        or state is None
+        or state.state == STATE_UNAVAILABLE
+    ):
+        raise _error("device_unavailable", name=name)
+    speakers = config_entry.runtime_data.speakers
+    device_ids = [ident for domain, ident in device.identifiers if domain == DOMAIN]
+    speaker = next((speakers[i] for i in device_ids if i in speakers), None)
+    if speaker is None:  # the entity is being removed
+        raise _error("device_unavailable", name=name)
+    return speaker, name, config_entry
+
+
+TALK_SCHEMA: Final[dict[Any, Any]] = {
+    vol.Required("type"): TALK_COMMAND,
+    vol.Required("entity_id"): cv.entity_id,
+}
+
+
+@websocket_api.websocket_command(TALK_SCHEMA)
+@websocket_api.async_response
+async def ws_talk(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Start a push-to-talk on a camera speaker; audio follows as binary messages."""
+    entity_id: str = msg["entity_id"]
+    if not connection.user.permissions.check_entity(entity_id, POLICY_CONTROL):
+        raise Unauthorized(context=connection.context(msg), entity_id=entity_id)
+    speaker, name, config_entry = _speaker_of(hass, entity_id)
+    talks = hass.data[DATA_TALKS]
+    if entity_id in talks:
+        raise _error("talk_in_progress", name=name)
+    talk = PushToTalk(hass, connection, msg["id"], entity_id, name)
+    talks[entity_id] = talk
+    talk.start(speaker, config_entry)
+
+
+class PushToTalk:
+    """One push-to-talk: the client's subscription, its binary handler and the playback."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        connection: websocket_api.ActiveConnection,
+        msg_id: int,
+        entity_id: str,
+        name: str,
+    ) -> None:
+        """Initialize for a subscription."""
+        self._hass = hass
+        self._connection = connection
+        self._msg_id = msg_id
+        self.entity_id = entity_id
+        self._name = name
+        self._subscribed = True
+        self._pressed_at = hass.loop.time()
+        self.frames = LiveFrames(on_open=self._on_open)
+        self.task: asyncio.Task[None] | None = None
+
+    @callback
+    def start(self, speaker: Speaker, config_entry: VolcengineConfigEntry) -> None:
+        """Answer the subscription and start playing what the client sends."""
+        handler_id, unregister = self._connection.async_register_binary_handler(self._on_audio)
+        self._connection.subscriptions[self._msg_id] = self._unsubscribe
+        self._connection.send_result(self._msg_id)
+        self._send(
+            {
+                "type": "started",
+                "binary_handler_id": handler_id,
+                "sample_rate": SAMPLE_RATE,
+                "frame_ms": FRAME_MS,
+                "frame_bytes": PCM_FRAME_BYTES,
+            }
+        )
+        self.task = self._hass.async_create_background_task(
+            self._run(speaker, config_entry, unregister),
+            f"{DOMAIN} push-to-talk {self.entity_id}",
+        )
+
+    def _send(self, event: dict[str, Any]) -> None:
+        if self._subscribed:
+            self._connection.send_event(self._msg_id, event)
+
+    def _on_open(self) -> None:
+        LOGGER.debug(
+            "%s: push-to-talk open after %.0f ms",
+            self.entity_id,
+            (self._hass.loop.time() - self._pressed_at) * 1000,
+        )
+        self._send({"type": "talking"})
+
+    @callback
+    def _on_audio(
+        self, _hass: HomeAssistant, _connection: websocket_api.ActiveConnection, data: bytes
+    ) -> None:
+        if data:
+            self.frames.push(data)
+        else:  # an empty message: the client has no more audio
+            self.frames.end()
+
+    @callback
+    def _unsubscribe(self) -> None:
+        """Release, or the connection closed: play what is buffered, then stop."""
+        self._subscribed = False
+        self.frames.end()
+
+    async def _run(
+        self,
+        speaker: Speaker,
+        config_entry: VolcengineConfigEntry,
+        unregister: Callable[[], None],
+    ) -> None:
+        try:
+            result = await speaker.play([live_source(self.frames)])
+        except (TalkError, VolcengineError) as err:
+            LOGGER.warning("%s: push-to-talk failed: %s", self.entity_id, err)
+            error = self._failure(err, config_entry)
+            self._send({"type": "error", "code": error.translation_key, "message": str(error)})
+        else:
+            reason = self.frames.end_reason
+            if result.interrupted or reason is None:
+                reason = "interrupted"
+            self._send({"type": "ended", "reason": reason, "seconds": round(result.seconds, 2)})
+        finally:
+            unregister()
+            talks = self._hass.data[DATA_TALKS]
+            if talks.get(self.entity_id) is self:
+                del talks[self.entity_id]
+            frames = self.frames
+            LOGGER.debug(
+                "%s: push-to-talk ended (%s): %d frames, %d dropped, %d malformed",
+                self.entity_id,
+                frames.end_reason,
+                frames.received,
+                frames.dropped,
+                frames.rejected,
+            )
+
+    def _failure(self, err: Exception, config_entry: VolcengineConfigEntry) -> HomeAssistantError:
+        """Translate a talk failure (the same keys as the media player's errors)."""
+        name = self._name
+        if isinstance(err, TalkError):
+            return _error(err.translation_key, name=name, **err.placeholders)
+        if isinstance(err, VolcengineAuthError):
+            config_entry.async_start_reauth(self._hass)
+            return _error("invalid_auth")
+        if isinstance(err, VolcengineDeviceUnreachableError):
+            return _error("device_unreachable", name=name, error=err.code)
+        return _error("talk_failed", name=name, error=str(err))
