@@ -26,7 +26,7 @@ from .coordinator import VolcengineConfigEntry, VolcengineCoordinator, Volcengin
 from .services import async_setup_services
 from .talk import TranscoderPool
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.MEDIA_PLAYER]
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.CAMERA, Platform.MEDIA_PLAYER]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -81,6 +81,11 @@ async def async_unload_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) 
 
 
 async def _async_close_speakers(entry: VolcengineConfigEntry) -> None:
-    """End every talk of the entry (unload, HA shutdown)."""
+    """End every talk and live stream of the entry (unload, HA shutdown)."""
     speakers = list(entry.runtime_data.speakers.values())
-    await asyncio.gather(*(speaker.close() for speaker in speakers), return_exceptions=True)
+    cameras = list(entry.runtime_data.cameras.values())
+    await asyncio.gather(
+        *(speaker.close() for speaker in speakers),
+        *(camera.async_close() for camera in cameras),
+        return_exceptions=True,
+    )

@@ -27,6 +27,8 @@ CONF_GAIN_DB: Final = "gain_db"
 CONF_MAX_DURATION: Final = "max_duration"
 CONF_PREROLL: Final = "preroll"
 CONF_TAIL: Final = "tail"
+CONF_STREAM_PROTOCOL: Final = "stream_protocol"
+CONF_AUDIO_TRANSCODE: Final = "audio_transcode"
 
 TRANSPORTS: Final = ("tcp", "udp")
 FRAMING_FLV: Final = "flv"
@@ -39,5 +41,8 @@ DEFAULT_GAIN_DB: Final = 0.0
 DEFAULT_MAX_DURATION: Final = 600  # seconds
 DEFAULT_PREROLL: Final = 0.5  # seconds
 DEFAULT_TAIL: Final = 0.3  # seconds
+STREAM_PROTOCOLS: Final = ("flv", "rtmp", "hls")
+DEFAULT_STREAM_PROTOCOL: Final = "flv"
+DEFAULT_AUDIO_TRANSCODE: Final = False
 
 SCAN_INTERVAL: Final = timedelta(minutes=5)

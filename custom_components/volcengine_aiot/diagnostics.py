@@ -8,6 +8,7 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
+from .api import redact_url
 from .const import CONF_ACCESS_KEY_ID, CONF_SECRET_ACCESS_KEY
 from .coordinator import VolcengineConfigEntry
 
@@ -17,6 +18,7 @@ TO_REDACT = {
     "password",
     "audio_send_url",
     "pull_urls",
+    "trans_pull_urls",
 }
 
 
@@ -44,5 +46,20 @@ async def async_get_config_entry_diagnostics(
         "speakers": {
             device_id: {"playing": speaker.is_playing, **asdict(speaker.stats)}
             for device_id, speaker in sorted(runtime.speakers.items())
+        },
+        "cameras": {
+            unique_id: {
+                "stream_id": camera.live.stream_id,
+                "protocol": camera.live.protocol,
+                "transcode_audio": camera.live.transcode_audio,
+                "started": camera.live.started,
+                "starts": camera.live.starts,
+                "refreshes": camera.live.refreshes,
+                # the signature (volcSecret) is a capability: only scheme, host and path
+                "url": None if camera.live.url is None else redact_url(camera.live.url),
+                "snapshot_grabs": camera.snapshots.grabs,
+                "snapshot_hits": camera.snapshots.hits,
+            }
+            for unique_id, camera in sorted(runtime.cameras.items())
         },
     }

@@ -16,7 +16,17 @@ from .errors import (
     VolcengineThrottledError,
     VolcengineTimeoutError,
 )
-from .models import Channel, Device, DeviceStatus, Space, Stream, StreamUrls, VoiceTalk, redact_url
+from .models import (
+    Channel,
+    Device,
+    DeviceStatus,
+    Space,
+    Stream,
+    StreamInfo,
+    StreamUrls,
+    VoiceTalk,
+    redact_url,
+)
 
 __all__ = [
     "DEFAULT_ENDPOINT",
@@ -26,6 +36,7 @@ __all__ = [
     "DeviceStatus",
     "Space",
     "Stream",
+    "StreamInfo",
     "StreamUrls",
     "VoiceTalk",
     "VolcengineApiError",
