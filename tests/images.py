@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-SOF_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+SOF_MARKERS = frozenset(
+    {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+)
 
 
 def jpeg_size(data: bytes) -> tuple[int, int]:
@@ -36,9 +38,9 @@ def flv_codecs(data: bytes) -> tuple[int | None, int | None]:
         if pos + 11 + size > len(data):
             break
         first = data[pos + 11] if size else 0
-        if tag_type == 9 and video is None:  # noqa: PLR2004 - FLV video tag
+        if tag_type == 9 and video is None:
             video = first & 0x0F
-        elif tag_type == 8 and audio is None:  # noqa: PLR2004 - FLV audio tag
+        elif tag_type == 8 and audio is None:
             audio = first >> 4
         pos += 11 + size + 4
     return video, audio

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from homeassistant.components.camera import async_get_stream_source
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -27,3 +28,18 @@ async def test_diagnostics(
     for secret in (EMU_SK, EMU_AK, HOME_IPC_PASSWORD, "token="):
         assert secret not in text
     assert diagnostics == snapshot(exclude=props("endpoint"))
+
+
+async def test_diagnostics_redact_pull_urls(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, init_integration: MockConfigEntry
+) -> None:
+    url = await async_get_stream_source(hass, "camera.front_door")
+    assert url is not None
+    assert "volcSecret=" in url
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
+    text = json.dumps(diagnostics)
+    assert "volcSecret" not in text
+    assert "volcTime" not in text
+    (camera,) = (c for c in diagnostics["cameras"].values() if c["started"])
+    assert camera["url"] == url.partition("?")[0]
+    assert camera["starts"] == 1

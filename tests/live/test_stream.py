@@ -142,9 +142,7 @@ async def test_refresh_before_expiry(emulator: Emulator, client: VolcengineClien
     await live.async_close()
 
 
-async def test_restart_when_stopped_elsewhere(
-    emulator: Emulator, client: VolcengineClient
-) -> None:
+async def test_restart_when_stopped_elsewhere(emulator: Emulator, client: VolcengineClient) -> None:
     clock = Clock()
     live = LiveStream(client, SPACE_HOME_ID, HOME_IPC_STREAM_ID, clock=clock)
     await live.async_url()
@@ -208,9 +206,7 @@ async def test_offline_device(emulator: Emulator, client: VolcengineClient) -> N
 async def test_idle_stop(emulator: Emulator, client: VolcengineClient) -> None:
     clock = Clock()
     in_use = True
-    live = LiveStream(
-        client, SPACE_HOME_ID, HOME_IPC_STREAM_ID, clock=clock, busy=lambda: in_use
-    )
+    live = LiveStream(client, SPACE_HOME_ID, HOME_IPC_STREAM_ID, clock=clock, busy=lambda: in_use)
     assert not await live.async_stop_if_idle()  # never started
     await live.async_url()
     clock.now += live.idle_timeout
