@@ -248,7 +248,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cameras", type=int, nargs="*", default=[1, 10, 50])
     parser.add_argument("--modes", nargs="*", choices=["same", "each"], default=["same", "each"])
+    parser.add_argument(
+        "--snapshots",
+        action="store_true",
+        help="camera snapshot latency instead (default cameras: 1 10)",
+    )
     args = parser.parse_args()
+    if args.snapshots:
+        from benchmark_snapshots import main as snapshots  # noqa: PLC0415 - only this mode
+
+        snapshots(args.cameras if "--cameras" in sys.argv else [1, 10])
+        return
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         sys.exit("ffmpeg not found")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 from pathlib import Path
 import shutil
 import signal
@@ -40,6 +41,7 @@ from tests.emulator.stream import HEIGHT, WIDTH
 from tests.images import jpeg_size
 
 DOMAIN = "volcengine_aiot"
+HASS_SESSION = [-1]  # session ID of the hass process under test
 CONFIGURATION = """\
 homeassistant:
   name: Volcengine AIoT smoke test
@@ -214,6 +216,7 @@ async def run(hass_bin: str, startup: float) -> None:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    HASS_SESSION[0] = proc.pid  # its own session: every ffmpeg it starts is in it
     try:
         async with aiohttp.ClientSession() as http:
             hass = Hass(http, f"http://127.0.0.1:{port}")
@@ -430,14 +433,22 @@ def _slug(name: str) -> str:
 
 
 def ffmpeg_processes() -> list[str]:
-    """Every ffmpeg process (hass is not a child of this process, its ffmpeg are not either)."""
+    """ffmpeg processes of this test: in hass's session (its children) or children of this one.
+
+    Other ffmpeg on the machine (other projects, parallel test runs) are not ours to count.
+    """
     out = subprocess.run(
-        ["pgrep", "-a", "-x", "ffmpeg"],  # noqa: S607
+        ["ps", "-eo", "pid=,ppid=,sid=,comm=,args="],  # noqa: S607
         capture_output=True,
         text=True,
         check=False,
     ).stdout
-    return [line for line in out.splitlines() if "volcengine" not in line]
+    ours = []
+    for line in out.splitlines():
+        pid, ppid, sid, comm, *args = line.split(maxsplit=4)
+        if comm == "ffmpeg" and (int(sid) == HASS_SESSION[0] or int(ppid) == os.getpid()):
+            ours.append(f"{pid} {' '.join(args)}")
+    return ours
 
 
 class _FileServer:

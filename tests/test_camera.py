@@ -24,8 +24,9 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.volcengine_aiot import PLATFORMS
-from custom_components.volcengine_aiot.camera import VolcengineCameraEntity, scale_filter
+from custom_components.volcengine_aiot.camera import VolcengineCameraEntity
 from custom_components.volcengine_aiot.const import CONF_AUDIO_TRANSCODE, CONF_STREAM_PROTOCOL
+from custom_components.volcengine_aiot.live import scale_filter
 from tests.emulator.app import Emulator
 from tests.emulator.data import (
     HOME_IPC_STREAM_ID,

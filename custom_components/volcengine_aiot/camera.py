@@ -9,7 +9,6 @@ device's camera entity.
 from __future__ import annotations
 
 from collections.abc import Iterator
-import shlex
 
 from haffmpeg.tools import IMAGE_JPEG, ImageFrame  # type: ignore[import-untyped]
 from homeassistant.components.camera import Camera, CameraEntityDescription, CameraEntityFeature
@@ -29,12 +28,10 @@ from .const import (
 )
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
 from .entity import VolcengineEntity, async_add_device_entities
-from .live import LiveStream, LiveStreamError, SnapshotCache
+from .live import LiveStream, LiveStreamError, SnapshotCache, scale_filter, snapshot_input
 
 PARALLEL_UPDATES = 0
 SNAPSHOT_TIMEOUT = 15  # seconds ffmpeg may take to read one frame
-# A live stream has no index to probe: decode the first frame after 1 s of probing, not 5 s.
-SNAPSHOT_INPUT_OPTIONS = "-analyzeduration 1000000 -probesize 65536"
 CHANNEL_ONLINE = frozenset({"on", "online"})
 
 CAMERA = CameraEntityDescription(key="camera", translation_key="camera")
@@ -67,13 +64,6 @@ async def async_setup_entry(
         ]
 
     async_add_device_entities(entry, async_add_entities, create)
-
-
-def scale_filter(width: int | None, height: int | None) -> str | None:
-    """Return the ffmpeg option that scales a snapshot to the requested size (aspect kept)."""
-    if not width and not height:
-        return None
-    return f"-vf scale={width or -2}:{height or -2}"
 
 
 class VolcengineCameraEntity(VolcengineEntity, Camera):
@@ -191,7 +181,7 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
         source = await self.stream_source() or ""
         ffmpeg = ImageFrame(get_ffmpeg_manager(self.hass).binary)
         image: bytes | None = await ffmpeg.get_image(
-            f"{SNAPSHOT_INPUT_OPTIONS} -i {shlex.quote(source)}",
+            snapshot_input(source),
             output_format=IMAGE_JPEG,
             extra_cmd=scale_filter(width, height),
             timeout=SNAPSHOT_TIMEOUT,

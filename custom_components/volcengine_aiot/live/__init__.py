@@ -12,7 +12,7 @@ from .errors import (
     LiveStreamNotFoundError,
     LiveThrottledError,
 )
-from .snapshot import SnapshotCache
+from .snapshot import SnapshotCache, scale_filter, snapshot_input
 from .stream import (
     DEFAULT_URL_TTL,
     PROTOCOL_FLV,
@@ -38,5 +38,7 @@ __all__ = [
     "LiveThrottledError",
     "SnapshotCache",
     "pick_url",
+    "scale_filter",
+    "snapshot_input",
     "url_expiry",
 ]

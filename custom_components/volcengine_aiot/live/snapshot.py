@@ -4,10 +4,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable
+import shlex
 import time
 from typing import Final
 
 DEFAULT_SNAPSHOT_TTL: Final = 5.0  # seconds an image is served from the cache
+# A live stream has no index to probe: decode the first frame after 1 s of probing, not 5 s.
+SNAPSHOT_INPUT_OPTIONS: Final = "-analyzeduration 1000000 -probesize 65536"
+
+
+def snapshot_input(url: str) -> str:
+    """Return the ffmpeg input (options and ``-i`` URL) that reads one frame of a live URL."""
+    return f"{SNAPSHOT_INPUT_OPTIONS} -i {shlex.quote(url)}"
+
+
+def scale_filter(width: int | None, height: int | None) -> str | None:
+    """Return the ffmpeg option that scales a snapshot to the requested size (aspect kept)."""
+    if not width and not height:
+        return None
+    return f"-vf scale={width or -2}:{height or -2}"
 
 
 class SnapshotCache:
