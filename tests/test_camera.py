@@ -306,3 +306,42 @@ def test_scale_filter() -> None:
 
 def test_is_a_camera() -> None:
     assert issubclass(VolcengineCameraEntity, Camera)
+
+
+async def test_cameras_follow_the_device_list(
+    hass: HomeAssistant,
+    cameras: MockConfigEntry,
+    emulator: Emulator,
+    entity_registry: er.EntityRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("custom_components.volcengine_aiot.api.client._BACKOFF_BASE", 0.0)
+    new_id, stream = "6851c282-c7f6-4a04-9d1e-00000000cafe", "c0ffee00-0000-4000-8000-0000000000ca"
+    emulator.state.add_device(
+        SPACE_HOME_ID,
+        {
+            "DeviceID": new_id,
+            "DeviceNSID": "34020000001320000098",
+            "DeviceName": "Side gate",
+            "Status": "online",
+            "DeviceStreams": {"34020000001310000098": {"StreamID": stream, "Name": "Side gate"}},
+        },
+    )
+    coordinator = cameras.runtime_data.coordinator
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    state = hass.states.get("camera.side_gate")
+    assert state is not None
+    assert state.state == "idle"
+    url = await async_get_stream_source(hass, "camera.side_gate")
+    assert url is not None
+    assert stream in url
+    emulator.state.remove_device(SPACE_HOME_ID, new_id)
+    for _ in range(2):  # removed after two device lists without it
+        await coordinator.async_refresh()
+        await hass.async_block_till_done()
+    assert entity_registry.async_get("camera.side_gate") is None
+    assert hass.states.get("camera.side_gate") is None
+    assert stream not in {c.stream_id for c in cameras.runtime_data.cameras.values()}
+    (stop,) = emulator.requests_for("StopStream")  # tried; the platform no longer knows it
+    assert stop.query["StreamID"] == stream

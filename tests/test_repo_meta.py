@@ -315,8 +315,8 @@ def test_done_rules_hold() -> None:
         assert "async_get_clientsession" in init_source
 
 
-def test_api_and_talk_are_home_assistant_free() -> None:
-    for package in ("api", "talk"):
+def test_api_talk_and_live_are_home_assistant_free() -> None:
+    for package in ("api", "talk", "live"):
         for path in (INTEGRATION / package).rglob("*.py"):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             for node in ast.walk(tree):
