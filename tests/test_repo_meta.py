@@ -184,6 +184,7 @@ def test_every_used_key_is_translated() -> None:
                 key in exceptions
                 or key in en["entity"].get("binary_sensor", {})
                 or key in en["entity"].get("media_player", {})
+                or key in en["entity"].get("camera", {})
                 or key in en["selector"]
                 or key in en["issues"]
             ), f"{path.name}: {key}"
@@ -202,6 +203,12 @@ def test_every_used_key_is_translated() -> None:
     for obj in vars(talk_errors).values():
         if isinstance(obj, type) and issubclass(obj, talk_errors.TalkError):
             assert obj.translation_key in exceptions, obj
+    from custom_components.volcengine_aiot.live import errors as live_errors  # noqa: PLC0415
+
+    for obj in vars(live_errors).values():
+        if isinstance(obj, type) and issubclass(obj, live_errors.LiveStreamError):
+            assert obj.translation_key in exceptions, obj
+    assert "channel" in en["entity"]["camera"]  # the NVR channel cameras' name
 
 
 def test_services_yaml_matches_registration_and_translations() -> None:
