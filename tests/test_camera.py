@@ -12,9 +12,17 @@ from homeassistant.components.camera import (
     async_get_stream_source,
 )
 from homeassistant.components.camera.const import DATA_COMPONENT
+from homeassistant.components.camera.webrtc import (
+    CameraWebRTCProvider,
+    RTCIceCandidateInit,
+    WebRTCAnswer,
+    WebRTCMessage,
+    WebRTCSendMessage,
+    async_register_webrtc_provider,
+)
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE, Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
@@ -345,3 +353,81 @@ async def test_cameras_follow_the_device_list(
     assert stream not in {c.stream_id for c in cameras.runtime_data.cameras.values()}
     (stop,) = emulator.requests_for("StopStream")  # tried; the platform no longer knows it
     assert stop.query["StreamID"] == stream
+
+
+class PlayingProvider(CameraWebRTCProvider):
+    """A WebRTC provider that, like go2rtc, asks the camera for its source at every offer."""
+
+    def __init__(self) -> None:
+        self.sources: list[str | None] = []
+
+    @property
+    def domain(self) -> str:
+        return "test_webrtc"
+
+    @callback
+    def async_is_supported(self, stream_source: str) -> bool:
+        return stream_source.partition(":")[0] in ("http", "rtmp")
+
+    async def async_handle_async_webrtc_offer(
+        self,
+        camera: Camera,
+        offer_sdp: str,
+        session_id: str,
+        send_message: WebRTCSendMessage,
+    ) -> None:
+        self.sources.append(await camera.stream_source())
+        send_message(WebRTCAnswer(answer="v=0"))
+
+    async def async_on_webrtc_candidate(
+        self, session_id: str, candidate: RTCIceCandidateInit
+    ) -> None:
+        """Nothing to do."""
+
+
+async def test_webrtc_provider_without_starting_streams(
+    hass: HomeAssistant,
+    platforms: None,
+    mock_config_entry: MockConfigEntry,
+    emulator: Emulator,
+) -> None:
+    assert await async_setup_component(hass, "camera", {})
+    provider = PlayingProvider()
+    unregister = async_register_webrtc_provider(hass, provider)
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    camera = camera_entity(hass, FRONT_DOOR)
+    garage = camera_entity(hass, "camera.garage")
+    # HA asked every camera for its source to pick the provider: no stream was started for it
+    assert camera.webrtc_provider is provider
+    assert garage.webrtc_provider is provider  # offline: still offered once it is back
+    assert not emulator.requests_for("StartStream")
+
+    answers: list[WebRTCMessage] = []
+    await camera.async_handle_async_webrtc_offer("v=0", "session-1", answers.append)
+    assert len(answers) == 1
+    (source,) = provider.sources
+    assert source is not None
+    assert source == camera.live.url
+    assert source.startswith(f"{emulator.url}/live/{HOME_IPC_STREAM_ID}.flv?")
+    assert len(emulator.requests_for("StartStream")) == 1
+
+    clock_now = time.time() + camera.live.idle_timeout + 1
+    camera.live._clock = lambda: clock_now
+    assert not await camera.live.async_stop_if_idle()  # the WebRTC session still plays it
+    camera.close_webrtc_session("session-1")
+    assert await camera.live.async_stop_if_idle()
+    assert len(emulator.requests_for("StopStream")) == 1
+    with pytest.raises(HomeAssistantError):  # an offline camera's offer fails, translated
+        await garage.async_handle_async_webrtc_offer("v=0", "session-2", answers.append)
+    assert not garage._stream_in_use()
+
+    # the probe answers with the current URL, else the listed one, else the protocol's scheme
+    await camera.async_refresh_providers()
+    assert camera.webrtc_provider is provider
+    object.__setattr__(camera.live, "protocol", "rtmp")
+    assert camera._probe_source() == f"rtmp://pull.emulator.invalid/live/{HOME_IPC_STREAM_ID}"
+    unregister()
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()

@@ -40,6 +40,7 @@ async def test_diagnostics_redact_pull_urls(
     text = json.dumps(diagnostics)
     assert "volcSecret" not in text
     assert "volcTime" not in text
+    assert "pull.emulator.invalid" not in text  # the device list's pull URLs too
     (camera,) = (c for c in diagnostics["cameras"].values() if c["started"])
     assert camera["url"] == url.partition("?")[0]
     assert camera["starts"] == 1

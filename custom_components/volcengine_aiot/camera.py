@@ -11,10 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from haffmpeg.tools import IMAGE_JPEG, ImageFrame  # type: ignore[import-untyped]
-from homeassistant.components.camera import Camera, CameraEntityDescription, CameraEntityFeature
+from homeassistant.components.camera import (
+    Camera,
+    CameraEntityDescription,
+    CameraEntityFeature,
+)
 from homeassistant.components.ffmpeg import get_ffmpeg_manager
 from homeassistant.components.stream import Stream
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -28,7 +32,17 @@ from .const import (
 )
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
 from .entity import VolcengineEntity, async_add_device_entities
-from .live import LiveStream, LiveStreamError, SnapshotCache, scale_filter, snapshot_input
+from .live import (
+    PROTOCOL_FLV,
+    PROTOCOL_HLS,
+    PROTOCOL_RTMP,
+    LiveStream,
+    LiveStreamError,
+    SnapshotCache,
+    pick_url,
+    scale_filter,
+    snapshot_input,
+)
 
 PARALLEL_UPDATES = 0
 SNAPSHOT_TIMEOUT = 15  # seconds ffmpeg may take to read one frame
@@ -101,6 +115,10 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
             busy=self._stream_in_use,
         )
         self.snapshots = SnapshotCache()
+        # WebRTC views: the provider (go2rtc) asks for the source at each offer, HA closes each
+        # session; the stream is not stopped for being idle while one is open.
+        self._webrtc_views = 0
+        self._probing = False
 
     @property
     def channel(self) -> ChannelStream | None:
@@ -137,9 +155,41 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
         await self.live.async_close()
 
     def _stream_in_use(self) -> bool:
-        """Return whether Home Assistant's stream worker still has viewers."""
+        """Return whether a viewer reads the stream (a WebRTC session, HA's stream worker)."""
         stream: Stream | None = self.stream
-        return stream is not None and bool(stream.outputs())
+        return self._webrtc_views > 0 or (stream is not None and bool(stream.outputs()))
+
+    @callback
+    def close_webrtc_session(self, session_id: str) -> None:
+        """End a WebRTC session; without viewers the stream is stopped after the idle time."""
+        self._webrtc_views = max(0, self._webrtc_views - 1)
+        super().close_webrtc_session(session_id)
+
+    async def async_refresh_providers(self, *, write_state: bool = True) -> None:
+        """Find the WebRTC provider without starting a stream (see ``stream_source``)."""
+        self._probing = True
+        try:
+            await super().async_refresh_providers(write_state=write_state)
+        finally:
+            self._probing = False
+
+    def _probe_source(self) -> str | None:
+        """Return a URL of the chosen protocol without calling the platform.
+
+        Home Assistant asks for the stream source to pick a WebRTC provider (when the entity is
+        added and when providers change); the provider only looks at the URL's scheme. Starting a
+        stream for that would invite every camera at every start, so the current URL, else the
+        URL from the device list, else a placeholder of the protocol's scheme answers.
+        """
+        if self.live.url is not None:
+            return self.live.url
+        channel = self.channel
+        listed = pick_url(channel.pull_urls, self.live.protocol) if channel else None
+        if listed is not None:
+            return listed
+        scheme = "rtmp" if self.live.protocol == PROTOCOL_RTMP else "http"
+        suffix = {PROTOCOL_FLV: ".flv", PROTOCOL_HLS: ".m3u8"}.get(self.live.protocol, "")
+        return f"{scheme}://stream.invalid/live/{self.stream_id}{suffix}"
 
     def _check_available(self) -> None:
         if not self.available:
@@ -151,6 +201,15 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
 
     async def stream_source(self) -> str | None:
         """Return a pull URL of the channel that is valid for a while (never an expired one)."""
+        if self._probing:
+            return self._probe_source()
+        url = await self._live_url()
+        if self.webrtc_provider is not None:
+            self._webrtc_views += 1
+        return url
+
+    async def _live_url(self) -> str:
+        """Return the channel's fresh pull URL, failures as translated errors."""
         self._check_available()
         try:
             return await self.live.async_url()
@@ -178,7 +237,7 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
         return await self.snapshots.get((width, height), lambda: self._grab(width, height))
 
     async def _grab(self, width: int | None, height: int | None) -> bytes | None:
-        source = await self.stream_source() or ""
+        source = await self._live_url()
         ffmpeg = ImageFrame(get_ffmpeg_manager(self.hass).binary)
         image: bytes | None = await ffmpeg.get_image(
             snapshot_input(source),

@@ -22,6 +22,15 @@ TO_REDACT = {
 }
 
 
+def _plain(value: Any) -> Any:
+    """Turn tuples into lists, so the redaction reaches the items (a device's streams)."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: VolcengineConfigEntry
 ) -> dict[str, Any]:
@@ -40,7 +49,7 @@ async def async_get_config_entry_diagnostics(
             "device_count": len(coordinator.data),
         },
         "devices": [
-            async_redact_data(asdict(device), TO_REDACT)
+            async_redact_data(_plain(asdict(device)), TO_REDACT)
             for device in sorted(coordinator.data.values(), key=lambda d: d.device_id)
         ],
         "speakers": {

@@ -93,6 +93,15 @@ class Space:
         )
 
 
+def _urls(value: object) -> tuple[str, ...]:
+    """Parse a URL list; a map (protocol -> URLs, the Go SDK's TransPullUrls) is flattened."""
+    if isinstance(value, Mapping):
+        return tuple(url for item in value.values() for url in _urls(item))
+    if isinstance(value, list):
+        return tuple(str(url) for url in value if isinstance(url, str) and url)
+    return ()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Stream:
     """One main stream of a device, keyed by its channel."""
@@ -103,6 +112,7 @@ class Stream:
     manufacturer: str | None = None
     model: str | None = None
     status: str | None = None
+    pull_urls: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @classmethod
     def from_json(cls, data: JsonObject, channel_id: str | None = None) -> Self:
@@ -114,6 +124,7 @@ class Stream:
             manufacturer=_str(data, "Manufacturer"),
             model=_str(data, "Model"),
             status=_str(data, "ChannelStatus", "Status"),
+            pull_urls=_urls(data.get("PullUrls")),
         )
 
 
@@ -232,15 +243,6 @@ class VoiceTalk:
     def from_json(cls, data: JsonObject) -> Self:
         """Build from the StartVoiceTalk result."""
         return cls(_required(data, "AudioSendUrl", "StartVoiceTalk result"))
-
-
-def _urls(value: object) -> tuple[str, ...]:
-    """Parse a URL list; a map (protocol -> URLs, the Go SDK's TransPullUrls) is flattened."""
-    if isinstance(value, Mapping):
-        return tuple(url for item in value.values() for url in _urls(item))
-    if isinstance(value, list):
-        return tuple(str(url) for url in value if isinstance(url, str) and url)
-    return ()
 
 
 @dataclass(frozen=True, slots=True)
