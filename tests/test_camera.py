@@ -431,3 +431,24 @@ async def test_webrtc_provider_without_starting_streams(
     unregister()
     await hass.config_entries.async_unload(mock_config_entry.entry_id)
     await hass.async_block_till_done()
+
+
+async def test_hls_snapshot(
+    hass: HomeAssistant,
+    platforms: None,
+    mock_config_entry: MockConfigEntry,
+    emulator: Emulator,
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(mock_config_entry, options={CONF_STREAM_PROTOCOL: "hls"})
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    url = await async_get_stream_source(hass, FRONT_DOOR)
+    assert url is not None
+    assert ".m3u8?" in url
+    image = await async_get_image(hass, FRONT_DOOR, width=320)
+    assert jpeg_size(image.content) == (320, 180)
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert not emulator.streams.streams
+    assert ffmpeg_children() == []

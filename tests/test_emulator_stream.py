@@ -135,3 +135,32 @@ def test_ffmpeg_command() -> None:
     transcoded = ffmpeg_command("ffmpeg", transcode=True)
     assert transcoded[transcoded.index("-c:a") + 1] == "aac"
     assert video_encoder("/nonexistent/ffmpeg") == "mpeg4"
+
+
+async def test_hls(session: aiohttp.ClientSession, emulator: Emulator) -> None:
+    urls = await start(session, emulator)
+    playlist_url = next(url for url in urls if ".m3u8?" in url)
+    async with session.get(playlist_url.replace("volcSecret=", "volcSecret=0")) as response:
+        assert response.status == 403
+    async with session.get(playlist_url) as response:
+        assert response.status == 200
+        assert response.content_type == "application/vnd.apple.mpegurl"
+        playlist = await response.text()
+    assert playlist.startswith("#EXTM3U")
+    segment = next(line for line in playlist.splitlines() if line.endswith(".ts"))
+    assert segment.startswith(f"hls/{HOME_IPC_STREAM_ID}/")
+    base = playlist_url.rpartition("/")[0]
+    async with session.get(f"{base}/{segment}") as response:
+        assert response.status == 200
+        assert (await response.read())[:1] == b"\x47"  # MPEG-TS sync byte
+    async with session.get(f"{base}/hls/{HOME_IPC_STREAM_ID}/nothing.ts") as response:
+        assert response.status == 404
+    folder = emulator.streams.streams[HOME_IPC_STREAM_ID].hls_folder
+    assert folder is not None
+    assert folder.is_dir()
+    assert emulator.streams.active_pulls() == 0  # the HLS writer is not a pull
+    await call(session, emulator, "StopStream", PARAMS, method="POST", body={})
+    assert not folder.exists()
+    async with session.get(f"{base}/{segment}") as response:
+        assert response.status == 404
+    assert ffmpeg_children() == []

@@ -10,8 +10,12 @@
   pull: ``lavfi`` testsrc (``SIZE`` at ``RATE`` fps, H.264 with libx264 if this ffmpeg has it,
   else MPEG-4) and a 1 kHz sine tone (G.711 A-law, or AAC when the stream was started with
   ``EnableAudioTranscode=1``), in real time.
+* ``GET /live/<stream_id>.m3u8?volcTime=..&volcSecret=..`` (same checks) serves a live HLS
+  playlist (1 s segments under ``/live/hls/<stream_id>/``, H.264 + AAC) written by one ffmpeg per
+  stream, started by the first playlist request and running until the stream is stopped.
 * ``await StreamServer.stop(stream_id)`` (StopStream) ends the stream: the URLs stop working
-  and every pull's ffmpeg is killed. ``close_all()`` (emulator stop) does that for every stream.
+  and every pull's ffmpeg (and the HLS ffmpeg and its files) is gone. ``close_all()`` (emulator
+  stop) does that for every stream. RTMP and WebRTC URLs are handed out but not served.
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ from dataclasses import dataclass, field
 from functools import cache
 import hashlib
 import hmac
+from pathlib import Path
 import secrets
 import shutil
 import subprocess
+import tempfile
 from typing import Any
 
 from aiohttp import web
@@ -35,6 +41,7 @@ RATE = 10
 TONE_HZ = 1000
 DEFAULT_PULL_TTL = 300.0  # seconds a signed pull URL is valid
 FLV_PATH = "/live/{stream_id}.flv"
+HLS_START_TIMEOUT = 20.0  # seconds the first playlist request waits for ffmpeg's first segment
 CHUNK = 16384
 
 
@@ -50,8 +57,8 @@ def video_encoder(ffmpeg: str = "ffmpeg") -> str:
     return "libx264" if b" libx264 " in out else "mpeg4"
 
 
-def ffmpeg_command(ffmpeg: str, *, transcode: bool) -> list[str]:
-    """Return the ffmpeg command line that writes the test stream as FLV to stdout."""
+def ffmpeg_command(ffmpeg: str, *, transcode: bool, output: list[str] | None = None) -> list[str]:
+    """Return the ffmpeg command line of the test stream: FLV to stdout, or ``output``."""
     encoder = video_encoder(ffmpeg)
     video = ["-c:v", encoder, "-g", str(RATE), "-pix_fmt", "yuv420p"]
     if encoder == "libx264":
@@ -78,11 +85,26 @@ def ffmpeg_command(ffmpeg: str, *, transcode: bool) -> list[str]:
         f"sine=frequency={TONE_HZ}:sample_rate=8000",
         *video,
         *audio,
-        "-flush_packets",
-        "1",
+        *(output or ["-flush_packets", "1", "-f", "flv", "-"]),
+    ]
+
+
+def hls_output(folder: Path, stream_id: str) -> list[str]:
+    """Return the ffmpeg output options of a live HLS playlist in ``folder``."""
+    return [
         "-f",
-        "flv",
-        "-",
+        "hls",
+        "-hls_time",
+        "1",
+        "-hls_list_size",
+        "6",
+        "-hls_flags",
+        "delete_segments+omit_endlist",
+        "-hls_base_url",
+        f"hls/{stream_id}/",
+        "-hls_segment_filename",
+        str(folder / "seg_%d.ts"),
+        str(folder / "index.m3u8"),
     ]
 
 
@@ -93,6 +115,8 @@ class LiveStream:
     stream_id: str
     transcode: bool
     pulls: set[asyncio.subprocess.Process] = field(default_factory=set)
+    hls: asyncio.subprocess.Process | None = None
+    hls_folder: Path | None = None
 
 
 class StreamServer:
@@ -113,6 +137,8 @@ class StreamServer:
     def add_routes(self, app: web.Application) -> None:
         """Register the pull endpoint."""
         app.router.add_get("/live/{stream_id}.flv", self._pull)
+        app.router.add_get("/live/{stream_id}.m3u8", self._playlist)
+        app.router.add_get("/live/hls/{stream_id}/{segment}", self._segment)
 
     # --- URLs --------------------------------------------------------------------------------
 
@@ -169,11 +195,14 @@ class StreamServer:
 
     @staticmethod
     async def _kill(stream: LiveStream) -> None:
-        for proc in list(stream.pulls):
+        procs = [*stream.pulls, *([stream.hls] if stream.hls is not None else [])]
+        for proc in procs:
             if proc.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
             await proc.wait()
+        if stream.hls_folder is not None:
+            shutil.rmtree(stream.hls_folder, ignore_errors=True)
 
     # --- pull --------------------------------------------------------------------------------
 
@@ -181,8 +210,8 @@ class StreamServer:
         self.rejected.append(status)
         return web.Response(status=status, text=text)
 
-    async def _pull(self, request: web.Request) -> web.StreamResponse:
-        stream_id = request.match_info["stream_id"]
+    def _check(self, request: web.Request) -> LiveStream | web.Response:
+        """Return the running stream a signed request is for, or the refusal."""
         try:
             expires = int(request.query.get("volcTime", ""))
         except ValueError:
@@ -192,9 +221,51 @@ class StreamServer:
             return self._refuse(403, "bad signature")
         if expires < self._now().timestamp():
             return self._refuse(403, "signature expired")
-        stream = self.streams.get(stream_id)
+        stream = self.streams.get(request.match_info["stream_id"])
         if stream is None:
             return self._refuse(404, "stream not running")
+        return stream
+
+    async def _playlist(self, request: web.Request) -> web.StreamResponse:
+        stream = self._check(request)
+        if isinstance(stream, web.Response):
+            return stream
+        if stream.hls is None:
+            stream.hls_folder = Path(tempfile.mkdtemp(prefix="emulator-hls-"))
+            stream.hls = await asyncio.create_subprocess_exec(
+                *ffmpeg_command(
+                    self.ffmpeg,
+                    transcode=True,  # MPEG-TS carries AAC, not G.711
+                    output=hls_output(stream.hls_folder, stream.stream_id),
+                ),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+            self.pull_count += 1
+        playlist = stream.hls_folder / "index.m3u8" if stream.hls_folder else None
+        async with asyncio.timeout(HLS_START_TIMEOUT):
+            while playlist is not None and not playlist.exists():
+                await asyncio.sleep(0.1)
+        assert playlist is not None
+        return web.Response(
+            body=playlist.read_bytes(), headers={"Content-Type": "application/vnd.apple.mpegurl"}
+        )
+
+    async def _segment(self, request: web.Request) -> web.StreamResponse:
+        stream = self.streams.get(request.match_info["stream_id"])
+        name = request.match_info["segment"]
+        if stream is None or stream.hls_folder is None or "/" in name or not name.endswith(".ts"):
+            return self._refuse(404, "no such segment")
+        path = stream.hls_folder / name
+        if not path.is_file():
+            return self._refuse(404, "no such segment")
+        return web.Response(body=path.read_bytes(), headers={"Content-Type": "video/mp2t"})
+
+    async def _pull(self, request: web.Request) -> web.StreamResponse:
+        stream = self._check(request)
+        if isinstance(stream, web.Response):
+            return stream
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
