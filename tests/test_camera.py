@@ -332,7 +332,10 @@ async def test_cameras_follow_the_device_list(
             "DeviceNSID": "34020000001320000098",
             "DeviceName": "Side gate",
             "Status": "online",
-            "DeviceStreams": {"34020000001310000098": {"StreamID": stream, "Name": "Side gate"}},
+            "DeviceStreams": {  # a stream listed twice gets one camera
+                "34020000001310000098": {"StreamID": stream, "Name": "Side gate"},
+                "34020000001310000097": {"StreamID": stream, "Name": "Side gate"},
+            },
         },
     )
     coordinator = cameras.runtime_data.coordinator
@@ -341,6 +344,9 @@ async def test_cameras_follow_the_device_list(
     state = hass.states.get("camera.side_gate")
     assert state is not None
     assert state.state == "idle"
+    # no pull URLs in the device list: the provider probe gets a placeholder of the protocol
+    probe = camera_entity(hass, "camera.side_gate")._probe_source()
+    assert probe == f"http://stream.invalid/live/{stream}.flv"
     url = await async_get_stream_source(hass, "camera.side_gate")
     assert url is not None
     assert stream in url
@@ -411,6 +417,7 @@ async def test_webrtc_provider_without_starting_streams(
     assert source is not None
     assert source == camera.live.url
     assert source.startswith(f"{emulator.url}/live/{HOME_IPC_STREAM_ID}.flv?")
+    assert camera._probe_source() == source  # the current URL while there is one
     assert len(emulator.requests_for("StartStream")) == 1
 
     clock_now = time.time() + camera.live.idle_timeout + 1
