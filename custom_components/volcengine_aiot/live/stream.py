@@ -4,9 +4,10 @@ Pull URLs are signed and expire. Volcengine's live service signs URLs with ``vol
 ``volcTime`` (the Unix time the URL expires; the AIoT Video docs do not describe their pull URLs'
 signature, so this is unverified); when a URL carries ``volcTime`` that is its expiry, otherwise
 (e.g. ``auth_key`` signing, whose timestamp does not tell the validity) the URL is trusted for
-``DEFAULT_URL_TTL`` seconds only (conservative: the space's ``ValidDuration`` is not per URL). A URL is never handed out within ``refresh_margin``
-seconds of its expiry: before that, GetStream with ``FreshExpiredPull=1`` re-signs it, and a
-stream the platform no longer runs is started again with StartStream.
+``DEFAULT_URL_TTL`` seconds only (conservative: the space's ``ValidDuration`` is not per URL).
+A URL is never handed out within ``refresh_margin`` seconds of its expiry: before that,
+GetStream with ``FreshExpiredPull=1`` re-signs it, and a stream the platform no longer runs is
+started again with StartStream.
 """
 
 from __future__ import annotations
