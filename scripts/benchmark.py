@@ -447,7 +447,17 @@ def main() -> None:
     parser.add_argument(
         "--cache-cameras", type=int, nargs="*", default=[1, 10], help="cameras for --cache"
     )
+    parser.add_argument(
+        "--snapshots",
+        action="store_true",
+        help="camera snapshot latency instead (default cameras: 1 10)",
+    )
     args = parser.parse_args()
+    if args.snapshots:
+        from benchmark_snapshots import main as snapshots  # noqa: PLC0415 - only this mode
+
+        snapshots(args.cameras if "--cameras" in sys.argv else [1, 10])
+        return
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         sys.exit("ffmpeg not found")

@@ -3,7 +3,8 @@
 Started by ``scripts/smoke``: it runs the emulator in this process, starts ``hass`` (from the
 venv given with ``--hass``) on a throw-away configuration directory, and drives it the way a user
 does, over HTTP: onboarding, the config flow (credentials, endpoint in the advanced section,
-space), the entities, ``media_player.play_media`` with a My-media file, and
+space), the entities, ``camera_proxy`` snapshots of the camera channels,
+``media_player.play_media`` with a My-media file, and
 ``volcengine_aiot.play_audio`` (chime + a URL) with its response. Then it checks what the emulator
 received (FLV framing, the tone's frequency), unloads the entry, stops Home Assistant and checks
 that no ffmpeg is left and the log has no error of the integration.
@@ -35,6 +36,8 @@ sys.path.insert(0, str(ROOT))
 from tests.audio import alaw_decode, dominant_frequency, make_tone, tones, voiced
 from tests.emulator.app import Emulator
 from tests.emulator.data import EMU_AK, EMU_SK, SPACE_HOME_ID
+from tests.emulator.stream import HEIGHT, WIDTH
+from tests.images import jpeg_size
 
 DOMAIN = "volcengine_aiot"
 SPEECH_HZ = 550  # what the smoke TTS "says" for "dinner is ready"
@@ -347,6 +350,7 @@ async def scenario(hass: Hass, emulator: Emulator, workdir: Path) -> tuple[str, 
     speaker = idle[0]
     sensors = await hass.states("binary_sensor")
     check(any(e.endswith("_connectivity") for e in sensors), "connectivity sensors exist")
+    await live_view(hass)
 
     nsids = {
         f"media_player.{_slug(d['DeviceName'])}_speaker": d["DeviceNSID"]
@@ -512,7 +516,29 @@ async def shutdown_while_talking(
         await play  # the HTTP request dies with the server
     check(emulator.talk.sessions_for(nsid)[-1].stopped, "the talk was stopped (StopVoiceTalk)")
     check(not emulator.talk.active(nsid), "no talk left open on the platform")
+    check(not emulator.streams.streams, "the live streams were stopped (StopStream)")
+    check(emulator.streams.active_pulls() == 0, "no pull of a live stream left")
     check(not ffmpeg_processes(hass.session), "no ffmpeg process left")
+
+
+async def live_view(hass: Hass) -> None:
+    """Camera entities per channel; camera_proxy returns a JPEG of the emulator's test picture."""
+    cameras = await hass.states("camera")
+    check(
+        {"camera.front_door", "camera.recorder_garden", "camera.recorder_back_yard"}
+        <= set(cameras),
+        f"camera entities per channel: {', '.join(sorted(cameras))}",
+    )
+    for query, size in (("", (WIDTH, HEIGHT)), ("?width=320&height=180", (320, 180))):
+        async with hass.http.get(
+            f"{hass.url}/api/camera_proxy/camera.front_door{query}", headers=hass.headers
+        ) as resp:
+            body = await resp.read()
+            check(resp.status == 200, f"GET /api/camera_proxy/camera.front_door{query}: 200")
+            check(
+                resp.content_type == "image/jpeg" and jpeg_size(body) == size,
+                f"a JPEG decoded to {size[0]}x{size[1]}",
+            )
 
 
 def _slug(name: str) -> str:

@@ -20,6 +20,7 @@ import voluptuous as vol
 from custom_components.volcengine_aiot.api import DEFAULT_ENDPOINT
 from custom_components.volcengine_aiot.const import (
     CONF_ACCESS_KEY_ID,
+    CONF_AUDIO_TRANSCODE,
     CONF_ENDPOINT,
     CONF_FRAMING,
     CONF_GAIN_DB,
@@ -28,6 +29,7 @@ from custom_components.volcengine_aiot.const import (
     CONF_REGION,
     CONF_SECRET_ACCESS_KEY,
     CONF_SPACE_ID,
+    CONF_STREAM_PROTOCOL,
     CONF_TAIL,
     CONF_TRANSPORT,
     DOMAIN,
@@ -240,6 +242,8 @@ async def test_options_flow_reloads(hass: HomeAssistant, init_integration: MockC
         CONF_MAX_DURATION: 60.0,
         CONF_PREROLL: 0.2,
         CONF_TAIL: 0.1,
+        CONF_STREAM_PROTOCOL: "hls",
+        CONF_AUDIO_TRANSCODE: True,
     }
     result = await hass.config_entries.options.async_configure(result["flow_id"], options)
     assert result["type"] is FlowResultType.CREATE_ENTRY

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from homeassistant.components.camera import async_get_stream_source
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -55,3 +56,19 @@ async def test_diagnostics_keep_what_the_talk_server_said(
             "text": "hello from the cloud",
         }
     ]
+
+
+async def test_diagnostics_redact_pull_urls(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, init_integration: MockConfigEntry
+) -> None:
+    url = await async_get_stream_source(hass, "camera.front_door")
+    assert url is not None
+    assert "volcSecret=" in url
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
+    text = json.dumps(diagnostics)
+    assert "volcSecret" not in text
+    assert "volcTime" not in text
+    assert "pull.emulator.invalid" not in text  # the device list's pull URLs too
+    (camera,) = (c for c in diagnostics["cameras"].values() if c["started"])
+    assert camera["url"] == url.partition("?")[0]
+    assert camera["starts"] == 1

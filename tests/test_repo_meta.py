@@ -21,7 +21,7 @@ from custom_components.volcengine_aiot.const import DOMAIN
 
 ROOT = Path(__file__).parent.parent
 INTEGRATION = ROOT / "custom_components" / DOMAIN
-PLATFORMS = ("assist_satellite", "binary_sensor", "button", "media_player")
+PLATFORMS = ("assist_satellite", "binary_sensor", "button", "camera", "media_player")
 
 BRONZE = (
     "action-setup appropriate-polling brands common-modules config-flow config-flow-test-coverage "
@@ -224,6 +224,12 @@ def test_every_used_key_is_translated() -> None:
     for obj in vars(talk_errors).values():
         if isinstance(obj, type) and issubclass(obj, talk_errors.TalkError):
             assert obj.translation_key in exceptions, obj
+    from custom_components.volcengine_aiot.live import errors as live_errors  # noqa: PLC0415
+
+    for obj in vars(live_errors).values():
+        if isinstance(obj, type) and issubclass(obj, live_errors.LiveStreamError):
+            assert obj.translation_key in exceptions, obj
+    assert "channel" in en["entity"]["camera"]  # the NVR channel cameras' name
 
 
 def test_services_yaml_matches_registration_and_translations() -> None:
@@ -337,8 +343,8 @@ def test_done_rules_hold() -> None:
         assert "async_get_clientsession" in init_source
 
 
-def test_api_and_talk_are_home_assistant_free() -> None:
-    for package in ("api", "talk"):
+def test_api_talk_and_live_are_home_assistant_free() -> None:
+    for package in ("api", "talk", "live"):
         for path in (INTEGRATION / package).rglob("*.py"):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             for node in ast.walk(tree):

@@ -48,6 +48,7 @@ PLATFORMS: list[Platform] = [
     Platform.ASSIST_SATELLITE,
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.CAMERA,
     Platform.MEDIA_PLAYER,
 ]
 
@@ -138,6 +139,11 @@ async def async_remove_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) 
 
 
 async def _async_close_speakers(entry: VolcengineConfigEntry) -> None:
-    """End every talk of the entry (unload, HA shutdown)."""
+    """End every talk and live stream of the entry (unload, HA shutdown)."""
     speakers = list(entry.runtime_data.speakers.values())
-    await asyncio.gather(*(speaker.close() for speaker in speakers), return_exceptions=True)
+    cameras = list(entry.runtime_data.cameras.values())
+    await asyncio.gather(
+        *(speaker.close() for speaker in speakers),
+        *(camera.async_close() for camera in cameras),
+        return_exceptions=True,
+    )

@@ -14,6 +14,7 @@ from homeassistant.config_entries import (
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -44,6 +45,7 @@ from .api import (
 )
 from .const import (
     CONF_ACCESS_KEY_ID,
+    CONF_AUDIO_TRANSCODE,
     CONF_ENDPOINT,
     CONF_FRAMING,
     CONF_GAIN_DB,
@@ -52,12 +54,16 @@ from .const import (
     CONF_REGION,
     CONF_SECRET_ACCESS_KEY,
     CONF_SPACE_ID,
+    CONF_STREAM_PROTOCOL,
     CONF_TAIL,
     CONF_TRANSPORT,
+    DEFAULT_AUDIO_TRANSCODE,
     DEFAULT_GAIN_DB,
+    DEFAULT_STREAM_PROTOCOL,
     DOMAIN,
     LOGGER,
     REGIONS,
+    STREAM_PROTOCOLS,
     TRANSPORTS,
 )
 from .coordinator import VolcengineConfigEntry
@@ -391,6 +397,19 @@ def _suggested(user_input: Mapping[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in user_input.items() if k != CONF_SECRET_ACCESS_KEY}
 
 
+# Live view options (camera entities): pull protocol and G.711 -> AAC audio transcoding.
+LIVE_OPTIONS = {
+    vol.Required(CONF_STREAM_PROTOCOL, default=DEFAULT_STREAM_PROTOCOL): SelectSelector(
+        SelectSelectorConfig(
+            options=list(STREAM_PROTOCOLS),
+            mode=SelectSelectorMode.LIST,
+            translation_key=CONF_STREAM_PROTOCOL,
+        )
+    ),
+    vol.Required(CONF_AUDIO_TRANSCODE, default=DEFAULT_AUDIO_TRANSCODE): BooleanSelector(),
+}
+
+
 class VolcengineOptionsFlow(OptionsFlowWithReload):
     """Talk options; the entry reloads when they change."""
 
@@ -442,6 +461,7 @@ class VolcengineOptionsFlow(OptionsFlowWithReload):
                         min=0, max=3, step=0.1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
                     )
                 ),
+                **LIVE_OPTIONS,
             }
         )
         return self.async_show_form(

@@ -26,9 +26,14 @@ CONF_GAIN_DB: Final = "gain_db"
 CONF_MAX_DURATION: Final = "max_duration"
 CONF_PREROLL: Final = "preroll"
 CONF_TAIL: Final = "tail"
+CONF_STREAM_PROTOCOL: Final = "stream_protocol"
+CONF_AUDIO_TRANSCODE: Final = "audio_transcode"
 
 TRANSPORTS: Final = ("tcp", "udp")
 # Framing names and talk defaults are defined once, in talk/options.py.
 DEFAULT_GAIN_DB: Final = 0.0
+STREAM_PROTOCOLS: Final = ("flv", "rtmp", "hls")
+DEFAULT_STREAM_PROTOCOL: Final = "flv"
+DEFAULT_AUDIO_TRANSCODE: Final = False
 
 SCAN_INTERVAL: Final = timedelta(minutes=5)

@@ -23,6 +23,7 @@ from .api import (
 from .const import CONF_SPACE_ID, DOMAIN, LOGGER, SCAN_INTERVAL
 
 if TYPE_CHECKING:
+    from .camera import VolcengineCameraEntity
     from .talk import Speaker, TranscoderPool
 
 THROTTLED_RETRY_AFTER = 60
@@ -46,6 +47,7 @@ class VolcengineRuntimeData:
     hub_device_id: str
     transcoders: TranscoderPool  # shared by the speakers: one ffmpeg per announcement
     speakers: dict[str, Speaker] = field(default_factory=dict)
+    cameras: dict[str, VolcengineCameraEntity] = field(default_factory=dict)  # live streams
 
 
 type VolcengineConfigEntry = ConfigEntry[VolcengineRuntimeData]

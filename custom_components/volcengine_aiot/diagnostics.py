@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant
 
 from .const import CONF_ACCESS_KEY_ID, CONF_SECRET_ACCESS_KEY
 from .coordinator import VolcengineConfigEntry
+from .talk import redact_url
 
 TO_REDACT = {
     CONF_ACCESS_KEY_ID,
@@ -17,7 +18,17 @@ TO_REDACT = {
     "password",
     "audio_send_url",
     "pull_urls",
+    "trans_pull_urls",
 }
+
+
+def _plain(value: Any) -> Any:
+    """Turn tuples into lists, so the redaction reaches the items (a device's streams)."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 async def async_get_config_entry_diagnostics(
@@ -38,7 +49,7 @@ async def async_get_config_entry_diagnostics(
             "device_count": len(coordinator.data),
         },
         "devices": [
-            async_redact_data(asdict(device), TO_REDACT)
+            async_redact_data(_plain(asdict(device)), TO_REDACT)
             for device in sorted(coordinator.data.values(), key=lambda d: d.device_id)
         ],
         "speakers": {
@@ -48,5 +59,20 @@ async def async_get_config_entry_diagnostics(
                 "talks": [talk.as_dict() for talk in speaker.talks],
             }
             for device_id, speaker in sorted(runtime.speakers.items())
+        },
+        "cameras": {
+            unique_id: {
+                "stream_id": camera.live.stream_id,
+                "protocol": camera.live.protocol,
+                "transcode_audio": camera.live.transcode_audio,
+                "started": camera.live.started,
+                "starts": camera.live.starts,
+                "refreshes": camera.live.refreshes,
+                # the signature (volcSecret) is a capability: only scheme, host and path
+                "url": None if camera.live.url is None else redact_url(camera.live.url),
+                "snapshot_grabs": camera.snapshots.grabs,
+                "snapshot_hits": camera.snapshots.hits,
+            }
+            for unique_id, camera in sorted(runtime.cameras.items())
         },
     }

@@ -131,7 +131,44 @@ async def test_streams(session: aiohttp.ClientSession, emulator: Emulator) -> No
     assert stream_id
     urls = await client.start_stream(SPACE_HOME_ID, stream_id)
     assert urls.pull_urls
+    assert emulator.requests[-1].action == "StartStream"
+    assert not {"IgnoreAudio", "FreshExpiredPull", "EnableAudioTranscode"} & set(
+        emulator.requests[-1].query
+    )
+    info = await client.get_stream(SPACE_HOME_ID, stream_id)
+    assert info.pulling
+    assert info.pull_urls == urls.pull_urls
+    assert emulator.requests[-1].method == "GET"
+    assert "FreshExpiredPull" not in emulator.requests[-1].query
     await client.stop_stream(SPACE_HOME_ID, stream_id)
+    info = await client.get_stream(SPACE_HOME_ID, stream_id, fresh_expired_pull=True)
+    assert emulator.requests[-1].query["FreshExpiredPull"] == "1"
+    assert emulator.requests[-1].query["StreamingIndex"] == "0"
+    assert (info.status, info.pulling, info.pull_urls) == ("init", False, ())
+
+
+async def test_start_stream_options(session: aiohttp.ClientSession, emulator: Emulator) -> None:
+    client = make_client(session, emulator)
+    device = await client.get_device(SPACE_HOME_ID, HOME_IPC_ID)
+    stream_id = device.streams[0].stream_id
+    assert stream_id
+    await client.start_stream(
+        SPACE_HOME_ID,
+        stream_id,
+        ignore_audio=False,
+        fresh_expired_pull=True,
+        enable_audio_transcode=True,
+    )
+    query = emulator.requests[-1].query
+    assert (query["IgnoreAudio"], query["FreshExpiredPull"], query["EnableAudioTranscode"]) == (
+        "0",
+        "1",
+        "1",
+    )
+    await client.stop_stream(SPACE_HOME_ID, stream_id)
+    emulator.faults.add("GetStream", code="InvalidParameter.StreamNotExist", status=404)
+    with pytest.raises(VolcengineNotFoundError):
+        await client.get_stream(SPACE_HOME_ID, stream_id)
 
 
 async def test_voice_talk(session: aiohttp.ClientSession, emulator: Emulator) -> None:

@@ -9,6 +9,7 @@ from custom_components.volcengine_aiot.api import (
     Device,
     DeviceStatus,
     Space,
+    StreamInfo,
     StreamUrls,
     VoiceTalk,
     VolcengineResponseError,
@@ -111,6 +112,26 @@ def test_stream_urls() -> None:
     assert urls.stream_id == "s1"
     assert "rtmp" not in repr(urls)
     assert StreamUrls.from_json({"ID": "x", "PullUrls": "bad"}, "s1").pull_urls == ()
+    mapped = StreamUrls.from_json(
+        {"PullUrls": [], "TransPullUrls": {"flv": ["http://t/a.flv"], "hls": ["http://t/a.m3u8"]}},
+        "s1",
+    )
+    assert mapped.trans_pull_urls == ("http://t/a.flv", "http://t/a.m3u8")
+
+
+def test_stream_info() -> None:
+    info = StreamInfo.from_json(
+        {"StreamID": "s2", "Status": "Online", "PullUrls": ["http://h/a.flv?volcSecret=x", 3]},
+        "s1",
+    )
+    assert (info.stream_id, info.pulling, info.pull_urls) == (
+        "s2",
+        True,
+        ("http://h/a.flv?volcSecret=x",),
+    )
+    assert "volcSecret" not in repr(info)
+    assert not StreamInfo.from_json({"Status": "init"}, "s1").pulling
+    assert StreamInfo.from_json({}, "s1") == StreamInfo(stream_id="s1")
 
 
 def test_api_error_text() -> None:

@@ -22,8 +22,9 @@ from typing import Any
 
 from aiohttp import web
 
-from .data import API_VERSION, EMU_AK, EMU_REGION, EMU_SK, Raw, State, demo_state, pull_urls
+from .data import API_VERSION, EMU_AK, EMU_REGION, EMU_SK, Raw, State, demo_state
 from .signature import GatewayError, verify
+from .stream import StreamServer
 from .talk import TalkBusyError, TalkServer
 
 type Params = dict[str, str]
@@ -209,11 +210,13 @@ class Emulator:
         self.requests: list[RecordedRequest] = []
         self.clock_offset = 0.0
         self.talk = TalkServer()
+        self.streams = StreamServer(self.now)
         self.credentials: dict[str, str] = {EMU_AK: EMU_SK}
         self.denied: dict[str, set[str]] = {}  # AccessKey ID -> actions its policy does not allow
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
+        self._issued: dict[str, list[str]] = {}  # StreamID -> the last pull URLs handed out
         self._actions: dict[str, Handler] = {
             "ListSpaces": self._list_spaces,
             "GetSpace": self._get_space,
@@ -224,6 +227,7 @@ class Emulator:
             "StopVoiceTalk": self._stop_voice_talk,
             "StartStream": self._start_stream,
             "StopStream": self._stop_stream,
+            "GetStream": self._get_stream,
         }
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -233,6 +237,7 @@ class Emulator:
         app = web.Application()
         app.router.add_route("*", "/", self._api)
         self.talk.add_routes(app)
+        self.streams.add_routes(app)
         self._runner = web.AppRunner(
             app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True
         )
@@ -241,10 +246,12 @@ class Emulator:
         await site.start()
         bound = self._runner.addresses[0][1]
         self.url = f"http://{host}:{bound}"
+        self.streams.base_url = self.url
 
     async def stop(self) -> None:
         """Close talk sockets and stop the server."""
         await self.talk.close_all()
+        await self.streams.close_all()
         for task in list(self._inflight):
             task.cancel()
         if self._inflight:
@@ -495,11 +502,35 @@ class Emulator:
             )
         index = _int_param(params, "StreamingIndex", 0)
         self.state.started_streams[stream_id] = {"SpaceID": space_id, "StreamingIndex": index}
-        return {"ID": stream_id, "PullUrls": pull_urls(stream_id), "TransPullUrls": []}
+        transcode = params.get("EnableAudioTranscode")
+        urls = self.streams.issue(
+            stream_id, transcode=None if transcode is None else transcode == "1"
+        )
+        self._issued[stream_id] = urls
+        return {"ID": stream_id, "PullUrls": urls, "TransPullUrls": []}
+
+    async def _get_stream(self, params: Params) -> Raw:
+        space_id, stream_id, device = self._stream(params)
+        running = self.streams.running(stream_id)
+        if running and params.get("FreshExpiredPull") == "1":
+            self._issued[stream_id] = self.streams.issue(stream_id)
+        if device.get("Status") != "online":
+            status = "offline"
+        else:
+            status = "online" if running else "init"
+        return {
+            "SpaceID": space_id,
+            "StreamID": stream_id,
+            "DeviceNSID": device.get("DeviceNSID", ""),
+            "Status": status,
+            "PullUrls": self._issued.get(stream_id, []) if running else [],
+            "TransPullUrls": [],
+        }
 
     async def _stop_stream(self, params: Params) -> Raw:
         _, stream_id, _ = self._stream(params)
         self.state.started_streams.pop(stream_id, None)
+        await self.streams.stop(stream_id)
         return {}
 
 

@@ -19,7 +19,16 @@ from .errors import (
     VolcengineThrottledError,
     VolcengineTimeoutError,
 )
-from .models import Channel, Device, DeviceStatus, Space, Stream, StreamUrls, VoiceTalk
+from .models import (
+    Channel,
+    Device,
+    DeviceStatus,
+    Space,
+    Stream,
+    StreamInfo,
+    StreamUrls,
+    VoiceTalk,
+)
 
 __all__ = [
     "DEFAULT_ENDPOINT",
@@ -29,6 +38,7 @@ __all__ = [
     "DeviceStatus",
     "Space",
     "Stream",
+    "StreamInfo",
     "StreamUrls",
     "VoiceTalk",
     "VolcengineApiError",

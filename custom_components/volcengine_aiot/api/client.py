@@ -29,7 +29,7 @@ from .errors import (
     error_class,
     is_retryable,
 )
-from .models import Channel, Device, JsonObject, Space, StreamUrls, VoiceTalk
+from .models import Channel, Device, JsonObject, Space, StreamInfo, StreamUrls, VoiceTalk
 from .signer import Credentials, canonical_query, host_header, sign_headers
 
 _LOGGER = logging.getLogger(__name__)
@@ -296,17 +296,54 @@ class VolcengineClient:
         )
 
     async def start_stream(
-        self, space_id: str, stream_id: str, streaming_index: int = 0
+        self,
+        space_id: str,
+        stream_id: str,
+        streaming_index: int = 0,
+        *,
+        ignore_audio: bool | None = None,
+        fresh_expired_pull: bool | None = None,
+        enable_audio_transcode: bool | None = None,
     ) -> StreamUrls:
-        """Start pulling a stream and return its play URLs."""
+        """Start pulling a stream and return its play URLs.
+
+        ``ignore_audio``, ``fresh_expired_pull`` (re-sign expired pull URLs) and
+        ``enable_audio_transcode`` (G.711 -> AAC) are sent as ``"1"``/``"0"`` when given.
+        """
+        params = {"SpaceID": space_id, "StreamID": stream_id}
+        for name, value in (
+            ("IgnoreAudio", ignore_audio),
+            ("FreshExpiredPull", fresh_expired_pull),
+            ("EnableAudioTranscode", enable_audio_transcode),
+        ):
+            if value is not None:
+                params[name] = "1" if value else "0"
         result = await self.request(
             "StartStream",
-            {"SpaceID": space_id, "StreamID": stream_id},
+            params,
             method="POST",
             body={"StreamingIndex": streaming_index},
             idempotent=False,
         )
         return StreamUrls.from_json(result, stream_id)
+
+    async def get_stream(
+        self,
+        space_id: str,
+        stream_id: str,
+        streaming_index: int = 0,
+        *,
+        fresh_expired_pull: bool = False,
+    ) -> StreamInfo:
+        """Return a stream's status and pull URLs (``fresh_expired_pull``: re-sign expired ones)."""
+        params = {
+            "SpaceID": space_id,
+            "StreamID": stream_id,
+            "StreamingIndex": str(streaming_index),
+        }
+        if fresh_expired_pull:
+            params["FreshExpiredPull"] = "1"
+        return StreamInfo.from_json(await self.request("GetStream", params), stream_id)
 
     async def stop_stream(self, space_id: str, stream_id: str, streaming_index: int = 0) -> None:
         """Stop pulling a stream."""

@@ -125,6 +125,12 @@ THROTTLE_CODES = frozenset(
 )
 BUSY_CODES = frozenset({"ServiceBusy", "ServiceUnavailableTemp", "InternalServiceTimeout"})
 DEVICE_BUSY_CODES = frozenset({"Busy.VoiceTalkDeviceBusy"})
+NOT_FOUND_PREFIXES = (
+    "NotFound",
+    "InvalidParameter.DeviceNotExist",
+    "InvalidParameter.StreamNotExist",
+    "InvalidParameter.StreamNotFound",
+)
 UNREACHABLE_CODES = frozenset(
     {"InternalError.VoiceTalkDeviceFail", "InvalidParameter.DeviceNotOnline"}
 )
@@ -146,7 +152,7 @@ def error_class(code: str, status: int) -> type[VolcengineApiError]:
         return VolcengineDeviceUnreachableError
     if code in BUSY_CODES or status in (502, 503, 504):
         return VolcengineServiceBusyError
-    if status == 404 or code.startswith(("NotFound", "InvalidParameter.DeviceNotExist")):  # noqa: PLR2004
+    if status == 404 or code.startswith(NOT_FOUND_PREFIXES):  # noqa: PLR2004
         return VolcengineNotFoundError
     if status == 401:  # noqa: PLR2004
         return VolcengineAuthError

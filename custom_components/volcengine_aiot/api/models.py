@@ -92,6 +92,15 @@ class Space:
         )
 
 
+def _urls(value: object) -> tuple[str, ...]:
+    """Parse a URL list; a map (protocol -> URLs, the Go SDK's TransPullUrls) is flattened."""
+    if isinstance(value, Mapping):
+        return tuple(url for item in value.values() for url in _urls(item))
+    if isinstance(value, list):
+        return tuple(str(url) for url in value if isinstance(url, str) and url)
+    return ()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Stream:
     """One main stream of a device, keyed by its channel."""
@@ -102,6 +111,7 @@ class Stream:
     manufacturer: str | None = None
     model: str | None = None
     status: str | None = None
+    pull_urls: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @classmethod
     def from_json(cls, data: JsonObject, channel_id: str | None = None) -> Self:
@@ -113,6 +123,7 @@ class Stream:
             manufacturer=_str(data, "Manufacturer"),
             model=_str(data, "Model"),
             status=_str(data, "ChannelStatus", "Status"),
+            pull_urls=_urls(data.get("PullUrls")),
         )
 
 
@@ -229,16 +240,42 @@ class VoiceTalk:
 
 @dataclass(frozen=True, slots=True)
 class StreamUrls:
-    """Pull URLs of a started stream."""
+    """Pull URLs of a started stream (signed: kept out of ``repr``)."""
 
     stream_id: str
     pull_urls: tuple[str, ...] = field(default=(), repr=False)
+    trans_pull_urls: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
     def from_json(cls, data: JsonObject, stream_id: str) -> Self:
         """Build from the StartStream result."""
-        urls = data.get("PullUrls")
         return cls(
             _str(data, "ID") or stream_id,
-            tuple(str(url) for url in urls) if isinstance(urls, list) else (),
+            _urls(data.get("PullUrls")),
+            _urls(data.get("TransPullUrls")),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StreamInfo:
+    """A stream as GetStream describes it: its status and (signed) pull URLs."""
+
+    stream_id: str
+    status: str | None = None
+    pull_urls: tuple[str, ...] = field(default=(), repr=False)
+    trans_pull_urls: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def pulling(self) -> bool:
+        """Return whether the platform reports the stream as running (``online``/``pulling``)."""
+        return (self.status or "").lower() in ("online", "pulling")
+
+    @classmethod
+    def from_json(cls, data: JsonObject, stream_id: str) -> Self:
+        """Build from the GetStream result."""
+        return cls(
+            stream_id=_str(data, "StreamID", "ID") or stream_id,
+            status=_str(data, "Status"),
+            pull_urls=_urls(data.get("PullUrls")),
+            trans_pull_urls=_urls(data.get("TransPullUrls")),
         )

@@ -1,0 +1,254 @@
+"""Live view and snapshots: one camera entity per video channel of a device.
+
+NVR channels are entities of the NVR's device (named after the channel), not devices of their
+own: the platform registers the NVR as one GB/T 28181 device with one online status and one
+voice channel, so that is the device users see in the space; an IPC's single channel is the
+device's camera entity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from haffmpeg.tools import IMAGE_JPEG, ImageFrame  # type: ignore[import-untyped]
+from homeassistant.components.camera import (
+    Camera,
+    CameraEntityDescription,
+    CameraEntityFeature,
+)
+from homeassistant.components.ffmpeg import get_ffmpeg_manager
+from homeassistant.components.stream import Stream
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import Stream as ChannelStream
+from .const import (
+    CONF_AUDIO_TRANSCODE,
+    CONF_STREAM_PROTOCOL,
+    DEFAULT_AUDIO_TRANSCODE,
+    DEFAULT_STREAM_PROTOCOL,
+    DOMAIN,
+)
+from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
+from .entity import VolcengineEntity, async_add_device_entities
+from .live import (
+    PROTOCOL_FLV,
+    PROTOCOL_HLS,
+    PROTOCOL_RTMP,
+    LiveStream,
+    LiveStreamError,
+    SnapshotCache,
+    pick_url,
+    scale_filter,
+    snapshot_input,
+)
+
+PARALLEL_UPDATES = 0
+SNAPSHOT_TIMEOUT = 15  # seconds ffmpeg may take to read one frame
+CHANNEL_ONLINE = frozenset({"on", "online"})
+
+CAMERA = CameraEntityDescription(key="camera", translation_key="camera")
+
+
+def video_channels(streams: tuple[ChannelStream, ...]) -> Iterator[ChannelStream]:
+    """Return the channels of a device that have a stream to pull."""
+    seen: set[str] = set()
+    for stream in streams:
+        if stream.stream_id and stream.stream_id not in seen:
+            seen.add(stream.stream_id)
+            yield stream
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: VolcengineConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a camera for every channel of every device, now and whenever new devices appear."""
+
+    def create(device_id: str) -> list[VolcengineCameraEntity]:
+        coordinator = entry.runtime_data.coordinator
+        channels = list(video_channels(coordinator.data[device_id].streams))
+        return [
+            VolcengineCameraEntity(
+                coordinator, entry, device_id, channel, single=len(channels) == 1
+            )
+            for channel in channels
+        ]
+
+    async_add_device_entities(entry, async_add_entities, create)
+
+
+class VolcengineCameraEntity(VolcengineEntity, Camera):
+    """The live picture of one channel."""
+
+    _attr_supported_features = CameraEntityFeature.STREAM
+
+    def __init__(
+        self,
+        coordinator: VolcengineCoordinator,
+        entry: VolcengineConfigEntry,
+        device_id: str,
+        channel: ChannelStream,
+        *,
+        single: bool,
+    ) -> None:
+        """Initialize the camera of a channel (one that has a StreamID)."""
+        super().__init__(coordinator, CAMERA, device_id, entry.runtime_data.hub_device_id)
+        Camera.__init__(self)
+        self.stream_id = str(channel.stream_id)
+        self.channel_id = channel.channel_id or self.stream_id
+        self._attr_unique_id = f"{device_id}_{self.channel_id}_{CAMERA.key}"
+        if single:
+            self._attr_name = None  # the device's camera: named like the device
+        else:
+            self._attr_translation_key = "channel"
+            self._attr_translation_placeholders = {"channel": channel.name or self.channel_id}
+        runtime = entry.runtime_data
+        self.live = LiveStream(
+            runtime.client,
+            runtime.space_id,
+            self.stream_id,
+            protocol=entry.options.get(CONF_STREAM_PROTOCOL, DEFAULT_STREAM_PROTOCOL),
+            transcode_audio=entry.options.get(CONF_AUDIO_TRANSCODE, DEFAULT_AUDIO_TRANSCODE),
+            busy=self._stream_in_use,
+        )
+        self.snapshots = SnapshotCache()
+        # WebRTC views: the provider (go2rtc) asks for the source at each offer, HA closes each
+        # session; the stream is not stopped for being idle while one is open.
+        self._webrtc_views = 0
+        self._probing = False
+
+    @property
+    def channel(self) -> ChannelStream | None:
+        """Return the channel's latest data, None once it is gone."""
+        device = self.device
+        if device is None:
+            return None
+        return next((s for s in device.streams if s.stream_id == self.stream_id), None)
+
+    @property
+    def available(self) -> bool:
+        """Return whether the device is online and the channel reports no fault."""
+        device, channel = self.device, self.channel
+        if not super().available or device is None or channel is None or not device.online:
+            return False
+        return channel.status is None or channel.status.lower() in CHANNEL_ONLINE
+
+    async def async_added_to_hass(self) -> None:
+        """Register the live stream with the entry so unloading stops it."""
+        await super().async_added_to_hass()
+        cameras = self.coordinator.config_entry.runtime_data.cameras
+        cameras[self.unique_id or self.stream_id] = self
+
+    async def async_will_remove_from_hass(self) -> None:
+        """Stop the stream and the snapshot grabs of this camera."""
+        cameras = self.coordinator.config_entry.runtime_data.cameras
+        cameras.pop(self.unique_id or self.stream_id, None)
+        await self.async_close()
+        await super().async_will_remove_from_hass()
+
+    async def async_close(self) -> None:
+        """Cancel snapshot grabs (their ffmpeg ends); StopStream if this integration started it."""
+        await self.snapshots.async_close()
+        await self.live.async_close()
+
+    def _stream_in_use(self) -> bool:
+        """Return whether a viewer reads the stream (a WebRTC session, HA's stream worker)."""
+        stream: Stream | None = self.stream
+        return self._webrtc_views > 0 or (stream is not None and bool(stream.outputs()))
+
+    @callback
+    def close_webrtc_session(self, session_id: str) -> None:
+        """End a WebRTC session; without viewers the stream is stopped after the idle time."""
+        self._webrtc_views = max(0, self._webrtc_views - 1)
+        super().close_webrtc_session(session_id)
+
+    async def async_refresh_providers(self, *, write_state: bool = True) -> None:
+        """Find the WebRTC provider without starting a stream (see ``stream_source``)."""
+        self._probing = True
+        try:
+            await super().async_refresh_providers(write_state=write_state)
+        finally:
+            self._probing = False
+
+    def _probe_source(self) -> str | None:
+        """Return a URL of the chosen protocol without calling the platform.
+
+        Home Assistant asks for the stream source to pick a WebRTC provider (when the entity is
+        added and when providers change); the provider only looks at the URL's scheme. Starting a
+        stream for that would invite every camera at every start, so the current URL, else the
+        URL from the device list, else a placeholder of the protocol's scheme answers.
+        """
+        if self.live.url is not None:
+            return self.live.url
+        channel = self.channel
+        listed = pick_url(channel.pull_urls, self.live.protocol) if channel else None
+        if listed is not None:
+            return listed
+        scheme = "rtmp" if self.live.protocol == PROTOCOL_RTMP else "http"
+        suffix = {PROTOCOL_FLV: ".flv", PROTOCOL_HLS: ".m3u8"}.get(self.live.protocol, "")
+        return f"{scheme}://stream.invalid/live/{self.stream_id}{suffix}"
+
+    def _check_available(self) -> None:
+        if not self.available:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="camera_unavailable",
+                translation_placeholders={"entity": self.entity_id},
+            )
+
+    async def stream_source(self) -> str | None:
+        """Return a pull URL of the channel that is valid for a while (never an expired one)."""
+        if self._probing:
+            return self._probe_source()
+        url = await self._live_url()
+        if self.webrtc_provider is not None:
+            self._webrtc_views += 1
+        return url
+
+    async def _live_url(self) -> str:
+        """Return the channel's fresh pull URL, failures as translated errors."""
+        self._check_available()
+        try:
+            return await self.live.async_url()
+        except LiveStreamError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key=err.translation_key,
+                translation_placeholders={"entity": self.entity_id, **err.placeholders},
+            ) from err
+
+    async def async_create_stream(self) -> Stream | None:
+        """Create HA's stream worker, or point an existing one at a re-signed URL."""
+        stream = await super().async_create_stream()
+        if stream is not None:
+            source = await self.stream_source()
+            if source and source != stream.source:
+                stream.update_source(source)
+        return stream
+
+    async def async_camera_image(
+        self, width: int | None = None, height: int | None = None
+    ) -> bytes | None:
+        """Return one JPEG frame of the live stream, shared and cached for a few seconds."""
+        self._check_available()
+        return await self.snapshots.get((width, height), lambda: self._grab(width, height))
+
+    async def _grab(self, width: int | None, height: int | None) -> bytes | None:
+        source = await self._live_url()
+        ffmpeg = ImageFrame(get_ffmpeg_manager(self.hass).binary)
+        image: bytes | None = await ffmpeg.get_image(
+            snapshot_input(source),
+            output_format=IMAGE_JPEG,
+            extra_cmd=scale_filter(width, height),
+            timeout=SNAPSHOT_TIMEOUT,
+        )
+        if not image:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="snapshot_failed",
+                translation_placeholders={"entity": self.entity_id},
+            )
+        return image
