@@ -629,6 +629,7 @@ LATIN_IN_CHINESE = {
     "WebSocket",
     "ffmpeg",
     "s",
+    "stream",  # Home Assistant's stream integration, by its name
     "Transport",
 }
 

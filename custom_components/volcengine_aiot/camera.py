@@ -23,6 +23,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Stream as ChannelStream
+from .compat import camera_has_webrtc_provider
 from .const import (
     CONF_AUDIO_TRANSCODE,
     CONF_STREAM_PROTOCOL,
@@ -204,7 +205,7 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
         if self._probing:
             return self._probe_source()
         url = await self._live_url()
-        if self.webrtc_provider is not None:
+        if camera_has_webrtc_provider(self):
             self._webrtc_views += 1
         return url
 

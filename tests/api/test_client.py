@@ -149,7 +149,7 @@ async def test_streams(session: aiohttp.ClientSession, emulator: Emulator) -> No
 
 async def test_start_stream_options(session: aiohttp.ClientSession, emulator: Emulator) -> None:
     client = make_client(session, emulator)
-    device = await client.get_device(SPACE_HOME_ID, HOME_IPC_ID)
+    (device,) = (d for d in await client.list_devices(SPACE_HOME_ID) if d.device_id == HOME_IPC_ID)
     stream_id = device.streams[0].stream_id
     assert stream_id
     await client.start_stream(
