@@ -34,7 +34,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.setup import async_setup_component
 import pytest
@@ -838,3 +838,96 @@ async def test_an_unexpected_talk_error_is_an_error_of_the_action(
     assert info.value.translation_key == "talk_failed"
     assert "unexpected RuntimeError" in str(info.value)
     assert hass.states.get(speaker).state == "idle"
+
+
+# --- first-run polish: a camera that cannot talk, errors logged once, the progress bar ---------
+
+
+async def test_voice_talk_device_fail_is_a_repair_issue_until_a_talk_plays(
+    hass: HomeAssistant, emulator: Emulator, speaker: str
+) -> None:
+    issues = ir.async_get(hass)
+    issue_id = f"voice_channel_{HOME_IPC_ID}"
+    emulator.faults.add(
+        "StartVoiceTalk", code="InternalError.VoiceTalkDeviceFail", status=500, times=2
+    )
+    for _ in range(2):  # every refusal keeps the one issue of the camera
+        with pytest.raises(HomeAssistantError) as info:
+            await play(hass, speaker, local("tone440.wav"))
+        assert info.value.translation_key == "device_unreachable"
+    issue = issues.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "voice_channel"
+    assert issue.translation_placeholders == {"name": "Front door"}
+    assert issue.severity is ir.IssueSeverity.WARNING
+    assert [i for i in issues.issues.values() if i.domain == DOMAIN] == [issue]
+
+    await play(hass, speaker, local("tone440.wav"))  # the camera talks again
+    assert issues.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_other_start_failures_are_no_repair_issue(
+    hass: HomeAssistant, emulator: Emulator, speaker: str
+) -> None:
+    emulator.faults.add("StartVoiceTalk", code="InvalidParameter.DeviceNotOnline", status=400)
+    with pytest.raises(HomeAssistantError):
+        await play(hass, speaker, local("tone440.wav"))
+    assert not [i for i in ir.async_get(hass).issues.values() if i.domain == DOMAIN]
+
+
+async def test_a_failed_play_is_not_logged_by_the_integration(
+    hass: HomeAssistant, emulator: Emulator, speaker: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Raised once: Home Assistant logs the failed action; a second line would be a duplicate."""
+    caplog.set_level(logging.INFO)
+    with pytest.raises(ServiceValidationError):
+        await play(hass, speaker, local("corrupt.mp3"))
+    emulator.faults.add("StartVoiceTalk", code="InternalError.VoiceTalkDeviceFail", status=500)
+    with pytest.raises(HomeAssistantError):
+        await play(hass, speaker, local("tone440.wav"))
+    ours = [
+        r
+        for r in caplog.records
+        if r.name.startswith("custom_components.volcengine_aiot") and r.levelno >= logging.INFO
+    ]
+    assert ours == []
+
+
+async def test_progress_of_a_local_file(
+    hass: HomeAssistant, emulator: Emulator, speaker: str
+) -> None:
+    task = asyncio.create_task(play(hass, speaker, local("long.wav")))
+    await wait_for_sound(emulator)
+    async with asyncio.timeout(10):  # the duration arrives once ffmpeg has described the file
+        while hass.states.get(speaker).attributes.get("media_duration") is None:
+            await asyncio.sleep(0.05)
+    attributes = hass.states.get(speaker).attributes
+    assert attributes["media_duration"] == 8
+    assert attributes["media_position"] == 0
+    assert attributes["media_position_updated_at"] is not None
+    await hass.services.async_call(
+        MP_DOMAIN, SERVICE_MEDIA_STOP, {ATTR_ENTITY_ID: speaker}, blocking=True
+    )
+    await task
+    attributes = hass.states.get(speaker).attributes
+    assert "media_duration" not in attributes
+    assert "media_position" not in attributes
+
+
+async def test_progress_of_a_repeated_sound_comes_from_the_cache(
+    hass: HomeAssistant, emulator: Emulator, speaker: str, spawned: list[str]
+) -> None:
+    """A repeat's duration is the kept A-law's length: no ffmpeg at all, not even to probe."""
+    await play(hass, speaker, local("tone440.wav"))
+    spawned.clear()
+    durations: list[Any] = []
+
+    def record(event: Any) -> None:
+        if (state := event.data["new_state"]) is not None and state.state == "playing":
+            durations.append(state.attributes.get("media_duration"))
+
+    unsubscribe = hass.bus.async_listen("state_changed", record)
+    await play(hass, speaker, local("tone440.wav"))
+    unsubscribe()
+    assert spawned == []
+    assert 1 in durations

@@ -123,6 +123,7 @@ class VolcengineAnnouncerEntity(VolcengineEntity, AssistSatelliteEntity):
             sources,
             name=name,
             entity_id=self.entity_id,
+            device_id=self.device_id,
             announce=True,
         )
 

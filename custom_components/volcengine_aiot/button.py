@@ -69,4 +69,5 @@ class VolcengineTestToneButton(VolcengineEntity, ButtonEntity):
             [tone_source(gain)],
             name=name,
             entity_id=self.entity_id,
+            device_id=self.device_id,
         )

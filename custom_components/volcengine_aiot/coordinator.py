@@ -24,7 +24,8 @@ from .const import CONF_SPACE_ID, DOMAIN, LOGGER, SCAN_INTERVAL
 
 if TYPE_CHECKING:
     from .camera import VolcengineCameraEntity
-    from .talk import Speaker, TranscoderPool
+    from .talk import Speaker
+    from .talk.cache import CachingTranscoderPool
 
 THROTTLED_RETRY_AFTER = 60
 STALE_AFTER = 2  # device lists in a row a device must be missing from before it is removed
@@ -45,7 +46,7 @@ class VolcengineRuntimeData:
     coordinator: VolcengineCoordinator
     space_id: str
     hub_device_id: str
-    transcoders: TranscoderPool  # shared by the speakers: one ffmpeg per announcement
+    transcoders: CachingTranscoderPool  # shared by the speakers: one ffmpeg per announcement
     speakers: dict[str, Speaker] = field(default_factory=dict)
     cameras: dict[str, VolcengineCameraEntity] = field(default_factory=dict)  # live streams
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +24,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
+from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_FRAMING,
@@ -51,6 +53,7 @@ from .talk.options import (
     DEFAULT_TRANSPORT,
     framing_or_default,
 )
+from .talk.probe import probe_duration
 
 PARALLEL_UPDATES = 0
 
@@ -74,6 +77,11 @@ async def async_setup_entry(
             VolcengineSpeakerEntity(entry.runtime_data.coordinator, device_id, entry),
         ),
     )
+
+
+def _seconds(duration: float) -> int:
+    """Return a duration in whole seconds for the progress bar (at least 1)."""
+    return max(1, round(duration))
 
 
 def talk_options(entry: VolcengineConfigEntry) -> TalkOptions:
@@ -111,6 +119,8 @@ class VolcengineSpeakerEntity(VolcengineEntity, MediaPlayerEntity, RestoreEntity
         self._entry = entry
         self._attr_volume_level = 1.0
         self._speaker: Speaker | None = None
+        self._shown: AudioSource | None = None  # the source the progress is about
+        self._probe: asyncio.Task[None] | None = None
 
     @property
     def available(self) -> bool:
@@ -155,6 +165,8 @@ class VolcengineSpeakerEntity(VolcengineEntity, MediaPlayerEntity, RestoreEntity
 
     async def async_will_remove_from_hass(self) -> None:
         """End any talk of the camera."""
+        if self._probe is not None:
+            self._probe.cancel()
         speaker, self._speaker = self._speaker, None
         if speaker is not None:
             self._entry.runtime_data.speakers.pop(self.device_id, None)
@@ -164,6 +176,37 @@ class VolcengineSpeakerEntity(VolcengineEntity, MediaPlayerEntity, RestoreEntity
     @callback
     def _on_speaker_change(self) -> None:
         if self.hass is not None and self._speaker is not None:
+            self._track_progress(self._speaker.current)
+            self.async_write_ha_state()
+
+    @callback
+    def _track_progress(self, source: AudioSource | None) -> None:
+        """Start the progress of a new source at 0; its duration once known (files, cache)."""
+        if source is self._shown:
+            return
+        self._shown = source
+        if self._probe is not None:
+            self._probe.cancel()
+            self._probe = None
+        self._attr_media_duration = None
+        if source is None:
+            self._attr_media_position = self._attr_media_position_updated_at = None
+            return
+        self._attr_media_position = 0
+        self._attr_media_position_updated_at = dt_util.utcnow()
+        transcoders = self._entry.runtime_data.transcoders
+        if (known := transcoders.known_duration(source)) is not None:
+            self._attr_media_duration = _seconds(known)
+        elif source.location is not None and not source.is_url:
+            self._probe = self.hass.async_create_background_task(
+                self._async_probe(source, transcoders.ffmpeg, source.location),
+                f"volcengine_aiot duration of {source.label}",
+            )
+
+    async def _async_probe(self, source: AudioSource, ffmpeg: str, path: str) -> None:
+        duration = await probe_duration(ffmpeg, path)
+        if duration is not None and source is self._shown and self.hass is not None:
+            self._attr_media_duration = _seconds(duration)
             self.async_write_ha_state()
 
     async def async_set_volume_level(self, volume: float) -> None:
@@ -232,6 +275,7 @@ class VolcengineSpeakerEntity(VolcengineEntity, MediaPlayerEntity, RestoreEntity
             sources,
             name=self._device_name(),
             entity_id=self.entity_id,
+            device_id=self.device_id,
             enqueue=enqueue,
             announce=announce,
         )

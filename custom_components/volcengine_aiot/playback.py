@@ -1,8 +1,14 @@
 """Play on a camera's speaker from an entity: every talk failure becomes a translated error.
 
-Shared by the speaker entity (play_media, tts.speak, play_audio) and the test-tone button, so
-both raise the same errors. The talk pipeline raises one error family (``TalkError``), each with
-its translation key; an authentication failure starts re-authentication.
+Shared by the speaker entity (play_media, tts.speak, play_audio), the announce-only satellite,
+the test-tone button and push-to-talk, so all raise the same errors. The talk pipeline raises one
+error family (``TalkError``), each with its translation key; an authentication failure starts
+re-authentication. The error is raised once and Home Assistant logs it (the failed action): this
+module logs it only at debug level.
+
+A camera that is online but keeps refusing the talk (``InternalError.VoiceTalkDeviceFail``: no
+type-137 voice output channel, or a model that cannot talk over the internet) gets a repair issue
+telling what to configure; the next talk that plays audio removes it.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from collections.abc import Sequence
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN, LOGGER
 from .coordinator import VolcengineConfigEntry
@@ -19,6 +26,7 @@ from .talk import (
     PlayResult,
     Speaker,
     TalkAuthError,
+    TalkDeviceUnreachableError,
     TalkEmptyAudioError,
     TalkError,
     TalkMediaError,
@@ -27,6 +35,13 @@ from .talk import (
 
 # The caller's mistakes (the media), not the camera's or the cloud's.
 CALLER_ERRORS = (TalkMediaError, TalkMediaNotFoundError, TalkEmptyAudioError)
+VOICE_TALK_DEVICE_FAIL = "InternalError.VoiceTalkDeviceFail"
+ISSUE_VOICE_CHANNEL = "voice_channel"
+
+
+def voice_channel_issue_id(device_id: str) -> str:
+    """Return the repair issue of a camera that refuses voice talk."""
+    return f"{ISSUE_VOICE_CHANNEL}_{device_id}"
 
 
 def unavailable(name: str) -> HomeAssistantError:
@@ -38,6 +53,56 @@ def unavailable(name: str) -> HomeAssistantError:
     )
 
 
+def talk_error(
+    hass: HomeAssistant, entry: VolcengineConfigEntry, err: TalkError, *, name: str
+) -> HomeAssistantError:
+    """Return the translated error of a talk failure (an auth failure starts reauth)."""
+    if isinstance(err, CALLER_ERRORS):
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key=err.translation_key,
+            translation_placeholders=err.placeholders,
+        )
+    if isinstance(err, TalkAuthError):
+        entry.async_start_reauth(hass)
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=err.translation_key,
+        translation_placeholders={"name": name, "error": str(err), **err.placeholders},
+    )
+
+
+def async_talk_failed(
+    hass: HomeAssistant,
+    entry: VolcengineConfigEntry,
+    err: TalkError,
+    *,
+    name: str,
+    device_id: str,
+) -> HomeAssistantError:
+    """Record what a failure says about the camera; return its translated error."""
+    if (
+        isinstance(err, TalkDeviceUnreachableError)
+        and err.placeholders.get("error") == VOICE_TALK_DEVICE_FAIL
+    ):
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            voice_channel_issue_id(device_id),
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_VOICE_CHANNEL,
+            translation_placeholders={"name": name},
+        )
+    return talk_error(hass, entry, err, name=name)
+
+
+def async_talk_played(hass: HomeAssistant, result: PlayResult, *, device_id: str) -> None:
+    """Remove the repair issue of a camera once a talk sent audio (it can talk)."""
+    if result.seconds > 0:
+        ir.async_delete_issue(hass, DOMAIN, voice_channel_issue_id(device_id))
+
+
 async def async_play(
     hass: HomeAssistant,
     entry: VolcengineConfigEntry,
@@ -46,25 +111,15 @@ async def async_play(
     *,
     name: str,
     entity_id: str,
+    device_id: str,
     enqueue: bool = False,
     announce: bool = False,
 ) -> PlayResult:
-    """Play through the speaker, turning every failure into a translated error (logged once)."""
+    """Play through the speaker; every failure is raised once as a translated error."""
     try:
-        return await speaker.play(sources, enqueue=enqueue, announce=announce)
-    except CALLER_ERRORS as err:
-        LOGGER.warning("%s cannot play %s: %s", entity_id, err.placeholders, err)
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key=err.translation_key,
-            translation_placeholders=err.placeholders,
-        ) from err
+        result = await speaker.play(sources, enqueue=enqueue, announce=announce)
     except TalkError as err:
-        if isinstance(err, TalkAuthError):
-            entry.async_start_reauth(hass)
-        LOGGER.warning("%s: talk failed: %s", entity_id, err)
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key=err.translation_key,
-            translation_placeholders={"name": name, "error": str(err), **err.placeholders},
-        ) from err
+        LOGGER.debug("%s: cannot play: %s", entity_id, err)
+        raise async_talk_failed(hass, entry, err, name=name, device_id=device_id) from err
+    async_talk_played(hass, result, device_id=device_id)
+    return result

@@ -27,9 +27,9 @@ from homeassistant.helpers import (
 from homeassistant.util.hass_dict import HassKey
 import voluptuous as vol
 
-from .api import VolcengineAuthError, VolcengineDeviceUnreachableError, VolcengineError
 from .const import DOMAIN, LOGGER
 from .coordinator import VolcengineConfigEntry
+from .playback import async_talk_failed, async_talk_played
 from .talk import Speaker, TalkError
 from .talk.flv import FRAME_MS, SAMPLE_RATE
 from .talk.live import PCM_FRAME_BYTES, LiveFrames, live_source
@@ -51,8 +51,10 @@ def _error(key: str, **placeholders: str) -> HomeAssistantError:
     )
 
 
-def _speaker_of(hass: HomeAssistant, entity_id: str) -> tuple[Speaker, str, VolcengineConfigEntry]:
-    """Return the speaker behind a speaker entity, the camera's name and its entry."""
+def _speaker_of(
+    hass: HomeAssistant, entity_id: str
+) -> tuple[Speaker, str, str, VolcengineConfigEntry]:
+    """Return the speaker behind a speaker entity, its device ID, the camera's name, its entry."""
     entry = er.async_get(hass).async_get(entity_id)
     if entry is None or entry.platform != DOMAIN or entry.domain != "media_player":
         raise _error("talk_entity_not_found", entity_id=entity_id)
@@ -75,10 +77,10 @@ def _speaker_of(hass: HomeAssistant, entity_id: str) -> tuple[Speaker, str, Volc
         raise _error("device_unavailable", name=name)
     speakers = config_entry.runtime_data.speakers
     device_ids = [ident for domain, ident in device.identifiers if domain == DOMAIN]
-    speaker = next((speakers[i] for i in device_ids if i in speakers), None)
-    if speaker is None:  # the entity is being removed
+    device_id = next((i for i in device_ids if i in speakers), None)
+    if device_id is None:  # the entity is being removed
         raise _error("device_unavailable", name=name)
-    return speaker, name, config_entry
+    return speakers[device_id], device_id, name, config_entry
 
 
 TALK_SCHEMA: Final[dict[Any, Any]] = {
@@ -96,11 +98,11 @@ async def ws_talk(
     entity_id: str = msg["entity_id"]
     if not connection.user.permissions.check_entity(entity_id, POLICY_CONTROL):
         raise Unauthorized(context=connection.context(msg), entity_id=entity_id)
-    speaker, name, config_entry = _speaker_of(hass, entity_id)
+    speaker, device_id, name, config_entry = _speaker_of(hass, entity_id)
     talks = hass.data[DATA_TALKS]
     if entity_id in talks:
         raise _error("talk_in_progress", name=name)
-    talk = PushToTalk(hass, connection, msg["id"], entity_id, name)
+    talk = PushToTalk(hass, connection, msg["id"], entity_id, name=name, device_id=device_id)
     talks[entity_id] = talk
     talk.start(speaker, config_entry)
 
@@ -114,7 +116,9 @@ class PushToTalk:
         connection: websocket_api.ActiveConnection,
         msg_id: int,
         entity_id: str,
+        *,
         name: str,
+        device_id: str,
     ) -> None:
         """Initialize for a subscription."""
         self._hass = hass
@@ -122,6 +126,7 @@ class PushToTalk:
         self._msg_id = msg_id
         self.entity_id = entity_id
         self._name = name
+        self.device_id = device_id
         self._subscribed = True
         self._pressed_at = hass.loop.time()
         self.frames = LiveFrames(on_open=self._on_open)
@@ -182,11 +187,15 @@ class PushToTalk:
     ) -> None:
         try:
             result = await speaker.play([live_source(self.frames)])
-        except (TalkError, VolcengineError) as err:
+        except TalkError as err:
+            # Not an action: nothing else logs it (the card shows the translated error).
             LOGGER.warning("%s: push-to-talk failed: %s", self.entity_id, err)
-            error = self._failure(err, config_entry)
+            error = async_talk_failed(
+                self._hass, config_entry, err, name=self._name, device_id=self.device_id
+            )
             self._send({"type": "error", "code": error.translation_key, "message": str(error)})
         else:
+            async_talk_played(self._hass, result, device_id=self.device_id)
             reason = self.frames.end_reason
             if result.interrupted or reason is None:
                 reason = "interrupted"
@@ -205,15 +214,3 @@ class PushToTalk:
                 frames.dropped,
                 frames.rejected,
             )
-
-    def _failure(self, err: Exception, config_entry: VolcengineConfigEntry) -> HomeAssistantError:
-        """Translate a talk failure (the same keys as the media player's errors)."""
-        name = self._name
-        if isinstance(err, TalkError):
-            return _error(err.translation_key, name=name, **err.placeholders)
-        if isinstance(err, VolcengineAuthError):
-            config_entry.async_start_reauth(self._hass)
-            return _error("invalid_auth")
-        if isinstance(err, VolcengineDeviceUnreachableError):
-            return _error("device_unreachable", name=name, error=err.code)
-        return _error("talk_failed", name=name, error=str(err))
