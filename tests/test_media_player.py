@@ -674,6 +674,9 @@ async def test_ffmpeg_killed_mid_talk_fails_the_play(
         )
     )
     await wait_for_sound(emulator)  # ffmpeg has produced audio: it fails mid-way
+    async with asyncio.timeout(10):  # the duration probe (a second, short ffmpeg) has ended
+        while hass.states.get(speaker).attributes.get("media_duration") is None:
+            await asyncio.sleep(0.05)
     (pid,) = ffmpeg_children()
     os.kill(pid, signal.SIGKILL)
     with pytest.raises(HomeAssistantError) as info:
