@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 SOF_MARKERS = frozenset(
     {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 )
@@ -44,19 +41,3 @@ def flv_codecs(data: bytes) -> tuple[int | None, int | None]:
             audio = first >> 4
         pos += 11 + size + 4
     return video, audio
-
-
-def ffmpeg_children() -> list[int]:
-    """Return the PIDs of ffmpeg processes that are children of this process (not zombies)."""
-    me = os.getpid()
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        name = text[text.index("(") + 1 : text.rindex(")")]
-        fields = text[text.rindex(")") + 2 :].split()
-        if name == "ffmpeg" and int(fields[1]) == me and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return found

@@ -35,6 +35,7 @@ from custom_components.volcengine_aiot import PLATFORMS
 from custom_components.volcengine_aiot.camera import VolcengineCameraEntity
 from custom_components.volcengine_aiot.const import CONF_AUDIO_TRANSCODE, CONF_STREAM_PROTOCOL
 from custom_components.volcengine_aiot.live import scale_filter
+from tests.audio import ffmpeg_children
 from tests.emulator.app import Emulator
 from tests.emulator.data import (
     HOME_IPC_STREAM_ID,
@@ -44,7 +45,7 @@ from tests.emulator.data import (
 )
 from tests.emulator.stream import HEIGHT, WIDTH
 from tests.entities import entities_of
-from tests.images import ffmpeg_children, jpeg_size
+from tests.images import jpeg_size
 
 FRONT_DOOR = "camera.front_door"
 GARDEN = "camera.recorder_garden"

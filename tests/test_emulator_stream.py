@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from tests.audio import ffmpeg_children
 from tests.emulator.app import Emulator
 from tests.emulator.data import (
     HOME_IPC_OFFLINE_STREAM_ID,
@@ -16,7 +17,7 @@ from tests.emulator.data import (
     SPACE_HOME_ID,
 )
 from tests.emulator.stream import ffmpeg_command, video_encoder
-from tests.images import ffmpeg_children, flv_codecs
+from tests.images import flv_codecs
 from tests.test_emulator import call, error_of
 
 PARAMS = {"SpaceID": SPACE_HOME_ID, "StreamID": HOME_IPC_STREAM_ID}

@@ -33,7 +33,7 @@ import yarl
 
 from .const import CONF_GAIN_DB, DEFAULT_GAIN_DB, DOMAIN
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
-from .entity import VolcengineEntity, async_add_device_entities
+from .entity import VolcengineTalkEntity, async_add_device_entities
 from .media import async_file_source, async_resolve_source, gain_factor, media_label, tts_cache_key
 from .playback import async_play, unavailable
 from .talk import AudioSource
@@ -67,7 +67,7 @@ async def async_setup_entry(
     )
 
 
-class VolcengineAnnouncerEntity(VolcengineEntity, AssistSatelliteEntity):
+class VolcengineAnnouncerEntity(VolcengineTalkEntity, AssistSatelliteEntity):
     """The camera as an Assist satellite that can only announce."""
 
     entity_description: AssistSatelliteEntityDescription
@@ -77,14 +77,7 @@ class VolcengineAnnouncerEntity(VolcengineEntity, AssistSatelliteEntity):
         self, coordinator: VolcengineCoordinator, device_id: str, entry: VolcengineConfigEntry
     ) -> None:
         """Initialize the announcer."""
-        super().__init__(coordinator, ANNOUNCER, device_id, entry.runtime_data.hub_device_id)
-        self._entry = entry
-
-    @property
-    def available(self) -> bool:
-        """Return whether the camera is online (an offline camera is left out of broadcasts)."""
-        device = self.device
-        return super().available and device is not None and device.online
+        super().__init__(coordinator, ANNOUNCER, device_id, entry)
 
     @callback
     def async_get_configuration(self) -> AssistSatelliteConfiguration:
@@ -101,7 +94,7 @@ class VolcengineAnnouncerEntity(VolcengineEntity, AssistSatelliteEntity):
 
     async def async_announce(self, announcement: AssistSatelliteAnnouncement) -> None:
         """Play the pre-announce sound and the announcement; return once played."""
-        name = self.device.name if self.device is not None else self.device_id
+        name = self.device_name
         speaker = self._entry.runtime_data.speakers.get(self.device_id)
         if speaker is None:  # the camera's speaker entity is disabled
             raise HomeAssistantError(

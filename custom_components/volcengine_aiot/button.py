@@ -9,7 +9,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import CONF_GAIN_DB, DEFAULT_GAIN_DB
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
-from .entity import VolcengineEntity, async_add_device_entities
+from .entity import VolcengineTalkEntity, async_add_device_entities
 from .media import gain_factor
 from .playback import async_play, unavailable
 from .talk.tone import tone_source
@@ -38,26 +38,18 @@ async def async_setup_entry(
     )
 
 
-class VolcengineTestToneButton(VolcengineEntity, ButtonEntity):
+class VolcengineTestToneButton(VolcengineTalkEntity, ButtonEntity):
     """Plays a 2 s 1 kHz tone on the camera through the normal talk pipeline."""
 
     def __init__(
         self, coordinator: VolcengineCoordinator, device_id: str, entry: VolcengineConfigEntry
     ) -> None:
         """Initialize the button."""
-        super().__init__(coordinator, TEST_TONE, device_id, entry.runtime_data.hub_device_id)
-        self._entry = entry
-
-    @property
-    def available(self) -> bool:
-        """Return whether the camera is online."""
-        device = self.device
-        return super().available and device is not None and device.online
+        super().__init__(coordinator, TEST_TONE, device_id, entry)
 
     async def async_press(self) -> None:
         """Play the tone; returns when it has been played, raises the playback's errors."""
-        device = self.device
-        name = device.name if device is not None else self.device_id
+        name = self.device_name
         speaker = self._entry.runtime_data.speakers.get(self.device_id)
         if speaker is None or not self.available:
             raise unavailable(name)

@@ -75,3 +75,34 @@ class VolcengineEntity(CoordinatorEntity[VolcengineCoordinator]):
     def available(self) -> bool:
         """Return whether the device is still in the space and the data is current."""
         return super().available and self.device is not None
+
+
+class VolcengineTalkEntity(VolcengineEntity):
+    """An entity that plays on the camera's speaker (speaker, announcer, test tone).
+
+    Available while the camera is online (an offline camera cannot talk, and an unavailable
+    satellite is left out of broadcasts).
+    """
+
+    def __init__(
+        self,
+        coordinator: VolcengineCoordinator,
+        description: EntityDescription,
+        device_id: str,
+        entry: VolcengineConfigEntry,
+    ) -> None:
+        """Initialize the entity of a camera of the entry."""
+        super().__init__(coordinator, description, device_id, entry.runtime_data.hub_device_id)
+        self._entry = entry
+
+    @property
+    def available(self) -> bool:
+        """Return whether the camera is online."""
+        device = self.device
+        return super().available and device is not None and device.online
+
+    @property
+    def device_name(self) -> str:
+        """Return the camera's name for messages (its ID once it left the space)."""
+        device = self.device
+        return device.name if device is not None else self.device_id

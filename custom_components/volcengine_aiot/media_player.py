@@ -36,7 +36,7 @@ from .const import (
     DEFAULT_GAIN_DB,
 )
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
-from .entity import VolcengineEntity, async_add_device_entities
+from .entity import VolcengineTalkEntity, async_add_device_entities
 from .media import CHIME_PATH, async_file_source, async_resolve_source, gain_factor
 from .playback import async_play, unavailable
 from .talk import (
@@ -96,7 +96,7 @@ def talk_options(entry: VolcengineConfigEntry) -> TalkOptions:
     )
 
 
-class VolcengineSpeakerEntity(VolcengineEntity, MediaPlayerEntity, RestoreEntity):
+class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEntity):
     """The speaker of a camera."""
 
     _attr_media_content_type = MediaType.MUSIC
@@ -115,18 +115,11 @@ class VolcengineSpeakerEntity(VolcengineEntity, MediaPlayerEntity, RestoreEntity
         self, coordinator: VolcengineCoordinator, device_id: str, entry: VolcengineConfigEntry
     ) -> None:
         """Initialize the speaker."""
-        super().__init__(coordinator, SPEAKER, device_id, entry.runtime_data.hub_device_id)
-        self._entry = entry
+        super().__init__(coordinator, SPEAKER, device_id, entry)
         self._attr_volume_level = 1.0
         self._speaker: Speaker | None = None
         self._shown: AudioSource | None = None  # the source the progress is about
         self._probe: asyncio.Task[None] | None = None
-
-    @property
-    def available(self) -> bool:
-        """Return whether the camera is online."""
-        device = self.device
-        return super().available and device is not None and device.online
 
     @property
     def state(self) -> MediaPlayerState:
@@ -267,19 +260,15 @@ class VolcengineSpeakerEntity(VolcengineEntity, MediaPlayerEntity, RestoreEntity
     ) -> PlayResult:
         """Play through the speaker, turning every failure into a translated error."""
         if self._speaker is None or not self.available:
-            raise unavailable(self._device_name())
+            raise unavailable(self.device_name)
         return await async_play(
             self.hass,
             self._entry,
             self._speaker,
             sources,
-            name=self._device_name(),
+            name=self.device_name,
             entity_id=self.entity_id,
             device_id=self.device_id,
             enqueue=enqueue,
             announce=announce,
         )
-
-    def _device_name(self) -> str:
-        device = self.device
-        return device.name if device is not None else self.device_id
