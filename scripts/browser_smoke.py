@@ -675,6 +675,8 @@ async def options_dialog(run: Run) -> None:
     """The entry's Configure dialog."""
     page, tr = run.page, strings("en")["options"]["step"]["init"]
     await page.goto(f"{run.hass.url}/config/integrations/integration/{DOMAIN}")
+    await expect_text(run, "home")
+    await check_page(run, "en-integration")
     await page.get_by_role("button", name=UI["en"]["configure"]).first.click(timeout=30_000)
     await expect_text(run, tr["title"])
     text = await check_page(run, "en-options")
@@ -701,6 +703,9 @@ async def walk_in_chinese(run: Run) -> None:
     await expect_text(run, tr["title"])
     await check_page(run, "zh-Hans-options")
     await page.keyboard.press("Escape")
+    await page.goto(f"{run.hass.url}/config/repairs")
+    await page.wait_for_timeout(1500)
+    await check_page(run, "zh-Hans-repairs")
     await set_language(run, "en")
 
 
