@@ -1,18 +1,23 @@
-"""Real-browser check of the dashboard: Home Assistant with its frontend, headless Chromium.
+"""Real-browser walk-through of a new user and of the dashboard card: Home Assistant, Chromium.
 
 Started by ``scripts/browser-smoke`` (not part of CI). It runs the emulator in this process,
-starts ``hass`` with the frontend on a throw-away configuration directory, onboards it and adds
-the integration (the same HTTP calls as ``scripts/smoke``), creates a dashboard holding the
-push-to-talk card over the lovelace websocket API, then drives Debian's Chromium through
-Playwright: the real login page, the dashboard, hold the talk button for 3 s with a fake
-microphone playing a 1 kHz tone, release. Checks: the emulator got ~3 s of 1 kHz A-law and
-StopVoiceTalk after the release; the card picker entry and the visual editor; the error a second
-talker sees; the frame latency through Home Assistant; tap-to-toggle in Simplified Chinese; no raw
-translation key on the card; no console error of the card; no traceback of the integration in
-the Home Assistant log. Screenshots go to a folder it prints.
+starts ``hass`` with the frontend on a throw-away configuration directory (a 2 s 1 kHz file in
+its My media), onboards it over REST, then drives Debian's Chromium through Playwright: the real
+login page; in English the integration added through Settings -> Devices & services -> Add
+integration (a wrong SecretAccessKey first: error, typed values and the open Advanced section
+kept; then the right key; the space step), a camera's device page, its speaker's more-info
+dialog, the My-media file played on that speaker from the media panel (the emulator must hear
+1 kHz), the entry's Configure dialog; then a second space and Configure in Simplified Chinese.
+Then the push-to-talk card: a dashboard holding it, hold the talk button for 3 s with a fake
+microphone playing a 1 kHz tone, release; the card picker entry and visual editor; the error a
+second talker sees; the frame latency through Home Assistant; tap-to-toggle in Chinese.
+Every page is screenshotted and fails the run on a raw translation key, a console error of the
+integration or an error or traceback of the integration in the Home Assistant log. What a new
+user would stumble on without breaking the run is printed as ``FINDING:``. Screenshots (and
+each page's text) go to a folder it prints.
 
-The run is a list of steps (``STEPS``) sharing one ``Run``: another walk-through (e.g. the
-config flow through the UI) is one more step function added to that list.
+The run is a list of steps (``STEPS``) sharing one ``Run``: another walk-through is one more
+step function added to that list.
 """
 
 from __future__ import annotations
