@@ -561,7 +561,9 @@ async def config_flow(run: Run, language: str, space: str, others: list[str]) ->
         .first.click(timeout=15_000)
     )
     await expect_text(run, user["title"])
-    await check_page(run, f"{language}-flow-credentials")
+    text = await check_page(run, f"{language}-flow-credentials")
+    for label in (user["description"], user["sections"]["advanced"]["name"]):
+        check(label in text, f"{label!r} shown")
     await (await form_field(run, "access_key_id")).fill(EMU_AK)
     await (await form_field(run, "secret_access_key")).fill(WRONG_SECRET)
     advanced = user["sections"]["advanced"]
@@ -706,7 +708,11 @@ async def walk_in_chinese(run: Run) -> None:
     await page.goto(f"{run.hass.url}/config/integrations/integration/{DOMAIN}")
     await page.get_by_role("button", name=UI["zh-Hans"]["configure"]).first.click(timeout=30_000)
     await expect_text(run, tr["title"])
-    await check_page(run, "zh-Hans-options")
+    text = await check_page(run, "zh-Hans-options")
+    for label in tr["data"].values():
+        check(label in text, f"option {label!r} shown")
+    english = strings("en")["options"]["step"]["init"]["title"]
+    check(english not in text, "no English title of ours left")
     await page.keyboard.press("Escape")
     await page.goto(f"{run.hass.url}/config/repairs")
     await page.wait_for_timeout(1500)
