@@ -574,6 +574,7 @@ async def config_flow(run: Run, language: str, space: str, others: list[str]) ->
     advanced = user["sections"]["advanced"]
     await page.locator(FLOW).get_by_text(advanced["name"], exact=True).click()
     await (await form_field(run, "endpoint")).fill(run.emulator.url)
+    await (await form_field(run, "endpoint")).scroll_into_view_if_needed()
     await check_page(run, f"{language}-flow-credentials-filled")
     await page.get_by_role("button", name=ui["submit"]).click()
     await expect_text(run, tr["error"]["invalid_auth"])
@@ -585,6 +586,8 @@ async def config_flow(run: Run, language: str, space: str, others: list[str]) ->
     endpoint = await form_field(run, "endpoint")
     check(await endpoint.is_visible(), "the Advanced section stays open after the error")
     check(await endpoint.input_value() == run.emulator.url, "the endpoint stays after the error")
+    await endpoint.scroll_into_view_if_needed()
+    await check_page(run, f"{language}-flow-wrong-key-advanced")
     secret = await form_field(run, "secret_access_key")
     await secret.fill(EMU_SK)
     await page.get_by_role("button", name=ui["submit"]).click()
