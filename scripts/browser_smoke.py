@@ -1,18 +1,22 @@
-"""Real-browser check of the dashboard: Home Assistant with its frontend, headless Chromium.
+"""Real-browser walk-through of a new user and of the dashboard card: Home Assistant, Chromium.
 
 Started by ``scripts/browser-smoke`` (not part of CI). It runs the emulator in this process,
-starts ``hass`` with the frontend on a throw-away configuration directory, onboards it and adds
-the integration (the same HTTP calls as ``scripts/smoke``), creates a dashboard holding the
-push-to-talk card over the lovelace websocket API, then drives Debian's Chromium through
-Playwright: the real login page, the dashboard, hold the talk button for 3 s with a fake
-microphone playing a 1 kHz tone, release. Checks: the emulator got ~3 s of 1 kHz A-law and
-StopVoiceTalk after the release; the card picker entry and the visual editor; the error a second
-talker sees; the frame latency through Home Assistant; tap-to-toggle in Simplified Chinese; no raw
-translation key on the card; no console error of the card; no traceback of the integration in
-the Home Assistant log. Screenshots go to a folder it prints.
+starts ``hass`` with the frontend on a throw-away configuration directory (a 2 s 1 kHz file in
+its My media), onboards it over REST, then drives Debian's Chromium through Playwright: the real
+login page; in English the integration added through Settings -> Devices & services -> Add
+integration (a wrong SecretAccessKey first: error, typed values and the open Advanced section
+kept; then the right key; the space step), a camera's device page, its speaker's more-info
+dialog, the My-media file played on that speaker from the media panel (the emulator must hear
+1 kHz), the entry's Configure dialog; then a second space and Configure in Simplified Chinese.
+Then the push-to-talk card: a dashboard holding it, hold the talk button for 3 s with a fake
+microphone playing a 1 kHz tone, release; the card picker entry and visual editor; the error a
+second talker sees; the frame latency through Home Assistant; tap-to-toggle in Chinese.
+Every page is screenshotted and fails the run on a raw translation key, a console error of the
+integration or an error or traceback of the integration in the Home Assistant log. Screenshots
+(and each page's text) go to a folder it prints.
 
-The run is a list of steps (``STEPS``) sharing one ``Run``: another walk-through (e.g. the
-config flow through the UI) is one more step function added to that list.
+The run is a list of steps (``STEPS``) sharing one ``Run``: another walk-through is one more
+step function added to that list.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 import contextlib
 from dataclasses import dataclass, field
+import json
 import os
 from pathlib import Path
 import re
@@ -62,6 +67,8 @@ HOLD_SECONDS = 3.0
 CONFIGURATION = """\
 homeassistant:
   name: Volcengine AIoT browser smoke test
+  media_dirs:
+    local: {media}
 http:
   server_host: 127.0.0.1
   server_port: {port}
@@ -120,30 +127,6 @@ class Run:
 Step = Callable[[Run], Awaitable[None]]
 
 
-async def add_integration(run: Run) -> None:
-    """The config flow over HTTP (issue 11 may walk it through the UI instead)."""
-    hass = run.hass
-    flow = await hass.request(
-        "POST",
-        "/api/config/config_entries/flow",
-        {"handler": DOMAIN, "show_advanced_options": True},
-    )
-    flow = await hass.request(
-        "POST",
-        f"/api/config/config_entries/flow/{flow['flow_id']}",
-        {
-            "access_key_id": EMU_AK,
-            "secret_access_key": EMU_SK,
-            "region": "cn-north-1",
-            "advanced": {"endpoint": run.emulator.url},
-        },
-    )
-    flow = await hass.request(
-        "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {"space_id": SPACE_HOME_ID}
-    )
-    check(flow["type"] == "create_entry", f"config entry created: {flow['title']}")
-
-
 async def find_speaker(run: Run) -> None:
     async with asyncio.timeout(30):
         while not (players := await run.hass.states("media_player")):
@@ -188,14 +171,14 @@ async def create_dashboard(run: Run) -> None:
 
 
 async def login(run: Run) -> None:
-    """The real login page."""
+    """The real login page, on the way to Settings -> Devices & services."""
     page = run.page
-    await page.goto(f"{run.hass.url}/{DASHBOARD}/0")
+    await page.goto(f"{run.hass.url}/config/integrations/dashboard")
     await page.locator("input[name='username']").fill(USERNAME)
     await page.locator("input[name='password']").fill(PASSWORD)
     await run.screenshot("login")
     await page.keyboard.press("Enter")
-    await page.wait_for_url(re.compile(rf".*/{DASHBOARD}/0"), timeout=30_000)
+    await page.wait_for_url(re.compile(r".*/config/integrations/dashboard"), timeout=30_000)
     print("  ok  logged in through the login page", flush=True)
     # Home Assistant 2026.11 asks to confirm an http: section that differs from the defaults.
     confirm = page.get_by_role("button", name="Confirm")
@@ -203,6 +186,15 @@ async def login(run: Run) -> None:
         await confirm.click(timeout=8_000)
         await confirm.wait_for(state="hidden", timeout=5_000)
         print("  (confirmed the HTTP server settings dialog)", flush=True)
+
+
+async def open_dashboard(run: Run) -> None:
+    """The dashboard holding the card, once the speaker is idle again (options reload it)."""
+    async with asyncio.timeout(30):
+        while (await run.hass.request("GET", f"/api/states/{run.speaker}"))["state"] != "idle":
+            await asyncio.sleep(0.5)
+    await run.page.goto(f"{run.hass.url}/{DASHBOARD}/0")
+    await run.page.locator(CARD).wait_for(timeout=30_000)
 
 
 async def card_text(card: Any) -> str:
@@ -225,6 +217,8 @@ async def push_to_talk(run: Run) -> None:
     await button.wait_for(timeout=10_000)
     await run.page.wait_for_timeout(500)
     check(await card.get_attribute("state") == "idle", "the card is idle")
+    sessions_before = len(run.emulator.talk.sessions_for(run.nsid))
+    stops_before = len(run.emulator.requests_for("StopVoiceTalk"))
     idle_text = await card_text(card)
     await run.screenshot("idle", card)
     box = await button.bounding_box()
@@ -252,7 +246,7 @@ async def push_to_talk(run: Run) -> None:
         f"{stats['framesSent']} frames sent",
         flush=True,
     )
-    sessions = run.emulator.talk.sessions_for(run.nsid)
+    sessions = run.emulator.talk.sessions_for(run.nsid)[sessions_before:]
     check(len(sessions) == 1, "one talk session on the emulator")
     rec = sessions[0]
     await rec.wait_closed(10)
@@ -261,7 +255,7 @@ async def push_to_talk(run: Run) -> None:
             await asyncio.sleep(0.05)
     check(rec.stopped, "StopVoiceTalk after the release")
     stop = run.emulator.requests_for("StopVoiceTalk")
-    check(len(stop) == 1, "exactly one StopVoiceTalk")
+    check(len(stop) == stops_before + 1, "exactly one StopVoiceTalk")
     check(rec.closed_at is not None and rec.closed_at >= released_at, "stopped after the release")
     tone = voiced(alaw_decode(rec.alaw()))
     seconds = len(tone) / 8000
@@ -421,11 +415,323 @@ async def toggle_in_chinese(run: Run) -> None:
     check("点击说话" in text and not RAW_KEY.search(text), f"idle again: {text!r}")
 
 
+# --- The walk-through of a new user (issue 11): the UI, in English and then in Chinese. ---
+
+# Home Assistant's own labels the walk-through clicks (its frontend translations).
+UI = {
+    "en": {
+        "add": "Add integration",
+        "search": "Search for a brand name",
+        "submit": "Submit",
+        "finish": "Finish",
+        "configure": "Configure",
+    },
+    "zh-Hans": {
+        "add": "添加集成",
+        "search": "搜索品牌名称",
+        "submit": "提交",
+        "finish": "完成",
+        "configure": "配置",
+    },
+}
+FLOW = "dialog-data-entry-flow"
+# Debug aid on failure: every input with its attributes and the custom elements around it.
+INPUTS_JS = """() => {
+    const out = [];
+    const walk = (node, path) => {
+        if (node.nodeType !== Node.ELEMENT_NODE && node.nodeType !== Node.DOCUMENT_FRAGMENT_NODE)
+            return;
+        const tag = node.nodeName.toLowerCase();
+        const here = tag.includes("-") ? [...path, tag] : path;
+        if (tag === "input" || tag === "textarea") {
+            const attrs = [...node.attributes].map((a) => `${a.name}=${a.value}`).join(" ");
+            out.push(`${here.slice(-4).join(" > ")} :: ${attrs}`);
+        }
+        if (node.shadowRoot) walk(node.shadowRoot, here);
+        for (const child of node.children || []) walk(child, here);
+    };
+    walk(document.body, []);
+    return out.join("\\n");
+}"""
+RAW_PAGE_KEYS = (f"component.{DOMAIN}.", "[%key:")
+INTEGRATION_NAME = "Volcengine AIoT Video"
+WRONG_SECRET = "d3Jvbmctc2VjcmV0LWtleQ=="  # noqa: S105 - not a real key
+MEDIA_FILE = "doorbell-1khz.wav"
+# Text of every node, through open shadow roots (what the user can read; no style sheets).
+PAGE_TEXT_JS = """() => {
+    const out = [];
+    const walk = (node) => {
+        if (node.nodeType === Node.TEXT_NODE) { out.push(node.textContent); return; }
+        if (node.nodeType !== Node.ELEMENT_NODE && node.nodeType !== Node.DOCUMENT_FRAGMENT_NODE)
+            return;
+        if (node.nodeName === "STYLE" || node.nodeName === "SCRIPT") return;
+        if (node.shadowRoot) walk(node.shadowRoot);
+        for (const child of node.childNodes) walk(child);
+    };
+    walk(document.body);
+    return out.join(" ").replace(/\\s+/g, " ");
+}"""
+
+
+def strings(language: str) -> dict[str, Any]:
+    """Return the integration's translations for a language."""
+    path = ROOT / "custom_components" / DOMAIN / "translations" / f"{language}.json"
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def log_problems(config: Path) -> list[str]:
+    """Return the log records (with their tracebacks) that are errors of the integration."""
+    log = config / "home-assistant.log"
+    if not log.exists():
+        return []
+    records: list[str] = []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if re.match(r"\d{4}-\d\d-\d\d ", line) or not records:
+            records.append(line)
+        else:
+            records[-1] += "\n" + line
+    return [
+        r
+        for r in records
+        if (" ERROR " in r or "Traceback" in r) and (DOMAIN in r or "volcengine" in r.lower())
+    ]
+
+
+async def check_page(run: Run, name: str) -> str:
+    """Screenshot the page and check it: no raw key, no console or log error of ours."""
+    await run.page.wait_for_timeout(400)
+    await run.screenshot(name)
+    text = str(await run.page.evaluate(PAGE_TEXT_JS))
+    (run.shots / f"{name}.txt").write_text(text, encoding="utf-8")
+    raw = [key for key in RAW_PAGE_KEYS if key in text]
+    if raw:
+        at = text.find(raw[0])
+        msg = f"{name}: raw translation key on the page: {text[max(0, at - 80) : at + 120]!r}"
+        raise SmokeError(msg)
+    ours = [e for e in run.console_errors if "volcengine" in e.lower() or CARD in e]
+    if ours:
+        msg = f"{name}: console error of the integration: {ours[:3]}"
+        raise SmokeError(msg)
+    problems = log_problems(run.workdir / "config")
+    if problems:
+        msg = f"{name}: error of the integration in the Home Assistant log:\n" + "\n".join(
+            problems[:3]
+        )
+        raise SmokeError(msg)
+    print(f"  ok  {name}: no raw key, no console or log error", flush=True)
+    return text
+
+
+async def expect_text(run: Run, text: str) -> None:
+    """Wait (up to 20 s) until the page shows a text (through shadow roots)."""
+    async with asyncio.timeout(20):
+        while text not in str(await run.page.evaluate(PAGE_TEXT_JS)):
+            await asyncio.sleep(0.2)
+
+
+async def set_language(run: Run, language: str) -> None:
+    await run.ws(
+        {
+            "type": "frontend/set_user_data",
+            "key": "language",
+            "value": {"language": language, "number_format": "language"},
+        }
+    )
+
+
+async def form_field(run: Run, name: str) -> Any:
+    """The input of a flow form field, by its key (the wa-input does not expose its label)."""
+    box = run.page.locator(FLOW).locator(f"input[name='{name}']")
+    await box.wait_for(state="attached", timeout=15_000)
+    return box
+
+
+async def config_flow(run: Run, language: str, space: str, others: list[str]) -> None:
+    """Add the integration through the UI: a wrong key first, then the right one, the space."""
+    ui, tr = UI[language], strings(language)["config"]
+    user, page = tr["step"]["user"], run.page
+    add = page.get_by_role("button", name=ui["add"]).first
+    for attempt in range(3):  # a page reloading (language, entry) may still navigate away
+        await page.goto(f"{run.hass.url}/config/integrations/dashboard")
+        try:
+            await add.click(timeout=20_000)
+            break
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
+    await page.get_by_placeholder(ui["search"]).fill("Volcengine", timeout=15_000)
+    await (
+        page.locator("dialog-add-integration")
+        .get_by_text(INTEGRATION_NAME)
+        .first.click(timeout=15_000)
+    )
+    await expect_text(run, user["title"])
+    text = await check_page(run, f"{language}-flow-credentials")
+    for label in (user["description"], user["sections"]["advanced"]["name"]):
+        check(label in text, f"{label!r} shown")
+    await (await form_field(run, "access_key_id")).fill(EMU_AK)
+    await (await form_field(run, "secret_access_key")).fill(WRONG_SECRET)
+    advanced = user["sections"]["advanced"]
+    await page.locator(FLOW).get_by_text(advanced["name"], exact=True).click()
+    await (await form_field(run, "endpoint")).fill(run.emulator.url)
+    await (await form_field(run, "endpoint")).scroll_into_view_if_needed()
+    await check_page(run, f"{language}-flow-credentials-filled")
+    await page.get_by_role("button", name=ui["submit"]).click()
+    await expect_text(run, tr["error"]["invalid_auth"])
+    await check_page(run, f"{language}-flow-wrong-key")
+    check(
+        await (await form_field(run, "access_key_id")).input_value() == EMU_AK,
+        "the AccessKey ID stays after the error",
+    )
+    endpoint = await form_field(run, "endpoint")
+    check(await endpoint.is_visible(), "the Advanced section stays open after the error")
+    check(await endpoint.input_value() == run.emulator.url, "the endpoint stays after the error")
+    await endpoint.scroll_into_view_if_needed()
+    await check_page(run, f"{language}-flow-wrong-key-advanced")
+    secret = await form_field(run, "secret_access_key")
+    await secret.fill(EMU_SK)
+    await page.get_by_role("button", name=ui["submit"]).click()
+    step = tr["step"]["space"]
+    await expect_text(run, step["title"])
+    text = await check_page(run, f"{language}-flow-space")
+    for name in others:
+        check(name in text, f"space {name!r} offered")
+    radios = page.locator(FLOW).get_by_role("radio")
+    checked = [await r.is_checked() for r in await radios.all()]
+    check(
+        len(checked) == len(others) + 1, f"{len(checked)} spaces offered (configured ones left out)"
+    )
+    check(not any(checked), "no space pre-selected")
+    await page.get_by_role("button", name=ui["submit"]).click()
+    await expect_text(run, tr["error"]["space_required"])
+    await check_page(run, f"{language}-flow-space-none-chosen")
+    await page.locator(FLOW).get_by_role("radio", name=space, exact=True).check()
+    await page.get_by_role("button", name=ui["submit"]).click()
+    finish = page.get_by_role("button", name=ui["finish"])
+    await finish.wait_for(timeout=30_000)
+    await check_page(run, f"{language}-flow-created")
+    await finish.click()
+    async with asyncio.timeout(30):
+        while not any(
+            e["title"] == space and e["state"] == "loaded"
+            for e in await run.hass.request("GET", "/api/config/config_entries/entry")
+        ):
+            await asyncio.sleep(0.5)
+    print(f"  ok  the space {space!r} was added through the UI ({language})", flush=True)
+
+
+async def add_integration(run: Run) -> None:
+    """Settings -> Devices & services -> Add integration, in English."""
+    await config_flow(run, "en", "home", ["shop", "big"])
+
+
+async def device_page(run: Run) -> None:
+    """The device page of the online camera and the speaker's more-info dialog."""
+    devices = await run.ws({"type": "config/device_registry/list"})
+    ours = [d for d in devices if any(i[0] == DOMAIN for i in d["identifiers"])]
+    entity = await run.ws({"type": "config/entity_registry/get", "entity_id": run.speaker})
+    device = next(d for d in ours if d["id"] == entity["device_id"])
+    await run.page.goto(f"{run.hass.url}/config/devices/device/{device['id']}")
+    await expect_text(run, device["name_by_user"] or device["name"])
+    await check_page(run, "en-device")
+    await run.page.evaluate(
+        """(entityId) => document.querySelector("home-assistant").dispatchEvent(
+            new CustomEvent(
+                "hass-more-info", {detail: {entityId}, bubbles: true, composed: true}
+            ))""",
+        run.speaker,
+    )
+    await run.page.locator("ha-more-info-dialog").wait_for(state="attached", timeout=15_000)
+    await run.page.wait_for_timeout(1000)
+    await check_page(run, "en-speaker-more-info")
+    await run.page.keyboard.press("Escape")
+
+
+def visible_text(run: Run, text: str) -> Any:
+    """The first visible element showing exactly this text."""
+    return run.page.get_by_text(text, exact=True).locator("visible=true").first
+
+
+async def play_my_media(run: Run) -> None:
+    """Media -> My media -> a file, on the camera's speaker: the emulator hears it."""
+    page = run.page
+    # The player picker lists the entity's name ("Speaker") over its device's name.
+    name = next(
+        d["DeviceName"]
+        for d in run.emulator.state.devices[SPACE_HOME_ID].values()
+        if d["DeviceNSID"] == run.nsid
+    )
+    before = len(run.emulator.talk.sessions_for(run.nsid))
+    await page.goto(f"{run.hass.url}/media-browser/browser")
+    await visible_text(run, "Web browser").click(timeout=30_000)
+    await visible_text(run, name).click(timeout=10_000)
+    await visible_text(run, "My media").click(timeout=30_000)
+    await visible_text(run, MEDIA_FILE).wait_for(timeout=15_000)
+    await check_page(run, "en-media-my-media")
+    await visible_text(run, MEDIA_FILE).click()
+    async with asyncio.timeout(30):
+        while len(run.emulator.talk.sessions_for(run.nsid)) == before:
+            await asyncio.sleep(0.1)
+    await check_page(run, "en-media-playing")
+    rec = run.emulator.talk.sessions_for(run.nsid)[-1]
+    await rec.wait_closed(30)
+    tone = voiced(alaw_decode(rec.alaw()))
+    frequency = dominant_frequency(tone) if len(tone) else 0.0
+    check(abs(frequency - 1000) <= 20, f"the emulator heard {frequency:.0f} Hz from My media")
+    check(1.5 <= len(tone) / 8000 <= 2.5, f"{len(tone) / 8000:.2f} s of it (2 s file)")
+
+
+async def options_dialog(run: Run) -> None:
+    """The entry's Configure dialog."""
+    page, tr = run.page, strings("en")["options"]["step"]["init"]
+    await page.goto(f"{run.hass.url}/config/integrations/integration/{DOMAIN}")
+    await expect_text(run, "home")
+    await check_page(run, "en-integration")
+    await page.get_by_role("button", name=UI["en"]["configure"]).first.click(timeout=30_000)
+    await expect_text(run, tr["title"])
+    text = await check_page(run, "en-options")
+    for label in tr["data"].values():
+        check(label in text, f"option {label!r} shown")
+    await page.get_by_role("button", name=UI["en"]["submit"]).click()
+    await (
+        page.locator(FLOW)
+        .get_by_role("button", name=UI["en"]["submit"])
+        .wait_for(state="hidden", timeout=15_000)
+    )
+    print("  ok  the options were saved", flush=True)
+
+
+async def walk_in_chinese(run: Run) -> None:
+    """The same flow with the user's language set to Simplified Chinese: the second space."""
+    await set_language(run, "zh-Hans")
+    await config_flow(run, "zh-Hans", "shop", ["big"])
+    tr = strings("zh-Hans")["options"]["step"]["init"]
+    page = run.page
+    await page.goto(f"{run.hass.url}/config/integrations/integration/{DOMAIN}")
+    await page.get_by_role("button", name=UI["zh-Hans"]["configure"]).first.click(timeout=30_000)
+    await expect_text(run, tr["title"])
+    text = await check_page(run, "zh-Hans-options")
+    for label in tr["data"].values():
+        check(label in text, f"option {label!r} shown")
+    english = strings("en")["options"]["step"]["init"]["title"]
+    check(english not in text, "no English title of ours left")
+    await page.keyboard.press("Escape")
+    await page.goto(f"{run.hass.url}/config/repairs")
+    await page.wait_for_timeout(1500)
+    await check_page(run, "zh-Hans-repairs")
+    await set_language(run, "en")
+
+
 STEPS: list[Step] = [
+    login,
     add_integration,
     find_speaker,
+    device_page,
+    play_my_media,
+    options_dialog,
+    walk_in_chinese,
     create_dashboard,
-    login,
+    open_dashboard,
     push_to_talk,
     card_picker,
     busy_error,
@@ -434,13 +740,13 @@ STEPS: list[Step] = [
 ]
 
 
-def write_tone(path: Path) -> Path:
-    """A 1 kHz tone (48 kHz mono wav) for Chromium's fake microphone."""
+def write_tone(path: Path, seconds: int = 20) -> Path:
+    """A 1 kHz tone (48 kHz mono wav): Chromium's fake microphone, the My-media file."""
     subprocess.run(
         [
             shutil.which("ffmpeg") or "ffmpeg",
             "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
-            "-i", "sine=frequency=1000:duration=20:sample_rate=48000", "-ac", "1",
+            "-i", f"sine=frequency=1000:duration={seconds}:sample_rate=48000", "-ac", "1",
             str(path),
         ],
         check=True,
@@ -470,8 +776,12 @@ async def main_async(hass_bin: str, startup: float, shots: Path) -> None:
     config = workdir / "config"
     (config / "custom_components").mkdir(parents=True)
     (config / "custom_components" / DOMAIN).symlink_to(ROOT / "custom_components" / DOMAIN)
-    (config / "configuration.yaml").write_text(CONFIGURATION.format(port=port))
+    (config / "configuration.yaml").write_text(
+        CONFIGURATION.format(port=port, media=config / "media")
+    )
     tone = write_tone(workdir / "tone1k.wav")
+    (config / "media").mkdir()
+    write_tone(config / "media" / MEDIA_FILE, seconds=2)
     await asyncio.to_thread(shots.mkdir, parents=True, exist_ok=True)
     print(f"Screenshots: {shots}", flush=True)
     log = (workdir / "hass.out").open("wb")
@@ -517,6 +827,10 @@ async def main_async(hass_bin: str, startup: float, shots: Path) -> None:
             except Exception:
                 with contextlib.suppress(Exception):
                     await run.screenshot("failure")
+                    text = await run.page.evaluate(PAGE_TEXT_JS)
+                    (shots / "failure.txt").write_text(str(text), encoding="utf-8")
+                    inputs = await run.page.evaluate(INPUTS_JS)
+                    (shots / "failure-inputs.txt").write_text(str(inputs), encoding="utf-8")
                 raise
             finally:
                 await browser.close()

@@ -11,7 +11,7 @@ from typing import Any
 
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType, InvalidData, section
+from homeassistant.data_entry_flow import FlowResultType, section
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -466,8 +466,19 @@ async def test_space_step_leaves_configured_spaces_out(
     assert SPACE_HOME_ID not in {option["value"] for option in options}
     assert {option["label"] for option in options} == {"shop", "big"}  # names, no UUIDs
     assert key.default is vol.UNDEFINED
-    with pytest.raises(InvalidData):  # nothing chosen is not "the first space"
-        await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    # Optional: the frontend fills a required select with its first option.
+    assert isinstance(key, vol.Optional)
+    assert not isinstance(key, vol.Required)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.FORM  # nothing chosen is not "the first space"
+    assert result["step_id"] == "space"
+    assert result["errors"] == {"space_id": "space_required"}
+    assert not hass.config_entries.async_entries(DOMAIN)[1:]  # only the mock entry
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"space_id": SPACE_SHOP_ID}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "shop"
 
 
 async def test_space_step_preselects_the_only_space_left(

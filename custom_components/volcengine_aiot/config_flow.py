@@ -260,7 +260,9 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
         if not available:
             return self.async_abort(reason="all_spaces_configured")
         errors: dict[str, str] = {}
-        if user_input is not None:
+        if user_input is not None and not user_input.get(CONF_SPACE_ID):
+            errors[CONF_SPACE_ID] = "space_required"
+        elif user_input is not None:
             space = self._spaces[user_input[CONF_SPACE_ID]]
             await self.async_set_unique_id(space.space_id)
             self._abort_if_unique_id_configured()
@@ -280,10 +282,12 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
             for space_id, label in _space_labels(available).items()
         ]
         # Nothing pre-selected unless there is a single choice: the user picks deliberately.
+        # Optional, because the frontend fills a required select with its first option; no
+        # choice is a form error above.
         key = (
             vol.Required(CONF_SPACE_ID, default=available[0].space_id)
             if len(available) == 1
-            else vol.Required(CONF_SPACE_ID)
+            else vol.Optional(CONF_SPACE_ID)
         )
         schema = vol.Schema(
             {
