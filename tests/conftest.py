@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
@@ -134,3 +136,17 @@ def no_deprecated_call(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
         if f"custom integration '{DOMAIN}'" in record.getMessage()
     ]
     assert not reported, reported
+
+
+@pytest.fixture
+async def http_media(socket_enabled: None, media_dir: Path) -> AsyncIterator[str]:
+    """A plain HTTP server on 127.0.0.1 serving the test module's ``media_dir``."""
+    app = web.Application()
+    app.router.add_static("/", media_dir)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()

@@ -7,11 +7,9 @@ the real ffmpeg and Home Assistant's own pre-announce sound.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
 from homeassistant.components.assist_satellite import AssistSatelliteConfiguration
 from homeassistant.components.media_player import (
     ATTR_MEDIA_ANNOUNCE,
@@ -27,7 +25,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.volcengine_aiot.api import client as api_client
 from custom_components.volcengine_aiot.assist_satellite import VolcengineAnnouncerEntity
 from custom_components.volcengine_aiot.const import DOMAIN
 from custom_components.volcengine_aiot.media import tts_cache_key
@@ -63,15 +60,7 @@ def local(name: str) -> str:
     return f"media-source://media_source/local/{name}"
 
 
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(api_client, "_BACKOFF_BASE", 0.0)
-
-
-@pytest.fixture(autouse=True)
-def no_leftover_ffmpeg() -> Any:
-    yield
-    assert ffmpeg_children() == []
+pytestmark = pytest.mark.usefixtures("no_leftover_ffmpeg")
 
 
 @pytest.fixture
@@ -83,20 +72,6 @@ def media_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
     make_tone(folder / "tone1000.mp3", 1000, 0.6)
     make_tone(folder / "long.wav", 300, 8.0)
     return folder
-
-
-@pytest.fixture
-async def http_media(socket_enabled: None, media_dir: Path) -> AsyncIterator[str]:
-    """A plain HTTP server on 127.0.0.1 serving the media folder."""
-    app = web.Application()
-    app.router.add_static("/", media_dir)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
 
 
 @pytest.fixture

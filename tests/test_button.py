@@ -11,17 +11,11 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.volcengine_aiot.api import client as api_client
 from custom_components.volcengine_aiot.const import DOMAIN
 from tests.audio import alaw_decode, dominant_frequency, ffmpeg_children, voiced
 from tests.emulator.app import Emulator
 from tests.emulator.data import HOME_IPC_ID, HOME_IPC_NSID, HOME_IPC_OFFLINE_ID
 from tests.entities import entities_of
-
-
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(api_client, "_BACKOFF_BASE", 0.0)
 
 
 def button_of(entity_registry: er.EntityRegistry, device_id: str) -> str:

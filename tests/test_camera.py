@@ -237,7 +237,6 @@ async def test_stream_start_failures_are_translated(
     status: int,
     key: str,
 ) -> None:
-    monkeypatch.setattr("custom_components.volcengine_aiot.api.client._BACKOFF_BASE", 0.0)
     emulator.faults.add("StartStream", code=code, status=status, times=0)
     with pytest.raises(HomeAssistantError) as info:
         await async_get_stream_source(hass, FRONT_DOOR)
@@ -324,7 +323,6 @@ async def test_cameras_follow_the_device_list(
     entity_registry: er.EntityRegistry,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("custom_components.volcengine_aiot.api.client._BACKOFF_BASE", 0.0)
     new_id, stream = "6851c282-c7f6-4a04-9d1e-00000000cafe", "c0ffee00-0000-4000-8000-0000000000ca"
     emulator.state.add_device(
         SPACE_HOME_ID,

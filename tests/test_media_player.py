@@ -13,7 +13,6 @@ import traceback
 from typing import Any, ClassVar
 from unittest.mock import Mock, patch
 
-from aiohttp import web
 from homeassistant.components.media_player import (
     ATTR_MEDIA_CONTENT_ID,
     ATTR_MEDIA_CONTENT_TYPE,
@@ -103,20 +102,6 @@ def speaker(
     entity_id = entity_registry.async_get_entity_id(MP_DOMAIN, DOMAIN, SPEAKER_UID)
     assert entity_id is not None
     return entity_id
-
-
-@pytest.fixture
-async def http_media(socket_enabled: None, media_dir: Path) -> AsyncIterator[str]:
-    """A plain HTTP server on 127.0.0.1 serving the media folder."""
-    app = web.Application()
-    app.router.add_static("/", media_dir)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
 
 
 async def play(hass: HomeAssistant, entity_id: str, media_id: str, **extra: Any) -> None:

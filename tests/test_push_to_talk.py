@@ -31,7 +31,7 @@ from pytest_homeassistant_custom_component.typing import (
 from custom_components.volcengine_aiot.const import CONF_MAX_DURATION, CONF_PREROLL, DOMAIN
 from custom_components.volcengine_aiot.talk import live
 from custom_components.volcengine_aiot.websocket_api import DATA_TALKS
-from tests.audio import alaw_decode, dominant_frequency, ffmpeg_children, make_tone, voiced
+from tests.audio import alaw_decode, dominant_frequency, make_tone, voiced
 from tests.emulator.app import Emulator
 from tests.emulator.data import HOME_IPC_ID, HOME_IPC_NSID, SPACE_HOME_ID
 from tests.emulator.talk import TalkRecording
@@ -72,10 +72,7 @@ def speaker(init_integration: MockConfigEntry, entity_registry: er.EntityRegistr
     return entity_id
 
 
-@pytest.fixture(autouse=True)
-def no_leftover_ffmpeg() -> Any:
-    yield
-    assert ffmpeg_children() == []
+pytestmark = pytest.mark.usefixtures("no_leftover_ffmpeg")
 
 
 class Talker:

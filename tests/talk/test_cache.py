@@ -18,14 +18,10 @@ from custom_components.volcengine_aiot.talk.cache import (
     file_cache_key,
 )
 from custom_components.volcengine_aiot.talk.flv import FRAME_BYTES
-from tests.audio import FFMPEG, alaw_decode, dominant_frequency, ffmpeg_children, make_tone, voiced
+from tests.audio import FFMPEG, alaw_decode, dominant_frequency, make_tone, voiced
 from tests.talk.test_pool import read_all
 
-
-@pytest.fixture(autouse=True)
-def no_leftover_ffmpeg() -> object:
-    yield
-    assert ffmpeg_children() == []
+pytestmark = pytest.mark.usefixtures("no_leftover_ffmpeg")
 
 
 @pytest.fixture

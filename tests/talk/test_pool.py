@@ -11,7 +11,7 @@ import signal
 import aiohttp
 import pytest
 
-from custom_components.volcengine_aiot.api import VolcengineClient, client as api_client
+from custom_components.volcengine_aiot.api import VolcengineClient
 from custom_components.volcengine_aiot.talk import (
     AudioSource,
     ClientTalkOpener,
@@ -31,11 +31,7 @@ from tests.audio import FFMPEG, alaw_decode, dominant_frequency, ffmpeg_children
 from tests.emulator.app import Emulator
 from tests.emulator.data import EMU_AK, EMU_SK, HOME_IPC_NSID, HOME_NVR_NSID, SPACE_HOME_ID
 
-
-@pytest.fixture(autouse=True)
-def no_leftover_ffmpeg() -> object:
-    yield
-    assert ffmpeg_children() == []
+pytestmark = pytest.mark.usefixtures("no_leftover_ffmpeg")
 
 
 @pytest.fixture
@@ -228,7 +224,6 @@ async def test_a_reader_that_never_started(tmp_path: Path) -> None:
 async def test_an_announcement_to_two_cameras_runs_one_ffmpeg(
     emulator: Emulator, tone: str, spawned: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(api_client, "_BACKOFF_BASE", 0.0)
     pool = TranscoderPool(FFMPEG)
     options = TalkOptions(preroll=0.1, tail=0.1)
     async with aiohttp.ClientSession() as http:
@@ -263,7 +258,6 @@ async def test_replaying_the_same_media_restarts_it(
     The interrupted playback releases its ffmpeg before the next one starts, so the second
     play never joins a transcode that is being closed: it gets a fresh one.
     """
-    monkeypatch.setattr(api_client, "_BACKOFF_BASE", 0.0)
     pool = TranscoderPool(FFMPEG)
     async with aiohttp.ClientSession() as http:
         client = VolcengineClient(http, EMU_AK, EMU_SK, endpoint=emulator.url)

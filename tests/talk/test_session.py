@@ -18,7 +18,6 @@ import pytest
 from custom_components.volcengine_aiot.api import (
     VolcengineClient,
     VolcengineDeviceUnreachableError,
-    client as api_client,
 )
 from custom_components.volcengine_aiot.talk import (
     AudioSource,
@@ -74,11 +73,6 @@ class Opener(ClientTalkOpener):
     async def stop(self) -> None:
         self.stops += 1
         await super().stop()
-
-
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(api_client, "_BACKOFF_BASE", 0.0)
 
 
 @pytest.fixture
