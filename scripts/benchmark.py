@@ -42,11 +42,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
 
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench_emulator import emulator_process, nsid
 
 from custom_components.volcengine_aiot.api import VolcengineClient
 from custom_components.volcengine_aiot.talk import (
@@ -67,45 +70,18 @@ SILENCE = bytes([0xD5]) * 160
 CLIP_SECONDS = 5.0
 
 
-def nsid(index: int) -> str:
-    return f"3402000000132{index:07d}"
-
-
-# --- the emulator process --------------------------------------------------------------------
-
-
-def emulator_process(conn: Connection, cameras: int) -> None:
-    asyncio.run(_emulator_main(conn, cameras))
-
-
-async def _emulator_main(conn: Connection, cameras: int) -> None:
-    emulator = Emulator()
-    for index in range(cameras):
-        emulator.state.add_device(
-            SPACE_BIG_ID,
-            {
-                "DeviceID": f"bench-{index}",
-                "DeviceNSID": nsid(index),
-                "DeviceName": f"bench {index}",
-                "Status": "online",
-            },
-        )
-    await emulator.start("127.0.0.1", 0)
-    conn.send(emulator.url)
-    loop = asyncio.get_running_loop()
-    while (command := await loop.run_in_executor(None, conn.recv)) != "quit":
-        if command == "collect":
-            result = {}
-            for index in range(cameras):
-                sessions = emulator.talk.sessions_for(nsid(index))
-                result[nsid(index)] = [
-                    [(f.arrival, f.payload == SILENCE) for f in rec.frames] for rec in sessions
-                ]
-            conn.send(result)
-        elif command == "reset":
-            emulator.talk.sessions.clear()
-            conn.send("ok")
-    await emulator.stop()
+def answer(emulator: Emulator, cameras: int, command: str) -> Any:
+    """``collect``: every camera's frames (arrival, silent); ``reset``: forget them."""
+    if command == "collect":
+        return {
+            nsid(index): [
+                [(f.arrival, f.payload == SILENCE) for f in rec.frames]
+                for rec in emulator.talk.sessions_for(nsid(index))
+            ]
+            for index in range(cameras)
+        }
+    emulator.talk.sessions.clear()
+    return "ok"
 
 
 # --- the measurements --------------------------------------------------------------------------
@@ -155,7 +131,7 @@ async def ffmpeg_floor(ffmpeg: str, clip: Path) -> float:
 async def measure(cameras: int, clips: list[Path], ffmpeg: str, mode: str) -> Run:
     parent, child = mp.Pipe()
     process = mp.get_context("spawn").Process(
-        target=emulator_process, args=(child, cameras), daemon=True
+        target=emulator_process, args=(child, cameras, answer), daemon=True
     )
     process.start()
     url = parent.recv()
@@ -271,7 +247,7 @@ async def measure_cache(cameras: int, clip: Path, ffmpeg: str) -> list[CacheRun]
     """Play one clip twice on every camera: transcoded (fills the cache), then cached."""
     parent, child = mp.Pipe()
     process = mp.get_context("spawn").Process(
-        target=emulator_process, args=(child, cameras), daemon=True
+        target=emulator_process, args=(child, cameras, answer), daemon=True
     )
     process.start()
     url = parent.recv()

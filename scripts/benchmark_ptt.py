@@ -23,12 +23,15 @@ from pathlib import Path
 import statistics
 import sys
 import time
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench_emulator import emulator_process, nsid
 
 from custom_components.volcengine_aiot.api import VolcengineClient
 from custom_components.volcengine_aiot.talk import (
@@ -48,43 +51,14 @@ SILENCE_CODE = 0xD5
 CODES = [c for c in range(256) if c != SILENCE_CODE and abs(int(ALAW_TABLE[c])) > 64]
 
 
-def nsid(index: int) -> str:
-    return f"3402000000132{index:07d}"
-
-
-def emulator_process(conn: Connection, cameras: int) -> None:
-    asyncio.run(_emulator_main(conn, cameras))
-
-
-async def _emulator_main(conn: Connection, cameras: int) -> None:
-    emulator = Emulator()
-    for index in range(cameras):
-        emulator.state.add_device(
-            SPACE_BIG_ID,
-            {
-                "DeviceID": f"ptt-{index}",
-                "DeviceNSID": nsid(index),
-                "DeviceName": f"ptt {index}",
-                "Status": "online",
-            },
-        )
-    await emulator.start("127.0.0.1", 0)
-    conn.send(emulator.url)
-    loop = asyncio.get_running_loop()
-    while True:
-        command = await loop.run_in_executor(None, conn.recv)
-        if command == "stop":
-            break
-        conn.send(
-            {
-                rec.nsid: [
-                    (f.payload[0], f.arrival) for f in rec.frames if len(set(f.payload)) == 1
-                ]
-                for rec in emulator.talk.sessions
-            }
-        )
-        emulator.talk.sessions.clear()
-    await emulator.stop()
+def answer(emulator: Emulator, cameras: int, command: str) -> Any:
+    """Every talk's frames that carry a tone code (code, arrival), then forget them."""
+    frames = {
+        rec.nsid: [(f.payload[0], f.arrival) for f in rec.frames if len(set(f.payload)) == 1]
+        for rec in emulator.talk.sessions
+    }
+    emulator.talk.sessions.clear()
+    return frames
 
 
 class Server:
@@ -191,7 +165,7 @@ def main() -> None:
     args = parser.parse_args()
     parent, child = mp.Pipe()
     proc = mp.get_context("spawn").Process(
-        target=emulator_process, args=(child, max(args.talkers)), daemon=True
+        target=emulator_process, args=(child, max(args.talkers), answer), daemon=True
     )
     proc.start()
     url = parent.recv()
@@ -207,7 +181,7 @@ def main() -> None:
                 flush=True,
             )
     finally:
-        parent.send("stop")
+        parent.send("quit")
         proc.join(10)
 
 

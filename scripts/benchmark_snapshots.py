@@ -18,18 +18,20 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing as mp
-from multiprocessing.connection import Connection
 from pathlib import Path
 import shutil
 import statistics
 import sys
 import time
+from typing import Any
 
 import aiohttp
 from haffmpeg.tools import IMAGE_JPEG, ImageFrame
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench_emulator import emulator_process, stream_id
 
 from custom_components.volcengine_aiot.api import VolcengineClient
 from custom_components.volcengine_aiot.live import LiveStream, SnapshotCache, snapshot_input
@@ -40,33 +42,9 @@ ROUNDS = {1: 10, 10: 4}
 REQUESTS_PER_CAMERA = 5  # concurrent requests per camera (several cards / browsers)
 
 
-def stream_id(index: int) -> str:
-    return f"bench-stream-{index:04d}"
-
-
-def emulator_process(conn: Connection, cameras: int) -> None:
-    asyncio.run(_emulator_main(conn, cameras))
-
-
-async def _emulator_main(conn: Connection, cameras: int) -> None:
-    emulator = Emulator()
-    for index in range(cameras):
-        emulator.state.add_device(
-            SPACE_BIG_ID,
-            {
-                "DeviceID": f"bench-{index}",
-                "DeviceNSID": f"3402000000132{index:07d}",
-                "DeviceName": f"bench {index}",
-                "Status": "online",
-                "DeviceStreams": {f"3402000000131{index:07d}": {"StreamID": stream_id(index)}},
-            },
-        )
-    await emulator.start("127.0.0.1", 0)
-    conn.send(emulator.url)
-    loop = asyncio.get_running_loop()
-    while (command := await loop.run_in_executor(None, conn.recv)) != "quit":
-        conn.send(emulator.streams.pull_count if command == "pulls" else None)
-    await emulator.stop()
+def answer(emulator: Emulator, cameras: int, command: str) -> Any:
+    """``pulls``: how many pulls of a live stream the emulator has served."""
+    return emulator.streams.pull_count if command == "pulls" else None
 
 
 class Camera:
@@ -106,7 +84,12 @@ def fmt(values: list[float]) -> str:
 
 async def measure(cameras: int, ffmpeg: str) -> dict[str, object]:
     parent, child = mp.Pipe()
-    proc = mp.Process(target=emulator_process, args=(child, cameras), daemon=True)
+    proc = mp.Process(
+        target=emulator_process,
+        args=(child, cameras, answer),
+        kwargs={"streams": True},
+        daemon=True,
+    )
     proc.start()
     url = parent.recv()
     cold: list[float] = []
