@@ -223,6 +223,7 @@ async def test_announce_message(
         ),
     )
     await announce(hass, front_door, message="dinner is ready")
+    await hass.async_block_till_done()  # the satellite's return to idle is written after the call
     assert heard(emulator, HOME_IPC_NSID, [CHIME_HZ, TTS_HZ]) == [CHIME_HZ, TTS_HZ]
     (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
     speech = alaw_decode(recording.alaw())[-16000:]  # the last 2 s: speech, then the tail
