@@ -15,6 +15,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Final, Protocol
 
+from .clock import FrameClock
 from .errors import (
     TalkDeviceBusyError,
     TalkEmptyAudioError,
@@ -37,8 +38,6 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-LEAD: Final = 2 * FRAME_SECONDS  # send at most two frames ahead of real time
-MAX_LATE: Final = 0.1  # later than this (event loop stall): re-anchor the clock, never burst
 STOP_TIMEOUT: Final = 5.0
 # Errors that concern one playback only: the session goes on with the next one.
 PLAYBACK_ERRORS: Final = (
@@ -131,22 +130,6 @@ class _TalkAttempt:
 
     started: bool = False
     socket: TalkSocket | None = None
-
-
-class _Clock:
-    """Absolute deadlines: frame n is due at t0 + n * 20 ms."""
-
-    def __init__(self) -> None:
-        self.t0 = time.monotonic()
-        self.frames = 0
-
-    async def wait_slot(self) -> None:
-        deadline = self.t0 + self.frames * FRAME_SECONDS
-        now = time.monotonic()
-        if now > deadline + MAX_LATE:
-            self.t0 = now - self.frames * FRAME_SECONDS
-        elif deadline - LEAD > now:
-            await asyncio.sleep(deadline - LEAD - now)
 
 
 class TalkSession:
@@ -280,7 +263,7 @@ class TalkSession:
         speaker, options = self._speaker, self.options
         _LOGGER.debug("%s: talking on %s", speaker.name, socket.display_url)
         self._socket = socket
-        clock = _Clock()
+        clock = FrameClock()
         await self._silence(socket, clock, options.preroll, wake_on_queue=False)
         while True:
             if playback is None and not self._stopping and (playback := self._take()) is not None:
@@ -381,7 +364,7 @@ class TalkSession:
         raise AssertionError  # pragma: no cover
 
     async def _silence(
-        self, socket: TalkSocket, clock: _Clock, seconds: float, *, wake_on_queue: bool
+        self, socket: TalkSocket, clock: FrameClock, seconds: float, *, wake_on_queue: bool
     ) -> bool:
         """Send silence; return True as soon as something is queued (if asked to)."""
         speaker = self._speaker
@@ -396,7 +379,7 @@ class TalkSession:
             speaker.stats.frames_sent += 1
         return wake_on_queue and speaker.has_queued(self) and not self._stopping
 
-    async def _play(self, playback: Playback, socket: TalkSocket, clock: _Clock) -> None:
+    async def _play(self, playback: Playback, socket: TalkSocket, clock: FrameClock) -> None:
         """Send a playback's frames in real time; silence fills any underrun.
 
         The maximum duration bounds the wall time of the playback: audio and underrun silence.
