@@ -163,9 +163,14 @@ class TalkSocket:
             raise TalkConnectionLostError(self.close_reason or "the talk socket is closed")
         failure: str | None = None
         try:
-            async with asyncio.timeout(SEND_TIMEOUT):
-                await self._wait_backlog()
+            if self._has_room():
+                # Nothing waits in our buffer: send_bytes writes at once and never waits
+                # (aiohttp waits only when the transport is paused, far above MAX_BACKLOG).
                 await ws.send_bytes(data)
+            else:
+                async with asyncio.timeout(SEND_TIMEOUT):
+                    await self._wait_backlog()
+                    await ws.send_bytes(data)
         except TimeoutError:
             failure = (
                 f"the talk server stopped reading: a frame was not sent within {SEND_TIMEOUT:g} s"
@@ -178,6 +183,10 @@ class TalkSocket:
     def interrupt(self) -> None:
         """Give up a send waiting for the peer (the talk is being stopped)."""
         self._interrupted = True
+
+    def _has_room(self) -> bool:
+        transport = self._transport
+        return transport is not None and transport.get_write_buffer_size() <= MAX_BACKLOG
 
     async def _wait_backlog(self) -> None:
         """Wait while more than MAX_BACKLOG bytes wait in our buffer (the peer is not reading)."""
