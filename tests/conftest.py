@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from homeassistant.components import tts
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
@@ -50,6 +51,23 @@ async def auto_enable_custom_integrations(
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retry throttled/busy answers without the backoff delay (the count is still tested)."""
     monkeypatch.setattr(api_client, "_BACKOFF_BASE", 0.0)
+
+
+@pytest.fixture(autouse=True)
+def own_tts_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give every test its own TTS file cache.
+
+    Home Assistant keeps TTS results in the config folder, which the harness shares between
+    tests and runs: a message synthesised by another test (or an earlier run) would be read
+    from there, complete at once, instead of being synthesised by the test's own engine.
+    """
+
+    def cache_dir(hass: HomeAssistant, cache_dir: str) -> str:
+        path = tmp_path / "tts"
+        path.mkdir(exist_ok=True)
+        return str(path)
+
+    monkeypatch.setattr(tts, "_init_tts_cache_dir", cache_dir)
 
 
 @pytest.fixture
@@ -99,7 +117,10 @@ async def init_integration(
 
 @pytest.fixture
 def spawned(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Record every ffmpeg started (its source's label, else its location)."""
+    """Record every transcode started (its source's label, else its location).
+
+    Not counted: the short ffmpeg runs that measure a file or a TTS result for the progress bar.
+    """
     started: list[str] = []
     start = Transcoder.start
 
