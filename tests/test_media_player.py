@@ -23,7 +23,12 @@ from homeassistant.components.media_player import (
     MediaPlayerEnqueue,
 )
 from homeassistant.components.media_source import MediaSource, MediaSourceItem, PlayMedia
-from homeassistant.components.tts import TextToSpeechEntity, TtsAudioType
+from homeassistant.components.tts import (
+    TextToSpeechEntity,
+    TTSAudioRequest,
+    TTSAudioResponse,
+    TtsAudioType,
+)
 from homeassistant.config_entries import ConfigEntry, ConfigFlow
 from homeassistant.const import (
     ATTR_ENTITY_ID,
@@ -204,7 +209,28 @@ class FakeTTS(TextToSpeechEntity):
         return "mp3", self._audio
 
 
-async def setup_fake_tts(hass: HomeAssistant, audio: bytes) -> str:
+class SlowTTS(FakeTTS):
+    """A streaming TTS entity: half of its audio at once, the rest once ``gate`` is set."""
+
+    def __init__(self, audio: bytes, gate: asyncio.Event) -> None:
+        super().__init__(audio)
+        self._gate = gate
+
+    async def async_stream_tts_audio(self, request: TTSAudioRequest) -> TTSAudioResponse:
+        async for _ in request.message_gen:
+            pass
+
+        async def synthesis() -> AsyncIterator[bytes]:
+            yield self._audio[: len(self._audio) // 2]
+            await self._gate.wait()
+            yield self._audio[len(self._audio) // 2 :]
+
+        return TTSAudioResponse("mp3", synthesis())
+
+
+async def setup_fake_tts(
+    hass: HomeAssistant, audio: bytes, entity: TextToSpeechEntity | None = None
+) -> str:
     async def setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
         await hass.config_entries.async_forward_entry_setups(entry, ["tts"])
         return True
@@ -212,7 +238,7 @@ async def setup_fake_tts(hass: HomeAssistant, audio: bytes) -> str:
     async def setup_tts_platform(
         hass: HomeAssistant, entry: ConfigEntry, async_add_entities: Any
     ) -> None:
-        async_add_entities([FakeTTS(audio)])
+        async_add_entities([entity or FakeTTS(audio)])
 
     mock_integration(hass, MockModule("fake_tts", async_setup_entry=setup_entry))
     mock_platform(hass, "fake_tts.tts", MockPlatform(async_setup_entry=setup_tts_platform))
@@ -253,6 +279,62 @@ async def test_tts_speak(
     assert abs(len(speech) / 8000 - 1.0) < 0.1
     assert recording.errors == []
     assert hass.states.get(speaker).state == "idle"
+
+
+async def test_progress_of_a_first_tts_play(
+    hass: HomeAssistant, emulator: Emulator, speaker: str, tmp_path: Path
+) -> None:
+    """A TTS result's duration shows once it has been synthesised, on its first play too."""
+    tts_entity = await setup_fake_tts(hass, make_tone(tmp_path / "say.mp3", 800, 3.0).read_bytes())
+    playing: list[Any] = []
+
+    def record(event: Any) -> None:
+        state = event.data["new_state"]
+        if state is not None and state.entity_id == speaker and state.state == "playing":
+            playing.append(state.attributes.get("media_duration"))
+
+    unsubscribe = hass.bus.async_listen("state_changed", record)
+    await hass.services.async_call(
+        "tts",
+        "speak",
+        {ATTR_ENTITY_ID: tts_entity, "media_player_entity_id": speaker, "message": "long"},
+        blocking=True,
+    )
+    unsubscribe()
+    assert playing[0] is None  # not known when it starts: the synthesis is piped to ffmpeg
+    assert 3 in playing  # known while it plays, not only on a repeat from the cache
+    assert hass.states.get(speaker).state == "idle"
+    assert "media_duration" not in hass.states.get(speaker).attributes
+
+
+async def test_progress_of_a_tts_result_shows_once_it_is_synthesised(
+    hass: HomeAssistant, emulator: Emulator, speaker: str, tmp_path: Path
+) -> None:
+    gate = asyncio.Event()
+    audio = make_tone(tmp_path / "say.mp3", 800, 6.0).read_bytes()
+    tts_entity = await setup_fake_tts(hass, audio, SlowTTS(audio, gate))
+    task = hass.async_create_task(
+        hass.services.async_call(
+            "tts",
+            "speak",
+            {ATTR_ENTITY_ID: tts_entity, "media_player_entity_id": speaker, "message": "slow"},
+            blocking=True,
+        )
+    )
+    await wait_for_sound(emulator)  # playing the first half, the rest is not synthesised yet
+    assert hass.states.get(speaker).attributes.get("media_duration") is None
+    gate.set()
+    async with asyncio.timeout(10):
+        while hass.states.get(speaker).attributes.get("media_duration") is None:
+            await asyncio.sleep(0.05)
+    state = hass.states.get(speaker)
+    assert state.state == "playing"
+    assert state.attributes["media_duration"] == 6
+    assert state.attributes["media_position"] == 0  # counted from the start of the sound
+    await hass.services.async_call(
+        MP_DOMAIN, SERVICE_MEDIA_STOP, {ATTR_ENTITY_ID: speaker}, blocking=True
+    )
+    await task
 
 
 async def test_announcement_to_two_cameras_decodes_once(

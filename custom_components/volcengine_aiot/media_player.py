@@ -169,13 +169,19 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
     @callback
     def _on_speaker_change(self) -> None:
         if self.hass is not None and self._speaker is not None:
-            self._track_progress(self._speaker.current)
+            self._track_progress(self._speaker.current, self._speaker.current_duration)
             self.async_write_ha_state()
 
     @callback
-    def _track_progress(self, source: AudioSource | None) -> None:
-        """Start the progress of a new source at 0; its duration once known (files, cache)."""
-        if source is self._shown:
+    def _track_progress(self, source: AudioSource | None, duration: float | None) -> None:
+        """Start the progress of a new source at 0; show its duration once known.
+
+        The speaker knows it at once for a cached sound and once all of a TTS result has
+        arrived; a local file is probed by ffmpeg.
+        """
+        if source is not None and source is self._shown:
+            if duration is not None and self._attr_media_duration is None:
+                self._attr_media_duration = _seconds(duration)
             return
         self._shown = source
         if self._probe is not None:
@@ -187,18 +193,24 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
             return
         self._attr_media_position = 0
         self._attr_media_position_updated_at = dt_util.utcnow()
-        transcoders = self._entry.runtime_data.transcoders
-        if (known := transcoders.known_duration(source)) is not None:
-            self._attr_media_duration = _seconds(known)
+        if duration is not None:
+            self._attr_media_duration = _seconds(duration)
         elif source.location is not None and not source.is_url:
             self._probe = self.hass.async_create_background_task(
-                self._async_probe(source, transcoders.ffmpeg, source.location),
+                self._async_probe(
+                    source, self._entry.runtime_data.transcoders.ffmpeg, source.location
+                ),
                 f"volcengine_aiot duration of {source.label}",
             )
 
     async def _async_probe(self, source: AudioSource, ffmpeg: str, path: str) -> None:
         duration = await probe_duration(ffmpeg, path)
-        if duration is not None and source is self._shown and self.hass is not None:
+        if (
+            duration is not None
+            and source is self._shown
+            and self._attr_media_duration is None
+            and self.hass is not None
+        ):
             self._attr_media_duration = _seconds(duration)
             self.async_write_ha_state()
 

@@ -22,6 +22,7 @@ from custom_components.volcengine_aiot.talk import (
     TalkMediaInterruptedError,
     TalkMediaNotFoundError,
     Transcoder,
+    transcode,
 )
 from custom_components.volcengine_aiot.talk.flv import FRAME_BYTES
 from custom_components.volcengine_aiot.talk.redact import redact_text, redact_url
@@ -109,6 +110,73 @@ async def test_first_frames_arrive_before_the_stream_ends(tmp_path: Path) -> Non
     finally:
         gate.set()
         await transcoder.aclose()
+
+
+async def wait_duration(transcoder: Transcoder) -> float:
+    async with asyncio.timeout(10):
+        while transcoder.duration is None:
+            await asyncio.sleep(0.01)
+    return transcoder.duration
+
+
+@pytest.mark.parametrize("name", ["tts.mp3", "tts.wav"])
+async def test_a_stream_is_measured_once_it_has_all_arrived(tmp_path: Path, name: str) -> None:
+    """A TTS result's duration is known long before its paced transcode ends."""
+    data = make_tone(tmp_path / name, 500, 6.0).read_bytes()
+    gate = asyncio.Event()
+
+    async def synthesis() -> AsyncIterator[bytes]:
+        yield data[: len(data) // 2]
+        await gate.wait()
+        yield data[len(data) // 2 :]
+
+    transcoder = Transcoder(FFMPEG, AudioSource(stream=synthesis, gain=0.5))
+    await transcoder.start()
+    try:
+        await asyncio.sleep(0.3)
+        assert transcoder.duration is None  # half of it has arrived: not known yet
+        gate.set()
+        assert abs(await wait_duration(transcoder) - 6.0) < 0.05
+        # nothing was taken from the transcode: it is paced, far from its end
+        assert not transcoder.done
+    finally:
+        await transcoder.aclose()
+
+
+async def test_a_stream_that_fails_or_is_too_long_has_no_duration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = make_tone(tmp_path / "t.mp3", 500, 1.0).read_bytes()
+
+    async def broken() -> AsyncIterator[bytes]:
+        yield data[: len(data) // 2]
+        raise OSError("synthesis failed")
+
+    transcoder = Transcoder(FFMPEG, AudioSource(stream=broken))
+    await transcoder.start()
+    await asyncio.sleep(0.3)
+    await transcoder.aclose()
+    assert transcoder.duration is None
+
+    monkeypatch.setattr(transcode, "MEASURE_LIMIT", len(data) - 1)
+    alaw = await collect(AudioSource(stream=lambda: chunks(data)))
+    assert len(alaw) > 0  # played, not measured
+    garbage = Transcoder(FFMPEG, AudioSource(stream=lambda: chunks(b"not audio")))
+    await garbage.start()
+    await asyncio.sleep(0.3)
+    await garbage.aclose()
+    assert garbage.duration is None
+
+
+async def test_closing_while_measuring_leaves_no_ffmpeg(tmp_path: Path) -> None:
+    data = make_tone(tmp_path / "t.wav", 500, 30.0).read_bytes()
+    transcoder = Transcoder(FFMPEG, AudioSource(stream=lambda: chunks(data, size=1 << 20)))
+    await transcoder.start()
+    async with asyncio.timeout(10):
+        while len(ffmpeg_children()) < 2:  # the transcode and the measurement
+            await asyncio.sleep(0.001)
+    await transcoder.aclose()
+    assert ffmpeg_children() == []
 
 
 async def test_failing_stream_plays_what_arrived_then_fails(tmp_path: Path) -> None:

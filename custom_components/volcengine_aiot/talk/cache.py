@@ -111,6 +111,11 @@ class CachedFrames:
         self._offset = 0
         self.done = False
 
+    @property
+    def duration(self) -> float:
+        """Return how long the sound plays (8 kHz A-law: 8000 bytes a second)."""
+        return len(self._data) / SAMPLE_RATE
+
     async def start(self) -> None:
         """Nothing to start."""
 
@@ -138,6 +143,10 @@ class _Recorder:
         self._frames: list[bytes] | None = []
         self._size = 0
         self.done = False
+
+    @property
+    def duration(self) -> float | None:
+        return self._inner.duration
 
     async def start(self) -> None:
         await self._inner.start()
@@ -176,12 +185,6 @@ class CachingTranscoderPool(TranscoderPool):
         """Initialize like ``TranscoderPool``, with the cache to use."""
         super().__init__(*args, **kwargs)
         self.cache = cache if cache is not None else AlawCache()
-
-    def known_duration(self, source: AudioSource) -> float | None:
-        """Return the seconds of a source whose A-law is kept (8 kHz: 8000 bytes a second)."""
-        key = cache_key_of(source)
-        data = None if key is None else self.cache.peek(key)
-        return None if data is None else len(data) / SAMPLE_RATE
 
     def open(self, source: AudioSource) -> FrameSource:
         """Return the cached frames of a source, or a transcode that fills the cache."""

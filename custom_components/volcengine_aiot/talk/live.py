@@ -83,6 +83,7 @@ class LiveFrames:
         self._last_audio = 0.0
         self.opened = False
         self.done = False
+        self.duration: float | None = None  # live: never known
         self.end_reason: str | None = None
         self.received = 0  # frames accepted
         self.dropped = 0  # frames dropped because the buffer was full (client too fast)

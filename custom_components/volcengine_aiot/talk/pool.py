@@ -34,6 +34,10 @@ class FrameSource(Protocol):
 
     done: bool
 
+    @property
+    def duration(self) -> float | None:
+        """Return how long the source plays, once known (None: not known, or not yet)."""
+
     async def start(self) -> None:
         """Start producing frames (raises the source's start errors)."""
 
@@ -97,6 +101,10 @@ class _SharedTranscode:
     @property
     def end(self) -> int:
         return self.base + len(self.frames)
+
+    @property
+    def duration(self) -> float | None:
+        return self._transcoder.duration
 
     @property
     def _window_open(self) -> bool:
@@ -172,6 +180,10 @@ class _Reader:
         self._shared = shared
         self.position = 0
         self.done = False
+
+    @property
+    def duration(self) -> float | None:
+        return self._shared.duration
 
     async def start(self) -> None:
         await self._shared.start()

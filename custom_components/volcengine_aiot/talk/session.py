@@ -143,7 +143,8 @@ class TalkSession:
         self._stopping = False
         self._current: Playback | None = None
         self._socket: TalkSocket | None = None
-        self.source: AudioSource | None = None
+        self.source: AudioSource | None = None  # the source being played
+        self.duration: float | None = None  # how long it plays, once known
         self._played: list[tuple[Playback, TalkError | None]] = []  # answered after the talk
         self.record = TalkRecord(framing=self.options.framing)
         self.task = asyncio.get_running_loop().create_task(
@@ -217,7 +218,7 @@ class TalkSession:
         pending = self._speaker.detach(self)
         if self._current is not None:
             pending.insert(0, self._current)
-        self._current = self.source = None
+        self._current = self.source = self.duration = None
         if error is not None:
             self._speaker.stats.last_error = self.record.error = type(error).__name__
             _LOGGER.debug("%s: talk failed: %s", self._speaker.name, error)
@@ -284,7 +285,7 @@ class TalkSession:
                 failure = err
             finally:
                 await playback.close()
-            self._current = self.source = None
+            self._current = self.source = self.duration = None
             self._finished(playback, failure)
             playback = None
 
@@ -388,12 +389,16 @@ class TalkSession:
         max_slots = round(options.max_duration / FRAME_SECONDS)
         for transcoder, source in zip(playback.transcoders, playback.sources, strict=True):
             self.source = source
+            self.duration = transcoder.duration
             speaker.notify()
             while not (playback.interrupted or self._stopping):
                 await clock.wait_slot()  # then take the frame: it may have arrived meanwhile
                 frame = transcoder.next_frame()
                 if frame is None and transcoder.done:
                     break
+                if transcoder.duration != self.duration:  # e.g. a TTS, once it has all arrived
+                    self.duration = transcoder.duration
+                    speaker.notify()
                 await socket.send_frame(SILENCE_FRAME if frame is None else frame)
                 clock.frames += 1
                 playback.slots += 1

@@ -68,6 +68,11 @@ class Speaker:
         """Return the source being played."""
         return self._session.source if self._session is not None else None
 
+    @property
+    def current_duration(self) -> float | None:
+        """Return how long the source being played plays, once known."""
+        return self._session.duration if self._session is not None else None
+
     async def play(
         self, sources: Sequence[AudioSource], *, enqueue: bool = False, announce: bool = False
     ) -> PlayResult:

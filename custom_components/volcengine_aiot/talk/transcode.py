@@ -48,6 +48,11 @@ READ_AHEAD_BYTES: Final = (
     QUEUE_FRAMES * FRAME_BYTES + FRAME_BYTES + (2 * READER_LIMIT + PIPE_BYTES) + PIPE_BYTES
 )
 
+# A piped input (TTS) of at most this is kept until it has arrived, then decoded once more, at
+# full speed, to tell how long it plays (the transcode itself is paced: it ends with the audio).
+MEASURE_LIMIT: Final = 4 * 1024 * 1024
+MEASURE_TIMEOUT: Final = 10.0
+
 _STDERR_KEEP = 4096
 _KILL_TIMEOUT = 5.0
 _STDERR_WAIT = 1.0
@@ -151,6 +156,38 @@ def _limit_pipe(fd: int) -> None:
             fcntl.fcntl(fd, set_size, PIPE_BYTES)
 
 
+async def decoded_seconds(ffmpeg: str, source: AudioSource, data: bytes) -> float | None:
+    """Return how long the complete input of a piped source plays, decoded as it is played.
+
+    ffmpeg decodes the bytes to A-law exactly as the transcode does: the length of its output
+    is the length of the audio that will be sent. None when ffmpeg fails or takes too long.
+    """
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *ffmpeg_args(ffmpeg, source),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+    except OSError:
+        return None
+    try:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, process.pid, FFMPEG_NICENESS)
+        async with asyncio.timeout(MEASURE_TIMEOUT):
+            alaw, _ = await process.communicate(data)
+    except TimeoutError, OSError:
+        return None
+    finally:
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+    if process.returncode != 0 or not alaw:
+        return None
+    return len(alaw) / SAMPLE_RATE
+
+
 class _FfmpegLog:
     """ffmpeg's error output: what went wrong, redacted, in as few words as ffmpeg has."""
 
@@ -210,6 +247,9 @@ class Transcoder:
     into a queue of QUEUE_FRAMES, so at most READ_AHEAD_BYTES of audio wait between ffmpeg
     and the pacer. After the last frame the queue holds the outcome: None when ffmpeg read
     its input to the end, else the error (a failure after some audio included).
+
+    ``duration`` is how long the source plays once known: for a piped source (TTS), when all
+    of it has arrived (None before, and for other sources).
     """
 
     def __init__(self, ffmpeg: str, source: AudioSource) -> None:
@@ -223,6 +263,7 @@ class Transcoder:
         self._log = _FfmpegLog(ffmpeg_input(source))
         self._stream_failed: str | None = None
         self.frames_read = 0
+        self.duration: float | None = None
         self.done = False
 
     async def start(self) -> None:
@@ -265,18 +306,41 @@ class Transcoder:
     async def _feed(
         self, stdin: asyncio.StreamWriter, stream: Callable[[], AsyncIterator[bytes]]
     ) -> None:
+        """Pipe the stream to ffmpeg, taking it as fast as it arrives, then measure it.
+
+        ffmpeg reads at the pace of the talk (its output is bounded), so the stream is taken
+        ahead of it into the pipe's buffer, up to MEASURE_LIMIT bytes: a TTS result is measured
+        as soon as it has been synthesised. Beyond that it is piped at ffmpeg's pace, and not
+        measured.
+        """
+        kept: list[bytes] | None = []  # the input, to measure once it has all arrived
+        size = 0
         try:
             async for chunk in stream():
+                if stdin.is_closing():
+                    kept = None  # ffmpeg ended (or was stopped) before the stream did
+                    break
                 stdin.write(chunk)
-                await stdin.drain()
+                if kept is not None:
+                    size += len(chunk)
+                    if size > MEASURE_LIMIT:
+                        kept = None  # too long to keep: no duration
+                    else:
+                        kept.append(chunk)
+                if kept is None:
+                    await stdin.drain()
         except BrokenPipeError, ConnectionResetError:
-            pass  # ffmpeg ended (or was stopped) before the stream did
+            kept = None  # ffmpeg ended (or was stopped) before the stream did
         except Exception as err:  # a failing TTS stream: what arrived is played, then an error
             _LOGGER.debug("The audio stream of %s failed", self._source.label, exc_info=True)
             self._stream_failed = redact_text(f"the audio stream failed: {err!r}")
+            kept = None
         finally:
             with contextlib.suppress(OSError, RuntimeError):
-                stdin.close()
+                stdin.close()  # after what is buffered has been written
+        if kept:
+            self.duration = await decoded_seconds(self._ffmpeg, self._source, b"".join(kept))
+            _LOGGER.debug("%s plays %s s", self._source.label, self.duration)
 
     async def _drain_stderr(self, stderr: asyncio.StreamReader) -> None:
         while chunk := await stderr.read(1024):
