@@ -380,11 +380,21 @@ async def scenario(hass: Hass, emulator: Emulator, workdir: Path) -> tuple[str, 
     # An announcement to two cameras: both speak, from one shared ffmpeg.
     pair = idle[:2]
     check(len(pair) == 2, f"two idle speakers: {', '.join(pair)}")
-    await hass.request(
-        "POST",
-        "/api/services/tts/speak",
-        {"entity_id": "tts.smoke", "media_player_entity_id": pair, "message": "660"},
+    speak = asyncio.create_task(
+        hass.request(
+            "POST",
+            "/api/services/tts/speak",
+            {"entity_id": "tts.smoke", "media_player_entity_id": pair, "message": "660"},
+        )
     )
+    lengths = set()  # the progress bar's length while it plays (a first play: not cached)
+    while not speak.done():
+        state = await hass.request("GET", f"/api/states/{pair[0]}")
+        if state["state"] == "playing":
+            lengths.add(state["attributes"].get("media_duration"))
+        await asyncio.sleep(0.05)
+    await speak
+    check(2 in lengths, f"the media panel showed the TTS result's length, 2 s ({lengths})")
     for target in pair:
         recording = emulator.talk.sessions_for(nsids[target])[-1]
         check(recording.errors == [] and recording.stopped, f"tts.speak: {target} talked")
