@@ -493,7 +493,9 @@ def log_problems(config: Path) -> list[str]:
     return [
         r
         for r in records
-        if (" ERROR " in r or "Traceback" in r) and (DOMAIN in r or "volcengine" in r.lower())
+        # the domain: our loggers, our files, core's messages about the integration (not the
+        # word "volcengine" alone: the venv's own path under the cache dir has it)
+        if (" ERROR " in r or "Traceback" in r) and DOMAIN in r
     ]
 
 
