@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,6 +53,7 @@ from .talk.options import (
     DEFAULT_TRANSPORT,
     framing_or_default,
 )
+from .talk.probe import probe_duration
 
 PARALLEL_UPDATES = 0
 
@@ -117,6 +119,7 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
         self._attr_volume_level = 1.0
         self._speaker: Speaker | None = None
         self._shown: AudioSource | None = None  # the source the progress is about
+        self._probe: asyncio.Task[None] | None = None
 
     @property
     def state(self) -> MediaPlayerState:
@@ -155,6 +158,8 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
 
     async def async_will_remove_from_hass(self) -> None:
         """End any talk of the camera."""
+        if self._probe is not None:
+            self._probe.cancel()
         speaker, self._speaker = self._speaker, None
         if speaker is not None:
             self._entry.runtime_data.speakers.pop(self.device_id, None)
@@ -169,18 +174,45 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
 
     @callback
     def _track_progress(self, source: AudioSource | None, duration: float | None) -> None:
-        """Start the progress of a new source at 0; show its duration once the speaker knows it.
+        """Start the progress of a new source at 0; show its duration once known.
 
-        The speaker knows it at once for a cached sound, soon after the start for a local file,
-        and once all of a TTS result has arrived.
+        The speaker knows it at once for a cached sound and once all of a TTS result has
+        arrived; a local file is probed by ffmpeg.
         """
-        if source is not self._shown:
-            self._shown = source
-            self._attr_media_position = None if source is None else 0
-            self._attr_media_position_updated_at = None if source is None else dt_util.utcnow()
-        self._attr_media_duration = (
-            None if source is None or duration is None else _seconds(duration)
-        )
+        if source is not None and source is self._shown:
+            if duration is not None and self._attr_media_duration is None:
+                self._attr_media_duration = _seconds(duration)
+            return
+        self._shown = source
+        if self._probe is not None:
+            self._probe.cancel()
+            self._probe = None
+        self._attr_media_duration = None
+        if source is None:
+            self._attr_media_position = self._attr_media_position_updated_at = None
+            return
+        self._attr_media_position = 0
+        self._attr_media_position_updated_at = dt_util.utcnow()
+        if duration is not None:
+            self._attr_media_duration = _seconds(duration)
+        elif source.location is not None and not source.is_url:
+            self._probe = self.hass.async_create_background_task(
+                self._async_probe(
+                    source, self._entry.runtime_data.transcoders.ffmpeg, source.location
+                ),
+                f"volcengine_aiot duration of {source.label}",
+            )
+
+    async def _async_probe(self, source: AudioSource, ffmpeg: str, path: str) -> None:
+        duration = await probe_duration(ffmpeg, path)
+        if (
+            duration is not None
+            and source is self._shown
+            and self._attr_media_duration is None
+            and self.hass is not None
+        ):
+            self._attr_media_duration = _seconds(duration)
+            self.async_write_ha_state()
 
     async def async_set_volume_level(self, volume: float) -> None:
         """Set the software gain (0..1, 1 = unchanged)."""

@@ -23,15 +23,19 @@ from .errors import (
     TalkMediaInterruptedError,
     TalkMediaNotFoundError,
 )
-from .ffmpeg import PROTOCOLS_FILE, PROTOCOLS_PIPE, PROTOCOLS_URL, lower_priority
 from .flv import ALAW_SILENCE, FRAME_BYTES, FRAME_SECONDS, SAMPLE_RATE
-from .probe import decoded_seconds, probe_duration
 from .redact import redact_text
 
 if TYPE_CHECKING:
     from .pool import FrameSource
 
 _LOGGER = logging.getLogger(__name__)
+
+# What ffmpeg may open, per kind of input (never more): a URL must not reach local files,
+# neither directly, nor through a playlist (HLS, ffconcat) or a redirect.
+PROTOCOLS_FILE: Final = "file"
+PROTOCOLS_URL: Final = "http,https,tcp,tls,crypto"  # crypto: AES-128 HLS segments
+PROTOCOLS_PIPE: Final = "pipe"
 
 # How far ffmpeg may read ahead of the pacer, bounded everywhere on the way (8 kB = 1 s):
 QUEUE_FRAMES: Final = 25  # decoded frames waiting for the pacer: 0.5 s
@@ -44,13 +48,15 @@ READ_AHEAD_BYTES: Final = (
     QUEUE_FRAMES * FRAME_BYTES + FRAME_BYTES + (2 * READER_LIMIT + PIPE_BYTES) + PIPE_BYTES
 )
 
-# A piped input (TTS) of at most this is kept until it has arrived, then measured (probe.py):
-# the transcode itself is paced, it ends with the audio.
+# A piped input (TTS) of at most this is kept until it has arrived, then decoded once more, at
+# full speed, to tell how long it plays (the transcode itself is paced: it ends with the audio).
 MEASURE_LIMIT: Final = 4 * 1024 * 1024
+MEASURE_TIMEOUT: Final = 10.0
 
 _STDERR_KEEP = 4096
 _KILL_TIMEOUT = 5.0
 _STDERR_WAIT = 1.0
+FFMPEG_NICENESS = 5
 
 _LOG_PREFIX: Final = re.compile(r"^\[(\w+) @ 0x[0-9a-fA-F]+\]\s*")
 _ANY_URL: Final = re.compile(r"\S+://\S*")
@@ -150,6 +156,38 @@ def _limit_pipe(fd: int) -> None:
             fcntl.fcntl(fd, set_size, PIPE_BYTES)
 
 
+async def decoded_seconds(ffmpeg: str, source: AudioSource, data: bytes) -> float | None:
+    """Return how long the complete input of a piped source plays, decoded as it is played.
+
+    ffmpeg decodes the bytes to A-law exactly as the transcode does: the length of its output
+    is the length of the audio that will be sent. None when ffmpeg fails or takes too long.
+    """
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *ffmpeg_args(ffmpeg, source),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+    except OSError:
+        return None
+    try:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, process.pid, FFMPEG_NICENESS)
+        async with asyncio.timeout(MEASURE_TIMEOUT):
+            alaw, _ = await process.communicate(data)
+    except TimeoutError, OSError:
+        return None
+    finally:
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+    if process.returncode != 0 or not alaw:
+        return None
+    return len(alaw) / SAMPLE_RATE
+
+
 class _FfmpegLog:
     """ffmpeg's error output: what went wrong, redacted, in as few words as ffmpeg has."""
 
@@ -210,8 +248,8 @@ class Transcoder:
     and the pacer. After the last frame the queue holds the outcome: None when ffmpeg read
     its input to the end, else the error (a failure after some audio included).
 
-    ``duration`` is how long the source plays once known (probe.py): a local file's soon after
-    the start, a piped source's (TTS) once all of it has arrived; never a URL's.
+    ``duration`` is how long the source plays once known: for a piped source (TTS), when all
+    of it has arrived (None before, and for other sources).
     """
 
     def __init__(self, ffmpeg: str, source: AudioSource) -> None:
@@ -256,17 +294,14 @@ class Transcoder:
             lambda: asyncio.StreamReaderProtocol(stdout), pipe
         )
         process = self._process
-        lower_priority(process.pid)
+        with contextlib.suppress(OSError):
+            # Decoding needs little CPU; its start-up burst must not delay the event loop.
+            os.setpriority(os.PRIO_PROCESS, process.pid, FFMPEG_NICENESS)
         if process.stderr is not None:  # always: stderr=PIPE
             self._tasks.append(loop.create_task(self._drain_stderr(process.stderr)))
         self._tasks.append(loop.create_task(self._read(process, stdout)))
         if source.stream is not None and process.stdin is not None:
             self._tasks.append(loop.create_task(self._feed(process.stdin, source.stream)))
-        elif source.location is not None and not source.is_url:
-            self._tasks.append(loop.create_task(self._probe(source.location)))
-
-    async def _probe(self, path: str) -> None:
-        self.duration = await probe_duration(self._ffmpeg, path)
 
     async def _feed(
         self, stdin: asyncio.StreamWriter, stream: Callable[[], AsyncIterator[bytes]]
@@ -304,9 +339,7 @@ class Transcoder:
             with contextlib.suppress(OSError, RuntimeError):
                 stdin.close()  # after what is buffered has been written
         if kept:
-            self.duration = await decoded_seconds(
-                ffmpeg_args(self._ffmpeg, self._source), b"".join(kept)
-            )
+            self.duration = await decoded_seconds(self._ffmpeg, self._source, b"".join(kept))
             _LOGGER.debug("%s plays %s s", self._source.label, self.duration)
 
     async def _drain_stderr(self, stderr: asyncio.StreamReader) -> None:
