@@ -1,21 +1,23 @@
-"""How long a local media file plays, read from ffmpeg's description of its input.
+"""How long a source plays, for the speaker's progress bar.
 
-The speaker entity shows a progress bar when the duration is known. ffmpeg describes its input on
-stderr (``Duration: 00:00:05.02, start: …``) before decoding anything, so asking it for a file
-that is not decoded (no output) is fast and needs no other tool. URLs are never probed (a second
-fetch of the media); only local files.
+A local file: ffmpeg describes its input on stderr (``Duration: 00:00:05.02, start: …``) before
+decoding anything, so asking it for a file that is not decoded (no output) is fast and needs no
+other tool. Piped input (TTS), once it has all arrived: decoded once more at full speed, as the
+transcode decodes it, and its A-law counted. URLs are never measured (a second fetch of the
+media).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+from collections.abc import Sequence
 import re
 from typing import Final
 
-from .transcode import PROTOCOLS_FILE
+from .ffmpeg import PROTOCOLS_FILE, run_to_end
+from .flv import SAMPLE_RATE
 
 PROBE_TIMEOUT: Final = 5.0
+MEASURE_TIMEOUT: Final = 10.0
 _DURATION: Final = re.compile(rb"Duration: (\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
 
 
@@ -29,29 +31,18 @@ def parse_duration(stderr: bytes) -> float | None:
 
 async def probe_duration(ffmpeg: str, path: str) -> float | None:
     """Return the seconds a local file plays, None when ffmpeg cannot tell (or not in time)."""
-    try:
-        process = await asyncio.create_subprocess_exec(
-            ffmpeg,
-            "-nostdin",
-            "-hide_banner",
-            "-protocol_whitelist",
-            PROTOCOLS_FILE,
-            "-i",
-            f"file:{path}",
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
-    except OSError:
+    args = [ffmpeg, "-nostdin", "-hide_banner", "-protocol_whitelist", PROTOCOLS_FILE]
+    result = await run_to_end([*args, "-i", f"file:{path}"], output="stderr", within=PROBE_TIMEOUT)
+    return None if result is None else parse_duration(result[1])
+
+
+async def decoded_seconds(args: Sequence[str], data: bytes) -> float | None:
+    """Return how long complete piped input plays: ``args`` decode it to A-law on stdout.
+
+    With the transcode's own arguments, the length of the output is the length of the audio
+    that will be sent. None when ffmpeg fails or takes too long.
+    """
+    result = await run_to_end(args, data=data, output="stdout", within=MEASURE_TIMEOUT)
+    if result is None or result[0] != 0 or not result[1]:
         return None
-    try:
-        async with asyncio.timeout(PROBE_TIMEOUT):
-            _, stderr = await process.communicate()
-    except TimeoutError:
-        return None
-    finally:
-        if process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            await process.wait()
-    return parse_duration(stderr)
+    return len(result[1]) / SAMPLE_RATE

@@ -23,19 +23,15 @@ from .errors import (
     TalkMediaInterruptedError,
     TalkMediaNotFoundError,
 )
+from .ffmpeg import PROTOCOLS_FILE, PROTOCOLS_PIPE, PROTOCOLS_URL, lower_priority
 from .flv import ALAW_SILENCE, FRAME_BYTES, FRAME_SECONDS, SAMPLE_RATE
+from .probe import decoded_seconds
 from .redact import redact_text
 
 if TYPE_CHECKING:
     from .pool import FrameSource
 
 _LOGGER = logging.getLogger(__name__)
-
-# What ffmpeg may open, per kind of input (never more): a URL must not reach local files,
-# neither directly, nor through a playlist (HLS, ffconcat) or a redirect.
-PROTOCOLS_FILE: Final = "file"
-PROTOCOLS_URL: Final = "http,https,tcp,tls,crypto"  # crypto: AES-128 HLS segments
-PROTOCOLS_PIPE: Final = "pipe"
 
 # How far ffmpeg may read ahead of the pacer, bounded everywhere on the way (8 kB = 1 s):
 QUEUE_FRAMES: Final = 25  # decoded frames waiting for the pacer: 0.5 s
@@ -48,15 +44,13 @@ READ_AHEAD_BYTES: Final = (
     QUEUE_FRAMES * FRAME_BYTES + FRAME_BYTES + (2 * READER_LIMIT + PIPE_BYTES) + PIPE_BYTES
 )
 
-# A piped input (TTS) of at most this is kept until it has arrived, then decoded once more, at
-# full speed, to tell how long it plays (the transcode itself is paced: it ends with the audio).
+# A piped input (TTS) of at most this is kept until it has arrived, then measured (probe.py):
+# the transcode itself is paced, it ends with the audio.
 MEASURE_LIMIT: Final = 4 * 1024 * 1024
-MEASURE_TIMEOUT: Final = 10.0
 
 _STDERR_KEEP = 4096
 _KILL_TIMEOUT = 5.0
 _STDERR_WAIT = 1.0
-FFMPEG_NICENESS = 5
 
 _LOG_PREFIX: Final = re.compile(r"^\[(\w+) @ 0x[0-9a-fA-F]+\]\s*")
 _ANY_URL: Final = re.compile(r"\S+://\S*")
@@ -154,38 +148,6 @@ def _limit_pipe(fd: int) -> None:
     if set_size is not None:
         with contextlib.suppress(OSError):
             fcntl.fcntl(fd, set_size, PIPE_BYTES)
-
-
-async def decoded_seconds(ffmpeg: str, source: AudioSource, data: bytes) -> float | None:
-    """Return how long the complete input of a piped source plays, decoded as it is played.
-
-    ffmpeg decodes the bytes to A-law exactly as the transcode does: the length of its output
-    is the length of the audio that will be sent. None when ffmpeg fails or takes too long.
-    """
-    try:
-        process = await asyncio.create_subprocess_exec(
-            *ffmpeg_args(ffmpeg, source),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-    except OSError:
-        return None
-    try:
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, process.pid, FFMPEG_NICENESS)
-        async with asyncio.timeout(MEASURE_TIMEOUT):
-            alaw, _ = await process.communicate(data)
-    except TimeoutError, OSError:
-        return None
-    finally:
-        if process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            await process.wait()
-    if process.returncode != 0 or not alaw:
-        return None
-    return len(alaw) / SAMPLE_RATE
 
 
 class _FfmpegLog:
@@ -294,9 +256,7 @@ class Transcoder:
             lambda: asyncio.StreamReaderProtocol(stdout), pipe
         )
         process = self._process
-        with contextlib.suppress(OSError):
-            # Decoding needs little CPU; its start-up burst must not delay the event loop.
-            os.setpriority(os.PRIO_PROCESS, process.pid, FFMPEG_NICENESS)
+        lower_priority(process.pid)
         if process.stderr is not None:  # always: stderr=PIPE
             self._tasks.append(loop.create_task(self._drain_stderr(process.stderr)))
         self._tasks.append(loop.create_task(self._read(process, stdout)))
@@ -339,7 +299,9 @@ class Transcoder:
             with contextlib.suppress(OSError, RuntimeError):
                 stdin.close()  # after what is buffered has been written
         if kept:
-            self.duration = await decoded_seconds(self._ffmpeg, self._source, b"".join(kept))
+            self.duration = await decoded_seconds(
+                ffmpeg_args(self._ffmpeg, self._source), b"".join(kept)
+            )
             _LOGGER.debug("%s plays %s s", self._source.label, self.duration)
 
     async def _drain_stderr(self, stderr: asyncio.StreamReader) -> None:
