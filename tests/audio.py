@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 import shutil
 import subprocess
@@ -91,7 +92,12 @@ def make_silence(path: Path, seconds: float) -> Path:
 
 
 def ffmpeg_children() -> list[int]:
-    """Return the PIDs of ffmpeg processes that are children of this process."""
+    """Return the PIDs of ffmpeg processes that are children of this process.
+
+    A child is known by its executable (set early in exec, before Popen returns) or its first
+    argument (a wrapper script): the arguments alone are empty for a moment after Popen has
+    returned, while the kernel still sets up the new program, and a busy machine can see that.
+    """
     import os  # noqa: PLC0415
 
     found = []
@@ -100,10 +106,13 @@ def ffmpeg_children() -> list[int]:
             continue
         try:
             stat = (proc / "stat").read_text()
-            cmd = (proc / "cmdline").read_bytes()
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == os.getpid() and b"ffmpeg" in cmd.split(b"\0")[0]:
-            found.append(int(proc.name))
+        if int(stat.rsplit(")", 1)[1].split()[1]) != os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            names = [(proc / "exe").readlink().name.encode()]
+            names.append((proc / "cmdline").read_bytes().split(b"\0")[0])
+            if any(b"ffmpeg" in name for name in names):
+                found.append(int(proc.name))
     return found
