@@ -168,14 +168,26 @@ async def test_a_stream_that_fails_or_is_too_long_has_no_duration(
     assert garbage.duration is None
 
 
-async def test_closing_while_measuring_leaves_no_ffmpeg(tmp_path: Path) -> None:
+async def test_closing_while_measuring_leaves_no_ffmpeg(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = make_tone(tmp_path / "t.wav", 500, 30.0).read_bytes()
+    measuring = asyncio.Event()
+    measure = transcode.decoded_seconds
+
+    async def slow_measure(args: list[str], data: bytes) -> float | None:
+        measuring.set()
+        return await measure([args[0], "-re", *args[1:]], data)  # real time: 30 s
+
+    monkeypatch.setattr(transcode, "decoded_seconds", slow_measure)
     transcoder = Transcoder(FFMPEG, AudioSource(stream=lambda: chunks(data, size=1 << 20)))
     await transcoder.start()
     async with asyncio.timeout(10):
+        await measuring.wait()
         while len(ffmpeg_children()) < 2:  # the transcode and the measurement
-            await asyncio.sleep(0.001)
+            await asyncio.sleep(0.01)
     await transcoder.aclose()
+    assert transcoder.duration is None
     assert ffmpeg_children() == []
 
 
