@@ -226,6 +226,11 @@ class SnapshotCache:
         kept = len(self._picture.data) if self._picture is not None else 0
         return kept + sum(len(data) for data in self._scaled.values())
 
+    @property
+    def copies(self) -> int:
+        """Return how many scaled copies are kept."""
+        return len(self._scaled)
+
     async def get(
         self,
         grab: Callable[[], Awaitable[Picture]],
