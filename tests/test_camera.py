@@ -157,6 +157,7 @@ async def test_options_choose_protocol_and_audio(
 async def test_snapshot_is_a_jpeg_of_the_stream(
     hass: HomeAssistant, cameras: MockConfigEntry, emulator: Emulator
 ) -> None:
+    camera_entity(hass, FRONT_DOOR).snapshots.ttl = 60  # no expiry between the requests
     image = await async_get_image(hass, FRONT_DOOR)
     assert image.content_type == "image/jpeg"
     assert jpeg_size(image.content) == (WIDTH, HEIGHT)
@@ -188,6 +189,7 @@ async def test_snapshot_never_above_the_picture(
     hass: HomeAssistant, cameras: MockConfigEntry, emulator: Emulator
 ) -> None:
     """A size above the stream's picture gets the picture: ffmpeg never renders huge frames."""
+    camera_entity(hass, FRONT_DOOR).snapshots.ttl = 60  # no expiry between the requests
     for width, height, size in (
         (1280, None, (WIDTH, HEIGHT)),
         (1280, 720, (WIDTH, HEIGHT)),
@@ -205,6 +207,7 @@ async def test_snapshot_memory_is_bounded(
     hass: HomeAssistant, cameras: MockConfigEntry, emulator: Emulator
 ) -> None:
     """One picture per camera plus a few scaled copies, dropped when they expire."""
+    camera_entity(hass, FRONT_DOOR).snapshots.ttl = 60  # no expiry between the requests
     camera = camera_entity(hass, FRONT_DOOR)
     picture = await camera.async_camera_image()
     assert picture is not None

@@ -158,10 +158,20 @@ async def test_memory_is_bounded() -> None:
 async def test_expired_images_are_dropped() -> None:
     """Nothing is kept once the TTL has passed, even if no request comes."""
     cache = SnapshotCache(ttl=0.01)
-    await cache.get(Grabs(), 320)
-    assert cache.memory > 0
+    grab = Grabs()
+    await cache.get(grab, 320)
     await asyncio.sleep(0.05)  # the loop runs the expiry timer scheduled 0.01 s after the grab
     assert cache.memory == 0
+    assert grab.calls == 1
+
+
+async def test_undecodable_picture_is_served_as_is() -> None:
+    """A picture Pillow cannot decode is served unscaled (it is the camera's size at most)."""
+    broken = Picture(b"\xff\xd8\xff\xc0\x00\x11\x08\x01\x68\x02\x80" + bytes(20), SOURCE)
+    cache = SnapshotCache()
+    assert await cache.get(Grabs(broken), 320) is broken.data
+    assert cache.copies == 0
+    await cache.async_close()
 
 
 async def test_failures_are_not_cached() -> None:

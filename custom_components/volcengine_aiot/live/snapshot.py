@@ -284,6 +284,9 @@ class SnapshotCache:
                 self.scales += 1
                 loop = asyncio.get_running_loop()
                 data = await loop.run_in_executor(None, scale_jpeg, picture.data, size)
+        except (OSError, ValueError) as err:  # not decodable: the picture as it is, not kept
+            _LOGGER.debug("Cannot scale the picture to %s: %s", size, err)
+            return picture.data
         finally:
             self._scaling.pop((picture, size), None)
         if picture is self._picture:  # not replaced or dropped meanwhile
