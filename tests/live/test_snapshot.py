@@ -259,3 +259,21 @@ async def test_restart_after_an_unreadable_url(emulator: Emulator) -> None:
             await live.async_restart(fresh)
         await live.async_close()
         assert not emulator.streams.running(HOME_IPC_STREAM_ID)
+
+
+async def test_a_silent_server_is_given_up(socket_enabled: None) -> None:
+    """A pull URL that never answers: the read is bounded and its ffmpeg does not outlive it."""
+    connected = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connected.set()
+        await reader.read()  # until ffmpeg is gone
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        url = f"http://127.0.0.1:{port}/live/x.flv"
+        assert await read_frame("ffmpeg", url, within=1.0) is None
+        assert connected.is_set()
+        assert ffmpeg_children() == []
