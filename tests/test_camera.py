@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 import time
 
 import aiohttp
@@ -26,15 +27,16 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.volcengine_aiot import PLATFORMS
 from custom_components.volcengine_aiot.camera import VolcengineCameraEntity
 from custom_components.volcengine_aiot.const import CONF_AUDIO_TRANSCODE, CONF_STREAM_PROTOCOL
-from custom_components.volcengine_aiot.live import scale_filter
+from custom_components.volcengine_aiot.live import Picture
 from tests.audio import ffmpeg_children
 from tests.emulator.app import Emulator
 from tests.emulator.data import (
@@ -155,6 +157,7 @@ async def test_options_choose_protocol_and_audio(
 async def test_snapshot_is_a_jpeg_of_the_stream(
     hass: HomeAssistant, cameras: MockConfigEntry, emulator: Emulator
 ) -> None:
+    camera_entity(hass, FRONT_DOOR).snapshots.ttl = 60  # no expiry between the requests
     image = await async_get_image(hass, FRONT_DOOR)
     assert image.content_type == "image/jpeg"
     assert jpeg_size(image.content) == (WIDTH, HEIGHT)
@@ -162,7 +165,98 @@ async def test_snapshot_is_a_jpeg_of_the_stream(
     assert jpeg_size(small.content) == (320, 180)
     exact = await async_get_image(hass, FRONT_DOOR, width=160, height=90)
     assert jpeg_size(exact.content) == (160, 90)
-    assert emulator.streams.pull_count == 3
+    assert emulator.streams.pull_count == 1  # every size is scaled from one frame
+
+
+async def test_snapshot_sizes_share_one_pull(
+    hass: HomeAssistant, cameras: MockConfigEntry, emulator: Emulator
+) -> None:
+    """A dashboard asks for several widths at once: one pull of the camera serves them all."""
+    widths = (None, 640, 480, 400, 320, 240, 160, 100)
+    images = await asyncio.gather(
+        *(async_get_image(hass, FRONT_DOOR, width=width) for width in widths)
+    )
+    sizes = [jpeg_size(image.content) for image in images]
+    assert sizes == [(w or WIDTH, round((w or WIDTH) * HEIGHT / WIDTH)) for w in widths]
+    assert emulator.streams.pull_count == 1
+    assert len(emulator.requests_for("StartStream")) == 1
+    camera = camera_entity(hass, FRONT_DOOR)
+    assert camera.snapshots.grabs == 1
+    assert ffmpeg_children() == []
+
+
+async def test_snapshot_never_above_the_picture(
+    hass: HomeAssistant, cameras: MockConfigEntry, emulator: Emulator
+) -> None:
+    """A size above the stream's picture gets the picture: ffmpeg never renders huge frames."""
+    camera_entity(hass, FRONT_DOOR).snapshots.ttl = 60  # no expiry between the requests
+    for width, height, size in (
+        (1280, None, (WIDTH, HEIGHT)),
+        (1280, 720, (WIDTH, HEIGHT)),
+        (None, 10000, (WIDTH, HEIGHT)),
+        (4000, 10, (WIDTH, HEIGHT)),
+        (320, 320, (569, 320)),  # at least the box asked for, the aspect kept
+        (100, 20, (100, 56)),
+    ):
+        image = await async_get_image(hass, FRONT_DOOR, width=width, height=height)
+        assert jpeg_size(image.content) == size, (width, height)
+    assert emulator.streams.pull_count == 1
+
+
+async def test_snapshot_memory_is_bounded(
+    hass: HomeAssistant, cameras: MockConfigEntry, emulator: Emulator
+) -> None:
+    """One picture per camera plus a few scaled copies, dropped when they expire."""
+    camera_entity(hass, FRONT_DOOR).snapshots.ttl = 60  # no expiry between the requests
+    camera = camera_entity(hass, FRONT_DOOR)
+    picture = await camera.async_camera_image()
+    assert picture is not None
+    await asyncio.gather(*(camera.async_camera_image(width=w) for w in range(100, 400, 10)))
+    assert emulator.streams.pull_count == 1
+    scaled = camera.snapshots.memory - len(picture)
+    assert 0 < scaled <= camera.snapshots.max_scaled * len(picture)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=camera.snapshots.ttl))
+    assert camera.snapshots.memory == 0
+
+
+async def test_stream_ended_by_the_platform_is_restarted(
+    hass: HomeAssistant, cameras: MockConfigEntry, emulator: Emulator
+) -> None:
+    """The platform ended the stream (idle, camera reboot): the snapshot starts it again."""
+    camera = camera_entity(hass, FRONT_DOOR)
+    assert await camera.async_camera_image()
+    url = camera.live.url
+    await emulator.streams.stop(HOME_IPC_STREAM_ID)  # URL still signed, nothing served: 404
+    camera.snapshots.clear()
+    image = await camera.async_camera_image(width=320)
+    assert image is not None
+    assert jpeg_size(image) == (320, 180)
+    assert 404 in emulator.streams.rejected
+    assert len(emulator.requests_for("StartStream")) == 2
+    assert camera.live.url != url
+    assert ffmpeg_children() == []
+
+
+async def test_snapshot_without_ffmpeg(
+    hass: HomeAssistant,
+    platforms: None,
+    mock_config_entry: MockConfigEntry,
+    emulator: Emulator,
+) -> None:
+    """Without the ffmpeg binary a snapshot says so, and starts no stream."""
+    assert await async_setup_component(
+        hass, "ffmpeg", {"ffmpeg": {"ffmpeg_bin": "/nonexistent/ffmpeg"}}
+    )
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    with pytest.raises(HomeAssistantError) as info:
+        await async_get_image(hass, FRONT_DOOR)
+    assert info.value.translation_key == "ffmpeg_failed"
+    assert info.value.translation_placeholders["entity"] == FRONT_DOOR
+    assert "/nonexistent/ffmpeg" in info.value.translation_placeholders["error"]
+    assert not emulator.requests_for("StartStream")
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
 
 
 async def test_snapshot_requests_share_one_pull(
@@ -252,12 +346,14 @@ async def test_unreadable_stream_is_a_translated_error(
     hass: HomeAssistant, cameras: MockConfigEntry, emulator: Emulator
 ) -> None:
     await async_get_stream_source(hass, FRONT_DOOR)
-    await emulator.streams.stop(HOME_IPC_STREAM_ID)  # URL still signed, nothing served: 404
+    emulator.streams.refuse_pulls = 404  # the CDN serves nothing, even after a new start
     camera = camera_entity(hass, FRONT_DOOR)
     with pytest.raises(HomeAssistantError) as info:
         await camera.async_camera_image()
     assert info.value.translation_key == "snapshot_failed"
-    assert 404 in emulator.streams.rejected
+    assert emulator.streams.rejected == [404, 404]  # read, started once more, read again
+    assert len(emulator.requests_for("StartStream")) == 2
+    assert ffmpeg_children() == []
 
 
 async def test_stream_worker_gets_the_refreshed_url(
@@ -286,11 +382,12 @@ async def test_unload_stops_streams_and_ffmpeg(
     started = asyncio.Event()
     original = camera._grab
 
-    async def slow_grab(width: int | None, height: int | None) -> bytes | None:
+    async def slow_grab() -> Picture:
         started.set()
-        return await original(width, height)
+        return await original()
 
     camera._grab = slow_grab  # type: ignore[method-assign]
+    camera.snapshots.clear()  # the first picture has expired: the next request grabs
     grab = hass.async_create_task(camera.async_camera_image(width=64))
     await started.wait()
     assert await hass.config_entries.async_unload(cameras.entry_id)
@@ -303,13 +400,6 @@ async def test_unload_stops_streams_and_ffmpeg(
     assert not emulator.streams.streams
     assert emulator.streams.active_pulls() == 0
     assert ffmpeg_children() == []
-
-
-def test_scale_filter() -> None:
-    assert scale_filter(None, None) is None
-    assert scale_filter(320, None) == "-vf scale=320:-2"
-    assert scale_filter(None, 90) == "-vf scale=-2:90"
-    assert scale_filter(160, 90) == "-vf scale=160:90"
 
 
 def test_is_a_camera() -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from haffmpeg.tools import IMAGE_JPEG, ImageFrame  # type: ignore[import-untyped]
 from homeassistant.components.camera import (
     Camera,
     CameraEntityDescription,
@@ -39,10 +38,10 @@ from .live import (
     PROTOCOL_RTMP,
     LiveStream,
     LiveStreamError,
+    Picture,
     SnapshotCache,
+    grab_frame,
     pick_url,
-    scale_filter,
-    snapshot_input,
 )
 
 PARALLEL_UPDATES = 0
@@ -233,23 +232,21 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
     async def async_camera_image(
         self, width: int | None = None, height: int | None = None
     ) -> bytes | None:
-        """Return one JPEG frame of the live stream, shared and cached for a few seconds."""
-        self._check_available()
-        return await self.snapshots.get((width, height), lambda: self._grab(width, height))
+        """Return a JPEG frame of the live stream fitted to the size asked for.
 
-    async def _grab(self, width: int | None, height: int | None) -> bytes | None:
-        source = await self._live_url()
-        ffmpeg = ImageFrame(get_ffmpeg_manager(self.hass).binary)
-        image: bytes | None = await ffmpeg.get_image(
-            snapshot_input(source),
-            output_format=IMAGE_JPEG,
-            extra_cmd=scale_filter(width, height),
-            timeout=SNAPSHOT_TIMEOUT,
-        )
-        if not image:
+        One frame per camera is grabbed at the stream's own size and shared by the requests of
+        a few seconds, whatever size they ask for; each size is scaled from it, never above it.
+        """
+        self._check_available()
+        try:
+            return await self.snapshots.get(self._grab, width, height)
+        except LiveStreamError as err:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
-                translation_key="snapshot_failed",
-                translation_placeholders={"entity": self.entity_id},
-            )
-        return image
+                translation_key=err.translation_key,
+                translation_placeholders={"entity": self.entity_id, **err.placeholders},
+            ) from err
+
+    async def _grab(self) -> Picture:
+        binary = get_ffmpeg_manager(self.hass).binary
+        return await grab_frame(binary, self.live, within=SNAPSHOT_TIMEOUT)

@@ -6,7 +6,8 @@
   signs URLs: ``volcTime`` (Unix time the URL expires) and ``volcSecret`` (an HMAC of path and
   ``volcTime``). Only the HTTP-FLV URL is served; the others exist so a client can pick.
 * ``GET /live/<stream_id>.flv?volcTime=..&volcSecret=..`` answers 403 for a bad or expired
-  signature, 404 for a stream that is not running, else streams FLV made by one ffmpeg per
+  signature, 404 for a stream that is not running (``refuse_pulls``: a status for every pull,
+  a CDN that fails), else streams FLV made by one ffmpeg per
   pull: ``lavfi`` testsrc (``SIZE`` at ``RATE`` fps, H.264 with libx264 if this ffmpeg has it,
   else MPEG-4) and a 1 kHz sine tone (G.711 A-law, or AAC when the stream was started with
   ``EnableAudioTranscode=1``), in real time.
@@ -131,6 +132,7 @@ class StreamServer:
         self.streams: dict[str, LiveStream] = {}
         self.pull_count = 0  # accepted pulls since the start
         self.rejected: list[int] = []  # statuses of refused pulls
+        self.refuse_pulls: int | None = None  # a failing CDN: every pull gets this status
         self._key = secrets.token_bytes(16)
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -212,6 +214,8 @@ class StreamServer:
 
     def _check(self, request: web.Request) -> LiveStream | web.Response:
         """Return the running stream a signed request is for, or the refusal."""
+        if self.refuse_pulls is not None:
+            return self._refuse(self.refuse_pulls, "refused by the test")
         try:
             expires = int(request.query.get("volcTime", ""))
         except ValueError:

@@ -2,17 +2,20 @@
 
 ``LiveStream`` owns one channel's stream on the platform (StartStream, GetStream with
 ``FreshExpiredPull``, StopStream after idle) and hands out only unexpired signed pull URLs;
-``SnapshotCache`` shares and caches still-image grabs.
+``grab_frame`` reads one frame of it and ``SnapshotCache`` shares that picture (and copies of it
+scaled per request) for a few seconds.
 """
 
 from .errors import (
     LiveDeviceOfflineError,
+    LiveFfmpegError,
     LiveNoUrlError,
+    LiveSnapshotError,
     LiveStreamError,
     LiveStreamNotFoundError,
     LiveThrottledError,
 )
-from .snapshot import SnapshotCache, scale_filter, snapshot_input
+from .snapshot import Picture, SnapshotCache, fit_size, grab_frame, read_frame
 from .stream import (
     DEFAULT_URL_TTL,
     PROTOCOL_FLV,
@@ -31,14 +34,18 @@ __all__ = [
     "PROTOCOL_HLS",
     "PROTOCOL_RTMP",
     "LiveDeviceOfflineError",
+    "LiveFfmpegError",
     "LiveNoUrlError",
+    "LiveSnapshotError",
     "LiveStream",
     "LiveStreamError",
     "LiveStreamNotFoundError",
     "LiveThrottledError",
+    "Picture",
     "SnapshotCache",
+    "fit_size",
+    "grab_frame",
     "pick_url",
-    "scale_filter",
-    "snapshot_input",
+    "read_frame",
     "url_expiry",
 ]

@@ -36,3 +36,15 @@ class LiveNoUrlError(LiveStreamError):
     """The platform returned no usable (unexpired) pull URL of the chosen protocol."""
 
     translation_key = "stream_no_url"
+
+
+class LiveSnapshotError(LiveStreamError):
+    """No picture could be read from the live stream (after starting it once more)."""
+
+    translation_key = "snapshot_failed"
+
+
+class LiveFfmpegError(LiveStreamError):
+    """ffmpeg could not be started (the binary is missing or not executable)."""
+
+    translation_key = "ffmpeg_failed"

@@ -149,6 +149,26 @@ class LiveStream:
             self._schedule_idle_stop()
             return url
 
+    async def async_restart(self, unreadable: str) -> str:
+        """Start the stream again (StartStream) after ``unreadable`` could not be read.
+
+        The platform may have ended the stream (idle, a camera reboot) while its URL is still
+        signed. Returns the new pull URL; a URL handed out since ``unreadable`` is returned as is.
+        """
+        async with self._lock:
+            self.last_used = self._clock()
+            current = self._url
+            fresh = self._fresh(current, self.expires_at)
+            if current is not None and current != unreadable and fresh:
+                return current
+            self._url = self.expires_at = None
+            try:
+                url = await self._start()
+            except VolcengineError as err:
+                raise _live_error(err, self.stream_id) from err
+            self._schedule_idle_stop()
+            return url
+
     def _fresh(self, url: str | None, expires_at: float | None) -> bool:
         return (
             url is not None
