@@ -124,6 +124,7 @@ async def test_reconnect_after_a_talk_starts_nothing(
     assert "no sound from the microphone" in ended["message"]
     assert lines[-1]["talkMessages"] == 1  # the press, and nothing after the reconnect
     assert lines[-1]["unhandled"] == []
+    assert lines[-1]["microphoneLive"] == 0
     await _settled(hass, emulator)
     assert len(emulator.requests_for("StartVoiceTalk")) == 1
     assert len(emulator.requests_for("StopVoiceTalk")) == 1
@@ -139,6 +140,7 @@ async def test_reconnect_during_a_talk_starts_nothing(
     assert "connection to Home Assistant was lost" in after["message"]
     assert lines[-1]["talkMessages"] == 2  # the two presses
     assert lines[-1]["unhandled"] == []
+    assert lines[-1]["microphoneLive"] == 0
     await _settled(hass, emulator)
     assert len(emulator.requests_for("StartVoiceTalk")) == 2
     assert len(emulator.requests_for("StopVoiceTalk")) == 2
@@ -180,6 +182,7 @@ async def test_press_without_microphone_audio_leaves_the_playback_alone(
     pressed = next(line for line in lines if line.get("step") == scenario)
     assert text in pressed["message"]
     assert lines[-1]["unhandled"] == []
+    assert lines[-1]["microphoneLive"] == 0
     frames = len(rec.frames)
     await _wait_frames(emulator, frames + 10)
     assert not play.done()

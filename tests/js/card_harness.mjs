@@ -95,8 +95,8 @@ Object.defineProperty(globalThis, "navigator", {
 
 // The microphone: "ok" delivers a 1 kHz tone every 20 ms, "refused" is a permission denied
 // after a moment (the user answers the browser's prompt), "mute" opens but never delivers a
-// frame. Frames stop once the card closes the context.
-const microphone = { mode: "ok", opened: 0, nodes: [] };
+// frame. Frames stop once the card disconnects the worklet node (or closes the context).
+const microphone = { mode: "ok", opened: 0, nodes: [], tracks: [] };
 navigator.mediaDevices.getUserMedia = async () => {
   microphone.opened += 1;
   if (microphone.mode === "refused") {
@@ -105,7 +105,13 @@ navigator.mediaDevices.getUserMedia = async () => {
     err.name = "NotAllowedError";
     throw err;
   }
-  const track = { live: true, stop() { this.live = false; } };
+  const track = {
+    live: true,
+    stop() {
+      this.live = false;
+    },
+  };
+  microphone.tracks.push(track);
   return { getTracks: () => [track], track };
 };
 let phase = 0;
@@ -120,12 +126,17 @@ globalThis.AudioContext = class {
     this.audioWorklet = { addModule: async () => {} };
     this.destination = {};
   }
-  async resume() {}
+  async resume() {
+    this.suspended = false;
+  }
+  async suspend() {
+    this.suspended = true;
+  }
   async close() {
     this.closed = true;
   }
   createMediaStreamSource(stream) {
-    return { stream, connect: () => {} };
+    return { stream, connect: () => {}, disconnect: () => {} };
   }
   createGain() {
     return { gain: {}, connect: () => {} };
@@ -136,10 +147,14 @@ globalThis.AudioWorkletNode = class {
     this.port = { onmessage: null };
     this.context = context;
     this.connect = () => {};
+    this.disconnected = false;
+    this.disconnect = () => {
+      this.disconnected = true;
+    };
     microphone.nodes.push(this);
     if (microphone.mode === "mute") return;
     this.timer = setInterval(() => {
-      if (this.context.closed) {
+      if (this.context.closed || this.disconnected) {
         clearInterval(this.timer);
         return;
       }
@@ -350,7 +365,13 @@ if (scenario === "offline") {
 } else {
   await scenarios[scenario]();
   console.log(
-    JSON.stringify({ done: true, talkMessages, unhandled, microphoneOpened: microphone.opened }),
+    JSON.stringify({
+      done: true,
+      talkMessages,
+      unhandled,
+      microphoneOpened: microphone.opened,
+      microphoneLive: microphone.tracks.filter((t) => t.live).length, // left open: none
+    }),
   );
 }
 process.exit(0);

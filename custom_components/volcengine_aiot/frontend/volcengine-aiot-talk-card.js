@@ -137,7 +137,9 @@ class Framer extends AudioWorkletProcessor {
     this.pos = 0;
     this.prev = 0;
     this.frame = new Int16Array(${FRAME_SAMPLES});
-    this.count = 0;
+    // The first frame is sent after the first 2 ms of audio (silence before it): the talk starts
+    // on the camera with it, so the microphone's first audio is not held back for 20 ms.
+    this.count = ${FRAME_SAMPLES} - 16;
     this.energy = 0;
     // 4th-order Butterworth low-pass at 3.4 kHz (two biquads) against aliasing.
     this.sections = [0.5412, 1.3066].map((q) => {
@@ -227,9 +229,17 @@ class VolcengineAiotTalkCard extends HTMLElement {
     this._state = "idle"; // idle | connecting | talking | error
     this._message = "";
     this._session = null;
+    this._engine = null; // a promise of the AudioContext with the worklet loaded
     this._level = 0;
     // Timings of the last talk (ms, performance.now()): for users and the browser test.
-    this.stats = { pressedAt: null, subscribedAt: null, talkingAt: null, framesSent: 0 };
+    this.stats = {
+      pressedAt: null,
+      subscribedAt: null,
+      microphoneAt: null, // the browser opened the microphone
+      firstFrameAt: null, // its first 20 ms frame (the talk starts on the camera with it)
+      talkingAt: null,
+      framesSent: 0,
+    };
   }
 
   static getConfigElement() {
@@ -267,6 +277,7 @@ class VolcengineAiotTalkCard extends HTMLElement {
     this._hass = hass;
     if (first) {
       this._render();
+      if (this.isConnected) this._prepareAudio();
     } else {
       this._update();
     }
@@ -284,8 +295,29 @@ class VolcengineAiotTalkCard extends HTMLElement {
     return { columns: 6, rows: 2, min_columns: 3 };
   }
 
+  connectedCallback() {
+    if (this._hass) this._prepareAudio();
+  }
+
   disconnectedCallback() {
     this._stop();
+    const engine = this._engine;
+    this._engine = null;
+    if (engine) engine.then((context) => context.close()).catch(() => {});
+  }
+
+  // The audio context and its worklet, made before the first press and kept between presses
+  // (suspended), so a press only waits for the microphone. No microphone is opened here.
+  _prepareAudio() {
+    if (!this._engine && microphoneAvailable() && window.AudioContext) {
+      const context = new AudioContext({ latencyHint: "interactive" });
+      this._engine = context.audioWorklet.addModule(workletModuleUrl()).then(() => context);
+      this._engine.catch(() => {
+        this._engine = null; // tried again at the press, which then reports the error
+        context.close().catch(() => {});
+      });
+    }
+    return this._engine;
   }
 
   _t(key, values) {
@@ -449,6 +481,8 @@ class VolcengineAiotTalkCard extends HTMLElement {
     this.stats = {
       pressedAt: performance.now(),
       subscribedAt: null,
+      microphoneAt: null,
+      firstFrameAt: null,
       talkingAt: null,
       framesSent: 0,
     };
@@ -476,6 +510,10 @@ class VolcengineAiotTalkCard extends HTMLElement {
   }
 
   async _openMicrophone(session) {
+    // The audio context (made before the press, or now) is readied while the microphone opens.
+    const engine =
+      this._prepareAudio() || Promise.reject(new MicrophoneError("mic_error", "no Web Audio"));
+    engine.catch(() => {}); // awaited below, once the microphone is open
     let stream;
     try {
       stream = await navigator.mediaDevices.getUserMedia({
@@ -494,17 +532,17 @@ class VolcengineAiotTalkCard extends HTMLElement {
       }
       throw new MicrophoneError("mic_error", (err && err.message) || String(err));
     }
-    const context = new AudioContext({ latencyHint: "interactive" });
-    const audio = { stream, context, node: null };
+    this.stats.microphoneAt = performance.now();
+    const audio = { stream, context: null, source: null, node: null };
+    session.audio = audio;
     if (session.torn) {
-      this._closeAudio(audio);
+      this._closeAudio(audio); // released meanwhile
       return;
     }
-    session.audio = audio;
-    if (session.released) return;
-    await context.audioWorklet.addModule(workletModuleUrl());
+    const context = await engine;
     await context.resume();
-    if (session.torn) return; // _teardown closed it
+    if (session.torn) return; // _teardown closed the stream
+    audio.context = context;
     const source = context.createMediaStreamSource(stream);
     const node = new AudioWorkletNode(context, WORKLET_NAME, {
       numberOfInputs: 1,
@@ -517,7 +555,8 @@ class VolcengineAiotTalkCard extends HTMLElement {
     node.connect(mute);
     mute.connect(context.destination); // keeps the worklet pulled in every browser
     node.port.onmessage = (ev) => this._onFrame(session, ev.data);
-    session.audio.node = node;
+    audio.source = source;
+    audio.node = node;
   }
 
   async _subscribe(session) {
@@ -559,6 +598,7 @@ class VolcengineAiotTalkCard extends HTMLElement {
 
   _onFrame(session, data) {
     if (this._session !== session || session.released) return;
+    if (this.stats.firstFrameAt === null) this.stats.firstFrameAt = performance.now();
     this._level = data.level;
     if (session.handlerId === null) return; // the talk is not subscribed yet
     const socket = this._hass.connection.socket;
@@ -608,9 +648,14 @@ class VolcengineAiotTalkCard extends HTMLElement {
   }
 
   _closeAudio(audio) {
-    if (audio.node) audio.node.port.onmessage = null;
     for (const track of audio.stream.getTracks()) track.stop();
-    audio.context.close().catch(() => {});
+    if (audio.node) {
+      audio.node.port.onmessage = null;
+      audio.source.disconnect();
+      audio.node.disconnect();
+    }
+    // The context is kept for the next press, suspended (it renders nothing meanwhile).
+    if (audio.context && this._session === null) audio.context.suspend().catch(() => {});
   }
 
   _describe(err) {
