@@ -245,12 +245,14 @@ async def push_to_talk(run: Run) -> None:
         await run.page.mouse.up()
         released_at = time.monotonic()
     stats = await card.evaluate("(el) => el.stats")
+    since = {
+        key: f"{stats[key] - stats['pressedAt']:.0f} ms" if stats.get(key) is not None else "?"
+        for key in ("subscribedAt", "microphoneAt", "firstFrameAt", "talkingAt")
+    }
     print(
-        f"  press -> subscribed {stats['subscribedAt'] - stats['pressedAt']:.0f} ms, "
-        f"microphone open {stats['microphoneAt'] - stats['pressedAt']:.0f} ms, "
-        f"its first frame {stats['firstFrameAt'] - stats['pressedAt']:.0f} ms, "
-        f"talk open {stats['talkingAt'] - stats['pressedAt']:.0f} ms, "
-        f"{stats['framesSent']} frames sent",
+        f"  press -> subscribed {since['subscribedAt']}, microphone open "
+        f"{since['microphoneAt']}, its first frame {since['firstFrameAt']}, talk open "
+        f"{since['talkingAt']}, {stats['framesSent']} frames sent",
         flush=True,
     )
     sessions = run.emulator.talk.sessions_for(run.nsid)[sessions_before:]
