@@ -1058,7 +1058,9 @@ async def main_async(hass_bin: str, startup: float, shots: Path) -> None:
     errors = [
         line
         for line in text.splitlines()
-        if (" ERROR " in line or "Traceback" in line) and DOMAIN in line
+        if (" ERROR " in line or "Traceback" in line)
+        # core's websocket logs a push-to-talk frame that found no handler without our name
+        and (DOMAIN in line or "binary message for non-existing handler" in line)
     ]
     check(not errors, "no error or traceback of the integration in the log " + "".join(errors[:5]))
     print(f"Home Assistant log: {config / 'home-assistant.log'}", flush=True)
