@@ -214,3 +214,8 @@ async def test_card_picker_entry_stub_and_insecure_page() -> None:
     assert "secure page" in insecure["message"]
     assert result["pressed"]["microphoneOpened"] == 0
     assert result["pressed"]["state"] in {"idle", "error"}
+    assert result["labels"] == {
+        "entity": "摄像头扬声器",
+        "mode": "模式",
+        "options": ["按住说话", "点击开始，再点击结束"],
+    }

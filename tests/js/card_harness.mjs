@@ -357,7 +357,17 @@ async function offline() {
   press(card);
   const pressed = { ...cardView(card), microphoneOpened: microphone.opened };
   window.isSecureContext = true;
-  console.log(JSON.stringify({ done: true, names, stub, allOffline, insecure, pressed }));
+  // The visual editor in the user's language.
+  const editor = document.createElement("volcengine-aiot-talk-card-editor");
+  editor.setConfig({ entity: "media_player.front_door_speaker" });
+  editor.hass = { locale: { language: "zh-Hans" }, states };
+  const form = editor._form;
+  const labels = {
+    entity: form.computeLabel({ name: "entity" }),
+    mode: form.computeLabel({ name: "mode" }),
+    options: form.schema[2].selector.select.options.map((o) => o.label),
+  };
+  console.log(JSON.stringify({ done: true, names, stub, allOffline, insecure, pressed, labels }));
 }
 
 if (scenario === "offline") {
