@@ -541,7 +541,11 @@ class VolcengineAiotTalkCard extends HTMLElement {
     }
     const context = await engine;
     await context.resume();
-    if (session.torn) return; // _teardown closed the stream
+    if (session.torn) {
+      // _teardown stopped the stream; the context rests until the next press
+      if (this._session === null) context.suspend().catch(() => {});
+      return;
+    }
     audio.context = context;
     const source = context.createMediaStreamSource(stream);
     const node = new AudioWorkletNode(context, WORKLET_NAME, {
