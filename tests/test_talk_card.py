@@ -217,5 +217,5 @@ async def test_card_picker_entry_stub_and_insecure_page() -> None:
     assert result["labels"] == {
         "entity": "摄像头扬声器",
         "mode": "模式",
-        "options": ["按住说话", "点击开始，再点击结束"],
+        "options": ["按住说话", "点击开始，再点击结束"],  # noqa: RUF001
     }
