@@ -69,6 +69,9 @@ DASHBOARD = "talk-smoke"
 CARD = "volcengine-aiot-talk-card"
 HOLD_SECONDS = 3.0
 LONG_FILE = "long-1khz.wav"  # 8 s: plays on while a press without a microphone is tried
+# A name for 127.0.0.1 (Chromium's --host-resolver-rules): http:// on it is not a secure context,
+# like a LAN address, while http://127.0.0.1 is.
+INSECURE_HOST = "volcengine-aiot.test"
 CONFIGURATION = """\
 homeassistant:
   name: Volcengine AIoT browser smoke test
@@ -560,6 +563,28 @@ async def refused_microphone(run: Run) -> None:
     await run.page.reload()  # the real microphone again
 
 
+async def insecure_page(run: Run) -> None:
+    """On a page that is not a secure context the card says so before anyone presses."""
+    url = run.hass.url.replace("127.0.0.1", INSECURE_HOST)
+    context = await run.browser.new_context(viewport={"width": 1000, "height": 700})
+    try:
+        page = await context.new_page()
+        await page.goto(f"{url}/{DASHBOARD}/0")
+        await page.locator("input[name='username']").fill(USERNAME)
+        await page.locator("input[name='password']").fill(PASSWORD)
+        await page.keyboard.press("Enter")
+        card = page.locator(CARD)
+        await card.locator("button").wait_for(timeout=30_000)
+        secure = await page.evaluate("() => window.isSecureContext")
+        check(not secure, f"{url} is not a secure context")
+        text = await card_text(card)
+        disabled = await card.locator("button").is_disabled()
+        await run.screenshot("insecure-page", card)
+        check(disabled and "secure page" in text, f"the card says why before a press: {text!r}")
+    finally:
+        await context.close()
+
+
 async def toggle_in_chinese(run: Run) -> None:
     """Tap-to-toggle mode, with the user's language set to Simplified Chinese."""
     await run.ws(
@@ -943,6 +968,7 @@ STEPS: list[Step] = [
     reconnect_after_talk,
     reconnect_during_talk,
     refused_microphone,
+    insecure_page,
     toggle_in_chinese,
 ]
 
@@ -1017,6 +1043,7 @@ async def main_async(hass_bin: str, startup: float, shots: Path) -> None:
                     "--use-fake-device-for-media-stream",
                     f"--use-file-for-fake-audio-capture={tone}",
                     "--autoplay-policy=no-user-gesture-required",
+                    f"--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1",
                 ],
             )
             page = await browser.new_page(viewport={"width": 1000, "height": 700})
