@@ -13,7 +13,8 @@ microphone playing a 1 kHz tone, release; the card picker entry and visual edito
 second talker sees; the frame latency through Home Assistant; Home Assistant's connection
 dropped and re-established (the frontend's own reconnect) after the server ended a talk and in the
 middle of one: no talk starts again; a press with the microphone refused while a file plays: the
-file plays on; tap-to-toggle in Chinese.
+file plays on; the card on a page that is not a secure context (a host name mapped to 127.0.0.1):
+disabled, saying why before a press; tap-to-toggle in Chinese.
 Every page is screenshotted and fails the run on a raw translation key, a console error of the
 integration or an error or traceback of the integration in the Home Assistant log. Screenshots
 (and each page's text) go to a folder it prints.
