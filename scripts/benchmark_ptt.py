@@ -8,7 +8,8 @@ options through the paced sender to the emulator (in its own process: its CPU is
 arrival times use CLOCK_MONOTONIC, which all processes share). Each frame carries one A-law
 code, so every frame the emulator receives is matched to the moment it was sent.
 
-Printed: press -> talk open (StartVoiceTalk, the socket, the 0.5 s pre-roll), and the frame
+Printed: press -> talk open (the client's first frame, which starts the talk as in
+``websocket_api``; StartVoiceTalk, the socket, the 0.5 s pre-roll), and the frame
 latency p50 / p95 / max, for 1 and 10 simultaneous talkers. The cloud is not part of it; the
 websocket hop is loopback, as in a browser on the same LAN as Home Assistant.
 """
@@ -109,9 +110,15 @@ async def talker(
         name=device,
     )
     pressed = time.monotonic()
-    play = asyncio.create_task(speaker.play([live_source(frames)]))
+
+    async def play_on_audio() -> None:
+        if await frames.wait_audio():  # as websocket_api: the first frame starts the talk
+            await speaker.play([live_source(frames)])
+
+    play = asyncio.create_task(play_on_audio())
     sent: list[tuple[int, float]] = []
     async with http.ws_connect(f"{server.url}/ws/{device}") as ws:
+        await ws.send_bytes(bytes([HANDLER]) + pcm_frame(SILENCE_CODE))  # the microphone's first
         open_at = await opened
         t0 = time.monotonic()
         for i in range(round(SECONDS / 0.02)):

@@ -10,7 +10,11 @@ dialog, the My-media file played on that speaker from the media panel (the emula
 1 kHz), the entry's Configure dialog; then a second space and Configure in Simplified Chinese.
 Then the push-to-talk card: a dashboard holding it, hold the talk button for 3 s with a fake
 microphone playing a 1 kHz tone, release; the card picker entry and visual editor; the error a
-second talker sees; the frame latency through Home Assistant; tap-to-toggle in Chinese.
+second talker sees; the frame latency through Home Assistant; Home Assistant's connection
+dropped and re-established (the frontend's own reconnect) after the server ended a talk and in the
+middle of one: no talk starts again; a press with the microphone refused while a file plays: the
+file plays on; the card on a page that is not a secure context (a host name mapped to 127.0.0.1):
+disabled, saying why before a press; tap-to-toggle in Chinese.
 Every page is screenshotted and fails the run on a raw translation key, a console error of the
 integration or an error or traceback of the integration in the Home Assistant log. Screenshots
 (and each page's text) go to a folder it prints.
@@ -32,6 +36,7 @@ from pathlib import Path
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -64,6 +69,10 @@ PASSWORD = "smoke-test-password"  # noqa: S105 - a throw-away test instance
 DASHBOARD = "talk-smoke"
 CARD = "volcengine-aiot-talk-card"
 HOLD_SECONDS = 3.0
+LONG_FILE = "long-1khz.wav"  # 8 s: plays on while a press without a microphone is tried
+# A name for 127.0.0.1 (Chromium's --host-resolver-rules): http:// on it is not a secure context,
+# like a LAN address, while http://127.0.0.1 is.
+INSECURE_HOST = "volcengine-aiot.test"
 CONFIGURATION = """\
 homeassistant:
   name: Volcengine AIoT browser smoke test
@@ -240,10 +249,14 @@ async def push_to_talk(run: Run) -> None:
         await run.page.mouse.up()
         released_at = time.monotonic()
     stats = await card.evaluate("(el) => el.stats")
+    since = {
+        key: f"{stats[key] - stats['pressedAt']:.0f} ms" if stats.get(key) is not None else "?"
+        for key in ("subscribedAt", "microphoneAt", "firstFrameAt", "talkingAt")
+    }
     print(
-        f"  press -> subscribed {stats['subscribedAt'] - stats['pressedAt']:.0f} ms, "
-        f"press -> talk open {stats['talkingAt'] - stats['pressedAt']:.0f} ms, "
-        f"{stats['framesSent']} frames sent",
+        f"  press -> subscribed {since['subscribedAt']}, microphone open "
+        f"{since['microphoneAt']}, its first frame {since['firstFrameAt']}, talk open "
+        f"{since['talkingAt']}, {stats['framesSent']} frames sent",
         flush=True,
     )
     sessions = run.emulator.talk.sessions_for(run.nsid)[sessions_before:]
@@ -270,6 +283,31 @@ async def push_to_talk(run: Run) -> None:
     await run.screenshot("after", card)
     for text in (idle_text, talking_text, await card_text(card)):
         check(not RAW_KEY.search(text), f"no raw translation key on the card: {text!r}")
+
+
+async def press_latency(run: Run) -> None:
+    """Press -> talk open on the card, 5 more presses (the first one of the page is above)."""
+    card = run.page.locator(CARD)
+    opens: list[float] = []
+    for _ in range(5):
+        await card.locator("button").hover()
+        await run.page.mouse.down()
+        try:
+            await wait_state(card, "talking")
+            await asyncio.sleep(0.3)
+        finally:
+            await run.page.mouse.up()
+        stats = await card.evaluate("(el) => el.stats")
+        opens.append(stats["talkingAt"] - stats["pressedAt"])
+        async with asyncio.timeout(10):
+            while run.emulator.talk.active(run.nsid):
+                await asyncio.sleep(0.05)
+        await wait_state(card, "idle")
+    print(
+        f"  press -> talk open, 5 presses: p50 {statistics.median(opens):.0f} ms, "
+        f"max {max(opens):.0f} ms ({', '.join(f'{o:.0f}' for o in opens)})",
+        flush=True,
+    )
 
 
 async def card_picker(run: Run) -> None:
@@ -341,6 +379,8 @@ async def latency(run: Run) -> None:
         await ws.send_json({"id": 1, "type": f"{DOMAIN}/talk", "entity_id": run.speaker})
         check((await ws.receive_json())["success"], "a websocket client talks")
         handler = (await ws.receive_json())["event"]["binary_handler_id"]
+        # the microphone's first frame (silence, not matched below): the talk starts with it
+        await ws.send_bytes(bytes([handler]) + pcm_frame(0xD5))
         talking = await ws.receive_json()
         check(talking["event"]["type"] == "talking", "the talk is open")
         opened = time.monotonic() - pressed
@@ -363,6 +403,187 @@ async def latency(run: Run) -> None:
         flush=True,
     )
     check(pct(lat, 0.95) <= 0.150, "frame latency p95 <= 150 ms")
+
+
+# --- Home Assistant's connection dropping and coming back (the frontend's own reconnect) ---
+
+DROP_JS = """() => {
+    const conn = document.querySelector("home-assistant").hass.connection;
+    window.__volcReady = 0;
+    conn.addEventListener("ready", () => { window.__volcReady += 1; });
+    conn.socket.close();  // like a network change or a waking tablet: not asked for by the app
+}"""
+
+
+async def drop_connection(run: Run) -> None:
+    """Close the page's websocket; wait until the frontend has reconnected, and 2 s more."""
+    await run.page.evaluate(DROP_JS)
+    async with asyncio.timeout(20):
+        while not await run.page.evaluate(
+            "() => window.__volcReady > 0 && "
+            "document.querySelector('home-assistant').hass.connection.connected"
+        ):
+            await asyncio.sleep(0.1)
+    print("  ok  the frontend reconnected", flush=True)
+    await asyncio.sleep(2.0)  # whatever the frontend re-sends after a reconnect has arrived
+
+
+async def hold(run: Run) -> Any:
+    """Press and hold the card's button; return the card once it is talking."""
+    card = run.page.locator(CARD)
+    await card.locator("button").wait_for(timeout=10_000)
+    await run.page.wait_for_timeout(500)  # the page settles (its connection, the card's hass)
+    box = await card.locator("button").bounding_box()
+    if box is None:
+        msg = "the talk button is not visible"
+        raise SmokeError(msg)
+    await run.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    await run.page.mouse.down()
+    return card
+
+
+async def wait_state(card: Any, *states: str) -> str:
+    async with asyncio.timeout(15):
+        while (state := await card.get_attribute("state")) not in states:
+            await asyncio.sleep(0.05)
+    return str(state)
+
+
+async def play_file(run: Run, name: str) -> asyncio.Task[Any]:
+    """Play a My-media file on the speaker (the service call returns when it has played)."""
+    return asyncio.create_task(
+        run.hass.request(
+            "POST",
+            "/api/services/media_player/play_media",
+            {
+                "entity_id": run.speaker,
+                "media_content_id": f"media-source://media_source/local/{name}",
+                "media_content_type": "music",
+            },
+        )
+    )
+
+
+async def reconnect_after_talk(run: Run) -> None:
+    """A talk ended by the server (a playback took the camera); then the connection drops and
+    comes back while the button is still held: no talk starts."""
+    await open_dashboard(run)
+    card = await hold(run)
+    try:
+        await wait_state(card, "talking")
+        play = await play_file(run, MEDIA_FILE)  # interrupts the talk
+        await wait_state(card, "error")
+        text = await card_text(card)
+        check("another playback" in text, f"the card says the talk ended: {text!r}")
+        await asyncio.wait_for(play, 30)
+        async with asyncio.timeout(15):
+            while run.emulator.talk.active(run.nsid):
+                await asyncio.sleep(0.05)
+        starts = len(run.emulator.requests_for("StartVoiceTalk"))
+        await drop_connection(run)
+        check(
+            len(run.emulator.requests_for("StartVoiceTalk")) == starts
+            and not run.emulator.talk.active(run.nsid),
+            "no talk started after the reconnect",
+        )
+        await run.screenshot("reconnect-after-talk", card)
+    finally:
+        await run.page.mouse.up()
+
+
+async def reconnect_during_talk(run: Run) -> None:
+    """The connection drops in the middle of a talk: the talk ends (StopVoiceTalk), the card
+    says so, and the reconnect does not start it again."""
+    await open_dashboard(run)
+    card = await hold(run)
+    try:
+        await wait_state(card, "talking")
+        await asyncio.sleep(0.5)
+        rec = run.emulator.talk.sessions_for(run.nsid)[-1]
+        stops = len(run.emulator.requests_for("StopVoiceTalk"))
+        await drop_connection(run)
+        await rec.wait_closed(10)
+        check(rec.stopped, "the talk was stopped when the connection dropped")
+        text = await card_text(card)
+        # the frontend may re-create the dashboard's cards after a reconnect (then idle)
+        state = await card.get_attribute("state")
+        check(
+            state == "idle" or (state == "error" and "connection" in text),
+            f"the card is not talking after the reconnect: {state} {text!r}",
+        )
+        starts = len(run.emulator.requests_for("StartVoiceTalk"))
+        await asyncio.sleep(1.0)
+        check(
+            len(run.emulator.requests_for("StartVoiceTalk")) == starts
+            and len(run.emulator.requests_for("StopVoiceTalk")) == stops + 1
+            and not run.emulator.talk.active(run.nsid),
+            "no talk started after the reconnect",
+        )
+        await run.screenshot("reconnect-during-talk", card)
+    finally:
+        await run.page.mouse.up()
+
+
+REFUSE_JS = """() => {
+    navigator.mediaDevices.getUserMedia = () => new Promise((resolve, reject) => setTimeout(
+        () => reject(new DOMException("Permission denied", "NotAllowedError")), 500));
+}"""
+
+
+async def refused_microphone(run: Run) -> None:
+    """A press with the microphone refused while a file plays: the file plays on."""
+    await open_dashboard(run)
+    await run.page.evaluate(REFUSE_JS)
+    starts = len(run.emulator.requests_for("StartVoiceTalk"))
+    play = await play_file(run, LONG_FILE)
+    async with asyncio.timeout(15):
+        while len(run.emulator.requests_for("StartVoiceTalk")) == starts:
+            await asyncio.sleep(0.05)
+    rec = run.emulator.talk.sessions_for(run.nsid)[-1]
+    while len(rec.frames) < 50:  # 1 s of the file
+        await asyncio.sleep(0.05)
+    card = await hold(run)
+    try:
+        await wait_state(card, "error")
+        await asyncio.sleep(1.0)
+        text = await card_text(card)
+        await run.screenshot("microphone-refused", card)
+    finally:
+        await run.page.mouse.up()
+    check("denied" in text, f"the card says the microphone was refused: {text!r}")
+    frames = len(rec.frames)
+    await asyncio.sleep(1.0)
+    check(
+        len(rec.frames) >= frames + 40 and not rec.stopped and not play.done(),
+        "the file plays on",
+    )
+    check(len(run.emulator.requests_for("StartVoiceTalk")) == starts + 1, "no talk was started")
+    await asyncio.wait_for(play, 30)
+    tone = voiced(alaw_decode(rec.alaw()))
+    check(len(tone) / 8000 >= 7.5, f"the whole file was played ({len(tone) / 8000:.2f} s of 8 s)")
+    await run.page.reload()  # the real microphone again
+
+
+async def insecure_page(run: Run) -> None:
+    """On a page that is not a secure context the card says so before anyone presses."""
+    url = run.hass.url.replace("127.0.0.1", INSECURE_HOST)
+    context = await run.browser.new_context(viewport={"width": 1000, "height": 700})
+    try:
+        page = await context.new_page()
+        await page.goto(f"{url}/{DASHBOARD}/0")
+        await page.locator("input[name='username']").fill(USERNAME)
+        await page.locator("input[name='password']").fill(PASSWORD)
+        await page.keyboard.press("Enter")
+        card = page.locator(CARD)
+        await card.locator("button").wait_for(timeout=30_000)
+        secure = await page.evaluate("() => window.isSecureContext")
+        check(not secure, f"{url} is not a secure context")
+        text = await card_text(card)
+        disabled = await card.locator("button").is_disabled()
+        await run.screenshot("insecure-page", card)
+        check(disabled and "secure page" in text, f"the card says why before a press: {text!r}")
+    finally:
+        await context.close()
 
 
 async def toggle_in_chinese(run: Run) -> None:
@@ -413,6 +634,12 @@ async def toggle_in_chinese(run: Run) -> None:
             await asyncio.sleep(0.05)
     text = await card_text(card)
     check("点击说话" in text and not RAW_KEY.search(text), f"idle again: {text!r}")
+    entry = await run.page.evaluate(
+        "(tag) => { const c = window.customCards.find((e) => e.type === tag);"
+        " return [c.name, c.description]; }",
+        CARD,
+    )
+    check("对讲" in entry[0], f"the card picker lists it in Chinese (search 对讲): {entry}")
 
 
 # --- The walk-through of a new user (issue 11): the UI, in English and then in Chinese. ---
@@ -735,9 +962,14 @@ STEPS: list[Step] = [
     create_dashboard,
     open_dashboard,
     push_to_talk,
+    press_latency,
     card_picker,
     busy_error,
     latency,
+    reconnect_after_talk,
+    reconnect_during_talk,
+    refused_microphone,
+    insecure_page,
     toggle_in_chinese,
 ]
 
@@ -784,6 +1016,7 @@ async def main_async(hass_bin: str, startup: float, shots: Path) -> None:
     tone = write_tone(workdir / "tone1k.wav")
     (config / "media").mkdir()
     write_tone(config / "media" / MEDIA_FILE, seconds=2)
+    write_tone(config / "media" / LONG_FILE, seconds=8)
     await asyncio.to_thread(shots.mkdir, parents=True, exist_ok=True)
     print(f"Screenshots: {shots}", flush=True)
     log = (workdir / "hass.out").open("wb")
@@ -811,6 +1044,7 @@ async def main_async(hass_bin: str, startup: float, shots: Path) -> None:
                     "--use-fake-device-for-media-stream",
                     f"--use-file-for-fake-audio-capture={tone}",
                     "--autoplay-policy=no-user-gesture-required",
+                    f"--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1",
                 ],
             )
             page = await browser.new_page(viewport={"width": 1000, "height": 700})
@@ -852,7 +1086,9 @@ async def main_async(hass_bin: str, startup: float, shots: Path) -> None:
     errors = [
         line
         for line in text.splitlines()
-        if (" ERROR " in line or "Traceback" in line) and DOMAIN in line
+        if (" ERROR " in line or "Traceback" in line)
+        # core's websocket logs a push-to-talk frame that found no handler without our name
+        and (DOMAIN in line or "binary message for non-existing handler" in line)
     ]
     check(not errors, "no error or traceback of the integration in the log " + "".join(errors[:5]))
     print(f"Home Assistant log: {config / 'home-assistant.log'}", flush=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 import re
 import time
@@ -30,7 +31,7 @@ from pytest_homeassistant_custom_component.typing import (
 
 from custom_components.volcengine_aiot.const import CONF_MAX_DURATION, CONF_PREROLL, DOMAIN
 from custom_components.volcengine_aiot.talk import live
-from custom_components.volcengine_aiot.websocket_api import DATA_TALKS
+from custom_components.volcengine_aiot.websocket_api import DATA_TALKS, PushToTalk
 from tests.audio import alaw_decode, dominant_frequency, make_tone, voiced
 from tests.emulator.app import Emulator
 from tests.emulator.data import HOME_IPC_ID, HOME_IPC_NSID, SPACE_HOME_ID
@@ -105,7 +106,13 @@ class Talker:
         self.events.append(msg["event"])
         return msg["event"]
 
+    async def first_frame(self) -> None:
+        """Send the microphone's first frame: nothing starts on the camera before it."""
+        await self.client.send_bytes(bytes([self.handler]) + tone_frames(1)[0])
+
     async def wait_talking(self) -> None:
+        """Send the first frame, wait for the talk to be open."""
+        await self.first_frame()
         assert (await self.event())["type"] == "talking"
 
     async def stream(self, frames: list[bytes]) -> None:
@@ -227,7 +234,11 @@ async def test_unavailable_entity(
 
 
 async def test_second_talker_refused(
-    hass: HomeAssistant, emulator: Emulator, speaker: str, hass_ws_client: WebSocketGenerator
+    hass: HomeAssistant,
+    emulator: Emulator,
+    speaker: str,
+    hass_ws_client: WebSocketGenerator,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """One push-to-talk per camera: the second one gets a clear error."""
     first = Talker(await hass_ws_client(hass), speaker)
@@ -237,6 +248,8 @@ async def test_second_talker_refused(
     assert not result["success"]
     assert result["error"]["translation_key"] == "talk_in_progress"
     assert "already talking" in result["error"]["message"]
+    # normal use, not an error of Home Assistant or the integration
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     await first.wait_talking()
     await first.release()
     await talk_ended(hass, emulator)
@@ -267,7 +280,7 @@ async def test_silence_ends_the_talk(
     talker = Talker(await hass_ws_client(hass), speaker)
     await talker.press()
     await talker.wait_talking()
-    await talker.stream(tone_frames(5))
+    await talker.stream(tone_frames(4))  # with the first frame: 100 ms
     ended = await talker.event()
     assert ended == {"type": "ended", "reason": "silence", "seconds": 0.1}
     await talk_ended(hass, emulator)
@@ -392,6 +405,7 @@ async def test_talk_start_failure(
     emulator.faults.add("StartVoiceTalk", code=code, status=400, times=10)
     talker = Talker(await hass_ws_client(hass), speaker)
     await talker.press()
+    await talker.first_frame()
     error = await talker.event()
     assert error["type"] == "error"
     assert error["code"] == key
@@ -505,3 +519,90 @@ async def test_unload_ends_the_talk(
     await talker.client.send_bytes(bytes([talker.handler]) + tone_frames(1)[0])
     await talker.client.send_json_auto_id({"type": "ping"})
     assert (await talker.client.receive_json())["type"] == "pong"
+
+
+async def test_frames_after_the_end_are_dropped_quietly(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    speaker: str,
+    hass_ws_client: WebSocketGenerator,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Frames in flight when the server ends a talk are dropped quietly until the release."""
+    monkeypatch.setattr(live, "IDLE_TIMEOUT", 0.3)
+    talker = Talker(await hass_ws_client(hass), speaker)
+    await talker.press()
+    await talker.wait_talking()
+    assert (await talker.event())["reason"] == "silence"
+    await talk_ended(hass, emulator)
+    # the card's frames still on their way (and a little more) reach the server after the end
+    await talker.stream(tone_frames(10))
+    await talker.client.send_json_auto_id({"type": "ping"})
+    assert (await talker.client.receive_json())["type"] == "pong"
+    await talker.release()
+    await talker.client.send_json_auto_id({"type": "ping"})
+    assert (await talker.client.receive_json())["type"] == "pong"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert len(emulator.requests_for("StartVoiceTalk")) == 1
+
+
+async def _wait_frames(emulator: Emulator, count: int) -> TalkRecording:
+    rec = await _first_session(emulator)
+    async with asyncio.timeout(10):
+        while len(rec.frames) < count:
+            await asyncio.sleep(0.02)
+    return rec
+
+
+@pytest.mark.parametrize("timeout", [False, True], ids=["released", "no_audio_in_time"])
+async def test_press_without_audio_does_not_touch_the_camera(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    long_media: Path,
+    speaker: str,
+    hass_ws_client: WebSocketGenerator,
+    monkeypatch: pytest.MonkeyPatch,
+    timeout: bool,
+) -> None:
+    """A press whose microphone delivers nothing starts no talk and interrupts nothing."""
+    monkeypatch.setattr(live, "FIRST_AUDIO_TIMEOUT", 0.3, raising=False)
+    play = hass.async_create_task(
+        hass.services.async_call(
+            MP_DOMAIN,
+            SERVICE_PLAY_MEDIA,
+            {
+                ATTR_ENTITY_ID: speaker,
+                ATTR_MEDIA_CONTENT_ID: f"media-source://media_source/local/{long_media.name}",
+                ATTR_MEDIA_CONTENT_TYPE: "music",
+            },
+            blocking=True,
+        )
+    )
+    rec = await _wait_frames(emulator, 20)  # the file is playing
+    talker = Talker(await hass_ws_client(hass), speaker)
+    assert (await talker.press())["success"]  # the microphone is refused, missing or failing
+    talk: PushToTalk = hass.data[DATA_TALKS][speaker]
+    if timeout:  # nothing came in time
+        ended = await talker.event()
+        assert ended == {"type": "ended", "reason": "no_audio", "seconds": 0.0}
+    else:
+        await talker.release()  # the card gives up
+    assert talk.task is not None
+    await asyncio.wait_for(talk.task, 5)
+    assert talk.frames.end_reason == ("no_audio" if timeout else "released")
+    assert hass.data[DATA_TALKS] == {}
+    # the file plays on, in its one talk session; the camera was not touched
+    frames = len(rec.frames)
+    await _wait_frames(emulator, frames + 10)
+    assert not play.done()
+    assert hass.states.get(speaker).state == "playing"
+    assert len(emulator.requests_for("StartVoiceTalk")) == 1
+    assert emulator.requests_for("StopVoiceTalk") == []
+    await hass.services.async_call(
+        MP_DOMAIN, "media_stop", {ATTR_ENTITY_ID: speaker}, blocking=True
+    )
+    await asyncio.wait_for(play, 5)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    if timeout:
+        await talker.release()

@@ -3,8 +3,12 @@
 The dashboard card subscribes with an entity ID, gets a binary handler ID, and sends 20 ms
 frames of 8 kHz mono 16-bit PCM as binary messages on the same connection. The frames are
 played on the camera through its speaker (``talk.live``): a push-to-talk takes the camera (what
-is playing is interrupted, the queue cleared). Unsubscribing (release), closing the connection,
-2 s without audio and the maximum talk duration end the talk; the speaker always stops it.
+is playing is interrupted, the queue cleared), but only once the first frame arrived, so a press
+whose microphone delivers nothing never touches the camera. Unsubscribing (release), closing the
+connection, 2 s without audio and the maximum talk duration end the talk; the speaker always
+stops it. The binary handler stays registered until the client unsubscribes, so frames still in
+flight when the server ends a talk are dropped quietly. A refused press (busy, unavailable) is
+normal use: it is answered with a translated error and not logged as one.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from .coordinator import VolcengineConfigEntry
 from .playback import async_talk_failed, async_talk_played
 from .talk import Speaker, TalkError
 from .talk.flv import FRAME_MS, SAMPLE_RATE
-from .talk.live import PCM_FRAME_BYTES, LiveFrames, live_source
+from .talk.live import END_NO_AUDIO, PCM_FRAME_BYTES, LiveFrames, live_source
 
 TALK_COMMAND: Final = f"{DOMAIN}/talk"
 DATA_TALKS: HassKey[dict[str, PushToTalk]] = HassKey(f"{DOMAIN}_talks")
@@ -98,10 +102,23 @@ async def ws_talk(
     entity_id: str = msg["entity_id"]
     if not connection.user.permissions.check_entity(entity_id, POLICY_CONTROL):
         raise Unauthorized(context=connection.context(msg), entity_id=entity_id)
-    speaker, device_id, name, config_entry = _speaker_of(hass, entity_id)
     talks = hass.data[DATA_TALKS]
-    if entity_id in talks:
-        raise _error("talk_in_progress", name=name)
+    try:
+        speaker, device_id, name, config_entry = _speaker_of(hass, entity_id)
+        if entity_id in talks:
+            raise _error("talk_in_progress", name=name)
+    except HomeAssistantError as err:
+        # Normal use (a busy or offline camera): the card shows it; nothing to log as an error.
+        LOGGER.debug("%s: push-to-talk refused: %s", entity_id, err)
+        connection.send_error(
+            msg["id"],
+            websocket_api.ERR_HOME_ASSISTANT_ERROR,
+            str(err),
+            translation_key=err.translation_key,
+            translation_domain=err.translation_domain,
+            translation_placeholders=err.translation_placeholders,
+        )
+        return
     talk = PushToTalk(hass, connection, msg["id"], entity_id, name=name, device_id=device_id)
     talks[entity_id] = talk
     talk.start(speaker, config_entry)
@@ -131,11 +148,14 @@ class PushToTalk:
         self._pressed_at = hass.loop.time()
         self.frames = LiveFrames(on_open=self._on_open)
         self.task: asyncio.Task[None] | None = None
+        self._unregister: Callable[[], None] | None = None
 
     @callback
     def start(self, speaker: Speaker, config_entry: VolcengineConfigEntry) -> None:
-        """Answer the subscription and start playing what the client sends."""
-        handler_id, unregister = self._connection.async_register_binary_handler(self._on_audio)
+        """Answer the subscription; play what the client sends once its first frame arrived."""
+        handler_id, self._unregister = self._connection.async_register_binary_handler(
+            self._on_audio
+        )
         self._connection.subscriptions[self._msg_id] = self._unsubscribe
         self._connection.send_result(self._msg_id)
         self._send(
@@ -148,7 +168,7 @@ class PushToTalk:
             }
         )
         self.task = self._hass.async_create_background_task(
-            self._run(speaker, config_entry, unregister),
+            self._run(speaker, config_entry),
             f"{DOMAIN} push-to-talk {self.entity_id}",
         )
 
@@ -178,14 +198,23 @@ class PushToTalk:
         """Release, or the connection closed: play what is buffered, then stop."""
         self._subscribed = False
         self.frames.end()
+        if self.task is None or self.task.done():
+            self._release_handler()
 
-    async def _run(
-        self,
-        speaker: Speaker,
-        config_entry: VolcengineConfigEntry,
-        unregister: Callable[[], None],
-    ) -> None:
+    @callback
+    def _release_handler(self) -> None:
+        """Unregister the binary handler (late frames would be logged as errors by core)."""
+        unregister, self._unregister = self._unregister, None
+        if unregister is not None:
+            unregister()
+
+    async def _run(self, speaker: Speaker, config_entry: VolcengineConfigEntry) -> None:
         try:
+            if not await self.frames.wait_audio():
+                # Released, closed or no microphone audio in time: the camera was not touched.
+                why = self.frames.end_reason or END_NO_AUDIO
+                self._send({"type": "ended", "reason": why, "seconds": 0.0})
+                return
             result = await speaker.play([live_source(self.frames)])
         except TalkError as err:
             # Not an action: nothing else logs it (the card shows the translated error).
@@ -201,7 +230,8 @@ class PushToTalk:
                 reason = "interrupted"
             self._send({"type": "ended", "reason": reason, "seconds": round(result.seconds, 2)})
         finally:
-            unregister()
+            if not self._subscribed:
+                self._release_handler()
             talks = self._hass.data[DATA_TALKS]
             if talks.get(self.entity_id) is self:
                 del talks[self.entity_id]

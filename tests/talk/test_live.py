@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from custom_components.volcengine_aiot.talk import TranscoderPool
+from custom_components.volcengine_aiot.talk import TranscoderPool, live
 from custom_components.volcengine_aiot.talk.flv import ALAW_SILENCE
 from custom_components.volcengine_aiot.talk.live import (
     LiveFrames,
@@ -108,3 +108,19 @@ def test_the_pool_hands_out_live_frames_without_ffmpeg() -> None:
     assert TranscoderPool("/nonexistent/ffmpeg").open(source) is frames
     with pytest.raises(ValueError, match="exactly one"):
         AudioSource(location="x", live=lambda: frames)
+
+
+async def test_wait_audio(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first frame, the end, or the timeout ends the wait for the microphone's audio."""
+    frames = LiveFrames()
+    frames.push(b"\x00" * 320)
+    assert await frames.wait_audio()
+    released = LiveFrames()
+    released.end()
+    assert not await released.wait_audio()
+    assert released.end_reason == "released"
+    monkeypatch.setattr(live, "FIRST_AUDIO_TIMEOUT", 0.01)
+    silent = LiveFrames()
+    assert not await silent.wait_audio()
+    assert silent.end_reason == "no_audio"
+    assert not silent.push(b"\x00" * 320)  # too late: nothing starts

@@ -5,8 +5,11 @@
  * key) and speak: the microphone is captured with echo cancellation, noise suppression and
  * auto gain, an AudioWorklet downmixes and resamples it to 8 kHz mono 16-bit and cuts 20 ms
  * frames (320 bytes), which are sent as binary messages on Home Assistant's own websocket
- * connection to the `volcengine_aiot/talk` subscription. Releasing unsubscribes: the
- * integration plays what it has and stops the talk.
+ * connection to the `volcengine_aiot/talk` subscription. The integration starts the talk on the
+ * camera only once the first frame arrives, so a press whose microphone delivers nothing never
+ * touches the camera. Releasing unsubscribes: the integration plays what it has and stops the
+ * talk. A talk subscription is never re-established after a reconnect (only a press starts a
+ * talk), and the card unsubscribes as soon as the server ends a talk.
  *
  *   type: custom:volcengine-aiot-talk-card
  *   entity: media_player.front_door_speaker
@@ -32,6 +35,7 @@ const STRINGS = {
     ended_silence: "Stopped: no sound from the microphone for 2 seconds.",
     ended_interrupted: "Stopped: another playback took the speaker, or it was stopped.",
     ended_closed: "Stopped.",
+    ended_no_audio: "Stopped: the microphone delivered no sound. Nothing was sent to the camera.",
     insecure:
       "The browser allows the microphone only on a secure page. Open Home Assistant over https:// (for example with Home Assistant Cloud or your own certificate), in the browser or in the companion app.",
     denied:
@@ -54,8 +58,8 @@ const STRINGS = {
     level: "Microphone level",
   },
   "zh-Hans": {
-    card_name: "按住说话（火山引擎视频云）",
-    card_description: "按住按钮，通过摄像头扬声器说话。",
+    card_name: "按住对讲（火山引擎视频云）",
+    card_description: "按住按钮，通过摄像头扬声器对讲、说话。",
     hold: "按住说话",
     tap: "点击说话",
     connecting: "正在连接…",
@@ -64,6 +68,7 @@ const STRINGS = {
     ended_silence: "已结束：麦克风 2 秒没有声音。",
     ended_interrupted: "已结束：扬声器被其他播放占用或已停止。",
     ended_closed: "已结束。",
+    ended_no_audio: "已结束：麦克风没有提供声音，没有向摄像头发送任何内容。",
     insecure:
       "浏览器只允许在安全页面使用麦克风。请通过 https:// 打开 Home Assistant（例如 Home Assistant Cloud 或自己的证书），浏览器和手机应用都一样。",
     denied:
@@ -99,6 +104,20 @@ function language(hass) {
   return lang.toLowerCase().startsWith("zh") ? "zh-Hans" : "en";
 }
 
+// The signed-in user's language now (the card picker reads the card's name when it opens).
+function pageHass() {
+  const root = document.querySelector && document.querySelector("home-assistant");
+  if (root && root.hass) return root.hass;
+  return { language: document.documentElement.lang || navigator.language || "en" };
+}
+
+// The browser gives the microphone only to secure pages.
+function microphoneAvailable() {
+  return Boolean(
+    window.isSecureContext && navigator.mediaDevices && navigator.mediaDevices.getUserMedia,
+  );
+}
+
 function localize(hass, key, values = {}) {
   const table = STRINGS[language(hass)];
   let text = table[key] !== undefined ? table[key] : STRINGS.en[key];
@@ -118,7 +137,9 @@ class Framer extends AudioWorkletProcessor {
     this.pos = 0;
     this.prev = 0;
     this.frame = new Int16Array(${FRAME_SAMPLES});
-    this.count = 0;
+    // The first frame is sent after the first 2 ms of audio (silence before it): the talk starts
+    // on the camera with it, so the microphone's first audio is not held back for 20 ms.
+    this.count = ${FRAME_SAMPLES} - 16;
     this.energy = 0;
     // 4th-order Butterworth low-pass at 3.4 kHz (two biquads) against aliasing.
     this.sections = [0.5412, 1.3066].map((q) => {
@@ -208,9 +229,17 @@ class VolcengineAiotTalkCard extends HTMLElement {
     this._state = "idle"; // idle | connecting | talking | error
     this._message = "";
     this._session = null;
+    this._engine = null; // a promise of the AudioContext with the worklet loaded
     this._level = 0;
     // Timings of the last talk (ms, performance.now()): for users and the browser test.
-    this.stats = { pressedAt: null, subscribedAt: null, talkingAt: null, framesSent: 0 };
+    this.stats = {
+      pressedAt: null,
+      subscribedAt: null,
+      microphoneAt: null, // the browser opened the microphone
+      firstFrameAt: null, // its first 20 ms frame (the talk starts on the camera with it)
+      talkingAt: null,
+      framesSent: 0,
+    };
   }
 
   static getConfigElement() {
@@ -218,12 +247,18 @@ class VolcengineAiotTalkCard extends HTMLElement {
   }
 
   static getStubConfig(hass) {
-    const ids = Object.keys((hass && hass.states) || {}).filter((id) =>
-      id.startsWith("media_player."),
-    );
+    // A new card gets a camera speaker of ours that can talk now (not just the first one found).
+    const states = (hass && hass.states) || {};
+    const ids = Object.keys(states).filter((id) => id.startsWith("media_player."));
     const entities = (hass && hass.entities) || {};
-    const ours = ids.find((id) => entities[id] && entities[id].platform === DOMAIN);
-    return { entity: ours || ids.find((id) => id.endsWith("_speaker")) || "", mode: "hold" };
+    const ours = ids.filter((id) => entities[id] && entities[id].platform === DOMAIN);
+    const available = (id) => !["unavailable", "unknown"].includes(states[id].state);
+    const entity =
+      ours.find(available) ||
+      ours[0] ||
+      ids.find((id) => id.endsWith("_speaker") && available(id)) ||
+      "";
+    return { entity, mode: "hold" };
   }
 
   setConfig(config) {
@@ -242,6 +277,7 @@ class VolcengineAiotTalkCard extends HTMLElement {
     this._hass = hass;
     if (first) {
       this._render();
+      if (this.isConnected) this._prepareAudio();
     } else {
       this._update();
     }
@@ -259,8 +295,29 @@ class VolcengineAiotTalkCard extends HTMLElement {
     return { columns: 6, rows: 2, min_columns: 3 };
   }
 
+  connectedCallback() {
+    if (this._hass) this._prepareAudio();
+  }
+
   disconnectedCallback() {
     this._stop();
+    const engine = this._engine;
+    this._engine = null;
+    if (engine) engine.then((context) => context.close()).catch(() => {});
+  }
+
+  // The audio context and its worklet, made before the first press and kept between presses
+  // (suspended), so a press only waits for the microphone. No microphone is opened here.
+  _prepareAudio() {
+    if (!this._engine && microphoneAvailable() && window.AudioContext) {
+      const context = new AudioContext({ latencyHint: "interactive" });
+      this._engine = context.audioWorklet.addModule(workletModuleUrl()).then(() => context);
+      this._engine.catch(() => {
+        this._engine = null; // tried again at the press, which then reports the error
+        context.close().catch(() => {});
+      });
+    }
+    return this._engine;
   }
 
   _t(key, values) {
@@ -333,7 +390,8 @@ class VolcengineAiotTalkCard extends HTMLElement {
     this.setAttribute("state", this._state);
     const stateObj = this._hass.states[this._entityId];
     let problem = "";
-    if (!this._entityId) problem = this._t("no_entity");
+    if (!microphoneAvailable()) problem = this._t("insecure"); // before anyone presses
+    else if (!this._entityId) problem = this._t("no_entity");
     else if (!stateObj) problem = this._t("entity_missing", { entity: this._entityId });
     else if (stateObj.state === "unavailable" && this._state === "idle") {
       problem = this._t("device_unavailable", { name: this._name() });
@@ -409,37 +467,53 @@ class VolcengineAiotTalkCard extends HTMLElement {
 
   async _start() {
     if (this._session || !this._hass || !this._entityId) return;
-    const session = { released: false, handlerId: null, unsub: null, audio: null };
+    const connection = this._hass.connection;
+    const session = {
+      released: false,
+      torn: false, // torn down: whatever still arrives is closed at once
+      handlerId: null,
+      unsub: null,
+      audio: null,
+      connection,
+      onDisconnect: null,
+    };
     this._session = session;
     this.stats = {
       pressedAt: performance.now(),
       subscribedAt: null,
+      microphoneAt: null,
+      firstFrameAt: null,
       talkingAt: null,
       framesSent: 0,
     };
     this._setState("connecting");
-    if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    if (!microphoneAvailable()) {
       this._fail(session, this._t("insecure"));
       return;
     }
-    // The microphone and the talk start at the same time.
-    const microphone = this._openMicrophone(session);
-    const subscription = this._subscribe(session);
-    // Both settle before anything is judged, so a failure of one never leaves the other open.
-    const results = await Promise.allSettled([microphone, subscription]);
-    const failure = results.find((result) => result.status === "rejected");
-    if (failure) {
-      if (this._session === session || this._session === null) {
-        this._fail(session, this._describe(failure.reason));
-      } else {
-        this._teardown(session);
-      }
-      return;
-    }
+    // A lost connection ends the talk on the server; the subscription is not re-established.
+    session.onDisconnect = () => {
+      if (this._session === session) this._fail(session, this._t("disconnected"));
+    };
+    connection.addEventListener("disconnected", session.onDisconnect);
+    // The microphone and the subscription start at the same time; the server starts the talk on
+    // the camera with the first frame. A failure of either ends both at once.
+    const failed = (err) => {
+      if (this._session === session) this._fail(session, this._describe(err));
+      else this._teardown(session);
+    };
+    await Promise.all([
+      this._openMicrophone(session).catch(failed),
+      this._subscribe(session).catch(failed),
+    ]);
     if (session.released) this._teardown(session);
   }
 
   async _openMicrophone(session) {
+    // The audio context (made before the press, or now) is readied while the microphone opens.
+    const engine =
+      this._prepareAudio() || Promise.reject(new MicrophoneError("mic_error", "no Web Audio"));
+    engine.catch(() => {}); // awaited below, once the microphone is open
     let stream;
     try {
       stream = await navigator.mediaDevices.getUserMedia({
@@ -458,11 +532,21 @@ class VolcengineAiotTalkCard extends HTMLElement {
       }
       throw new MicrophoneError("mic_error", (err && err.message) || String(err));
     }
-    const context = new AudioContext({ latencyHint: "interactive" });
-    session.audio = { stream, context, node: null };
-    if (session.released) return;
-    await context.audioWorklet.addModule(workletModuleUrl());
+    this.stats.microphoneAt = performance.now();
+    const audio = { stream, context: null, source: null, node: null };
+    session.audio = audio;
+    if (session.torn) {
+      this._closeAudio(audio); // released meanwhile
+      return;
+    }
+    const context = await engine;
     await context.resume();
+    if (session.torn) {
+      // _teardown stopped the stream; the context rests until the next press
+      if (this._session === null) context.suspend().catch(() => {});
+      return;
+    }
+    audio.context = context;
     const source = context.createMediaStreamSource(stream);
     const node = new AudioWorkletNode(context, WORKLET_NAME, {
       numberOfInputs: 1,
@@ -475,15 +559,23 @@ class VolcengineAiotTalkCard extends HTMLElement {
     node.connect(mute);
     mute.connect(context.destination); // keeps the worklet pulled in every browser
     node.port.onmessage = (ev) => this._onFrame(session, ev.data);
-    session.audio.node = node;
+    audio.source = source;
+    audio.node = node;
   }
 
   async _subscribe(session) {
-    session.unsub = await this._hass.connection.subscribeMessage(
+    // Never resubscribed by the websocket library after a reconnect: only a press starts a talk.
+    const unsub = await session.connection.subscribeMessage(
       (event) => this._onEvent(session, event),
       { type: `${DOMAIN}/talk`, entity_id: this._entityId },
+      { resubscribe: false },
     );
     this.stats.subscribedAt = performance.now();
+    if (session.torn) {
+      unsub().catch(() => {}); // released or failed meanwhile
+    } else {
+      session.unsub = unsub;
+    }
   }
 
   _onEvent(session, event) {
@@ -494,18 +586,23 @@ class VolcengineAiotTalkCard extends HTMLElement {
       this.stats.talkingAt = performance.now();
       if (!session.released) this._setState("talking");
     } else if (event.type === "ended") {
-      session.unsub = null; // the talk is over on the server
-      const key = { silence: "ended_silence", interrupted: "ended_interrupted" }[event.reason];
+      // The talk is over on the server: unsubscribe (the teardown does), so nothing of it is
+      // left on either side and no reconnect can bring it back.
+      const key = {
+        silence: "ended_silence",
+        interrupted: "ended_interrupted",
+        no_audio: "ended_no_audio",
+      }[event.reason];
       this._teardown(session);
       this._setState(key ? "error" : "idle", key ? this._t(key) : "");
     } else if (event.type === "error") {
-      session.unsub = null;
       this._fail(session, this._serverMessage(event.code, event.message));
     }
   }
 
   _onFrame(session, data) {
     if (this._session !== session || session.released) return;
+    if (this.stats.firstFrameAt === null) this.stats.firstFrameAt = performance.now();
     this._level = data.level;
     if (session.handlerId === null) return; // the talk is not subscribed yet
     const socket = this._hass.connection.socket;
@@ -539,6 +636,11 @@ class VolcengineAiotTalkCard extends HTMLElement {
 
   _teardown(session) {
     if (this._session === session) this._session = null;
+    session.torn = true;
+    if (session.onDisconnect) {
+      session.connection.removeEventListener("disconnected", session.onDisconnect);
+      session.onDisconnect = null;
+    }
     const unsub = session.unsub;
     session.unsub = null;
     if (unsub) {
@@ -546,11 +648,18 @@ class VolcengineAiotTalkCard extends HTMLElement {
     }
     const audio = session.audio;
     session.audio = null;
-    if (audio) {
-      if (audio.node) audio.node.port.onmessage = null;
-      for (const track of audio.stream.getTracks()) track.stop();
-      audio.context.close().catch(() => {});
+    if (audio) this._closeAudio(audio);
+  }
+
+  _closeAudio(audio) {
+    for (const track of audio.stream.getTracks()) track.stop();
+    if (audio.node) {
+      audio.node.port.onmessage = null;
+      audio.source.disconnect();
+      audio.node.disconnect();
     }
+    // The context is kept for the next press, suspended (it renders nothing meanwhile).
+    if (audio.context && this._session === null) audio.context.suspend().catch(() => {});
   }
 
   _describe(err) {
@@ -635,16 +744,19 @@ class VolcengineAiotTalkCardEditor extends HTMLElement {
   }
 }
 
-const PAGE_LANGUAGE = { language: document.documentElement.lang || navigator.language || "en" };
-
 if (!customElements.get(CARD_TAG)) {
   customElements.define(CARD_TAG, VolcengineAiotTalkCard);
   customElements.define(EDITOR_TAG, VolcengineAiotTalkCardEditor);
   window.customCards = window.customCards || [];
   window.customCards.push({
     type: CARD_TAG,
-    name: localize(PAGE_LANGUAGE, "card_name"),
-    description: localize(PAGE_LANGUAGE, "card_description"),
+    // Read when the card picker opens: in the signed-in user's language at that time.
+    get name() {
+      return localize(pageHass(), "card_name");
+    },
+    get description() {
+      return localize(pageHass(), "card_description");
+    },
     preview: false,
     documentationURL: "https://github.com/volcengine-aiot-ha/volcengine_aiot#talk-from-the-dashboard",
   });

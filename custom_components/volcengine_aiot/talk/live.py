@@ -5,6 +5,9 @@ wait in a small jitter buffer (at most ``BUFFER_FRAMES`` = 100 ms: older frames 
 a client sending too fast cannot add latency or memory) until the speaker's paced sender takes
 them, one per 20 ms slot, encoded to G.711 A-law. The source ends when the client ends it, when
 no audio arrived for ``IDLE_TIMEOUT`` seconds once the talk is open, or when it is closed.
+``wait_audio`` lets the caller start the talk only once the client's microphone delivered its first
+frame (at most ``FIRST_AUDIO_TIMEOUT`` seconds after the press), so a press without audio never
+touches the camera.
 
 ``LiveFrames`` is a ``FrameSource`` (pool.py): ``live_source`` wraps it in an ``AudioSource``
 that the transcoder pool hands out as it is, with no ffmpeg.
@@ -13,6 +16,7 @@ that the transcoder pool hands out as it is, with no ffmpeg.
 from __future__ import annotations
 
 from array import array
+import asyncio
 from collections import deque
 from collections.abc import Callable
 import logging
@@ -28,11 +32,13 @@ _LOGGER = logging.getLogger(__name__)
 PCM_FRAME_BYTES: Final = FRAME_BYTES * 2  # 160 samples of 16 bits: 320 bytes
 BUFFER_FRAMES: Final = 5  # 100 ms jitter buffer
 IDLE_TIMEOUT: Final = 2.0  # seconds without audio that end an open talk
+FIRST_AUDIO_TIMEOUT: Final = 10.0  # seconds from the press to the first frame (a permission prompt)
 
 # Why a live source ended (sent to the client).
 END_RELEASED: Final = "released"
 END_SILENCE: Final = "silence"
 END_CLOSED: Final = "closed"
+END_NO_AUDIO: Final = "no_audio"  # the microphone delivered nothing: the talk never started
 
 _LINEAR_SEGMENTS: Final = 2  # segments 0 and 1 share one step size
 
@@ -81,6 +87,7 @@ class LiveFrames:
         self._on_open = on_open
         self._clock = clock
         self._last_audio = 0.0
+        self._audio = asyncio.Event()  # set by the first frame or the end
         self.opened = False
         self.done = False
         self.duration: float | None = None  # live: never known
@@ -108,12 +115,23 @@ class LiveFrames:
         self._buffer.append(pcm)
         self.received += 1
         self._last_audio = self._clock()
+        self._audio.set()
         return True
 
     def end(self, reason: str = END_RELEASED) -> None:
         """Accept no more audio; what is buffered is still played."""
         if self.end_reason is None:
             self.end_reason = reason
+        self._audio.set()
+
+    async def wait_audio(self) -> bool:
+        """Wait for the first frame; False if the source ended (or the wait timed out) first."""
+        try:
+            async with asyncio.timeout(FIRST_AUDIO_TIMEOUT):
+                await self._audio.wait()
+        except TimeoutError:
+            self.end(END_NO_AUDIO)
+        return self.received > 0
 
     async def start(self) -> None:
         """Nothing to start: frames arrive from the client."""
