@@ -402,3 +402,32 @@ def test_no_package_registry_host_names() -> None:
             continue
         found += [f"{path.relative_to(ROOT)}: {host}" for host in REGISTRY_HOSTS if host in text]
     assert found == []
+
+
+def _section(text: str, heading: str) -> str:
+    start = text.index(f"\n{heading}\n")
+    level = heading.split(" ", 1)[0]
+    end = text.find(f"\n{level} ", start + len(heading) + 2)
+    return text[start : end if end != -1 else len(text)]
+
+
+def test_readme_installs_through_the_marketplace_and_hacs() -> None:
+    """2026.11 replaced HACS by the built-in Marketplace: both ways are described.
+
+    The menu names are those of Home Assistant 2026.11's frontend (English, Simplified Chinese).
+    """
+    readme = (ROOT / "README.md").read_text()
+    install = _section(readme, "## Installation")
+    for name in ("Settings → Marketplace", "设置 → 市场", "Add from link", "从链接添加",
+                 "GitHub link", "connect GitHub", "Integration", "Install",
+                 "Restart Home Assistant", "HACS (Home Assistant before 2026.11)"):  # fmt: skip
+        assert name in install, name
+    assert install.index("### Marketplace") < install.index("### HACS")
+
+
+def test_readme_says_how_to_get_a_dashboard_that_takes_the_card() -> None:
+    """The 2026.11 Overview takes no cards: a dashboard that does is made before Add card."""
+    card = _section((ROOT / "README.md").read_text(), "## Talk from the dashboard")
+    assert "Edit Overview page" in card
+    made = card.index("Settings → Dashboards →\nAdd dashboard → New dashboard from scratch")
+    assert made < card.index("Add card")
