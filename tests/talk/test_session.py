@@ -595,9 +595,7 @@ async def test_a_talk_opened_after_the_start_timed_out_is_stopped_without_anothe
     """The camera is not left busy until our next play: StopVoiceTalk again, bounded."""
     options = replace(FAST, stale_stop_delays=(0.5, 1.5, 2.5), stale_stop_retry_delay=0.5)
     opener = Opener(VolcengineClient(http, EMU_AK, EMU_SK, endpoint=emulator.url, timeout=0.3))
-    speaker = Speaker(
-        http=http, opener=opener, transcoders=TranscoderPool(FFMPEG), options=options
-    )
+    speaker = Speaker(http=http, opener=opener, transcoders=TranscoderPool(FFMPEG), options=options)
     emulator.faults.add("StartVoiceTalk", delay=1.0, completes=True)
     with pytest.raises(TalkStartError):
         await speaker.play([AudioSource(location=sounds["a"])])
@@ -628,9 +626,7 @@ async def test_stopping_a_talk_left_open_is_retried_until_it_succeeds(
         FAST, stale_stop_delays=(0.1, 0.2), stale_stop_retries=3, stale_stop_retry_delay=0.1
     )
     opener = Opener(VolcengineClient(http, EMU_AK, EMU_SK, endpoint=emulator.url, timeout=0.3))
-    speaker = Speaker(
-        http=http, opener=opener, transcoders=TranscoderPool(FFMPEG), options=options
-    )
+    speaker = Speaker(http=http, opener=opener, transcoders=TranscoderPool(FFMPEG), options=options)
     emulator.faults.add("StartVoiceTalk", delay=0.5, completes=True)
     # the immediate stop and the two planned ones fail; the first retry succeeds
     emulator.faults.add("StopVoiceTalk", code="InternalError", times=3)
@@ -680,9 +676,7 @@ async def test_a_talk_left_open_is_never_stopped_while_a_play_of_ours_talks(
     """The later stops wait for the end of our own talk: they never cut a playback."""
     options = replace(FAST, stale_stop_delays=(0.2,))
     opener = Opener(VolcengineClient(http, EMU_AK, EMU_SK, endpoint=emulator.url, timeout=0.3))
-    speaker = Speaker(
-        http=http, opener=opener, transcoders=TranscoderPool(FFMPEG), options=options
-    )
+    speaker = Speaker(http=http, opener=opener, transcoders=TranscoderPool(FFMPEG), options=options)
     emulator.faults.add("StartVoiceTalk", delay=1.0, completes=True)
     with pytest.raises(TalkStartError):
         await speaker.play([AudioSource(location=sounds["a"])])
