@@ -977,6 +977,54 @@ async def test_what_the_talk_server_says_is_recorded_and_warned_once(
     assert secret not in caplog.text
 
 
+async def test_short_tokens_of_the_talk_server_are_redacted_too(
+    speaker: Speaker,
+    emulator: Emulator,
+    sounds: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A credential is redacted by its name, whatever the length of its value."""
+    emulator.talk.say_next(
+        HOME_IPC_NSID,
+        frames=5,
+        messages=[
+            '{"code":4001,"token":"Qz7","vhost":"v1"}',
+            "retry with volcSecret=K9x&volcTime=1",
+        ],
+        close=(4001, "auth_key=Pw4 expired"),
+    )
+    with pytest.raises(TalkConnectionLostError):
+        await speaker.play([AudioSource(location=sounds["long"])])
+    record = speaker.talks[-1].as_dict()
+    texts = [m["text"] for m in record["server_messages"]] + [record["close_reason"]]
+    assert texts == [
+        '{"code":4001,"token":"**REDACTED**","vhost":"v1"}',
+        "retry with volcSecret=**REDACTED**&volcTime=1",
+        "auth_key=**REDACTED** expired",
+    ]
+    for short in ("Qz7", "K9x", "Pw4"):
+        assert short not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ('{"token":"abc"}', '{"token":"**REDACTED**"}'),
+        ('{"token": "a", "code": 1}', '{"token": "**REDACTED**", "code": 1}'),
+        ("{'access_token': 'ab'}", "{'access_token': '**REDACTED**'}"),
+        ("token=abc&x=1", "token=**REDACTED**&x=1"),
+        ("volcSecret=s1 volcTime=123", "volcSecret=**REDACTED** volcTime=123"),
+        ('{"volcSecret":s}', '{"volcSecret":**REDACTED**}'),
+        ("auth_key=1", "auth_key=**REDACTED**"),
+        ("Authorization: Bearer ab1", "Authorization: Bearer **REDACTED**"),
+        ("x-amz-signature=0f", "x-amz-signature=**REDACTED**"),
+        ("code=1000 reason=busy: retry", "code=1000 reason=busy: retry"),
+    ],
+)
+def test_credentials_are_redacted_whatever_their_length(text: str, redacted: str) -> None:
+    assert redact_message(text, 500) == redacted
+
+
 async def test_an_abnormal_close_alone_is_warned_and_a_normal_talk_is_not(
     speaker: Speaker,
     emulator: Emulator,
