@@ -670,6 +670,26 @@ async def test_stopping_a_talk_left_open_gives_up_after_the_retries(
     await emulator.talk.stop(HOME_IPC_NSID)
 
 
+async def test_a_talk_left_open_is_stopped_when_the_speaker_closes(
+    http: aiohttp.ClientSession, emulator: Emulator, sounds: dict[str, str]
+) -> None:
+    """Unload (or shutdown) before the next planned stop: a last StopVoiceTalk, bounded."""
+    options = replace(FAST, stale_stop_delays=(30.0,))
+    opener = Opener(VolcengineClient(http, EMU_AK, EMU_SK, endpoint=emulator.url, timeout=0.3))
+    speaker = Speaker(http=http, opener=opener, transcoders=TranscoderPool(FFMPEG), options=options)
+    emulator.faults.add("StartVoiceTalk", delay=0.5, completes=True)
+    with pytest.raises(TalkStartError):
+        await speaker.play([AudioSource(location=sounds["a"])])
+    async with asyncio.timeout(10):  # the platform opened the talk after the first stop
+        while not emulator.talk.active(HOME_IPC_NSID):
+            await asyncio.sleep(0.01)
+    await speaker.close()
+    assert not emulator.talk.active(HOME_IPC_NSID)
+    assert not speaker.stale
+    ((stop),) = speaker.stats.stale_stops
+    assert stop["result"] == "stopped"
+
+
 async def test_a_talk_left_open_is_never_stopped_while_a_play_of_ours_talks(
     http: aiohttp.ClientSession, emulator: Emulator, sounds: dict[str, str]
 ) -> None:

@@ -64,6 +64,7 @@ class Speaker:
         self.stale = False  # a talk of ours may still be open on the platform
         self._stale_stops: asyncio.Task[None] | None = None  # stops it again later
         self._stale_stop: asyncio.Task[bool] | None = None  # one StopVoiceTalk of those
+        self._stale_since = 0.0  # loop time the talk was left open
         self.stats = TalkStats()
         self.talks: deque[TalkRecord] = deque(maxlen=KEEP)  # the last talks, for diagnostics
 
@@ -147,6 +148,8 @@ class Speaker:
         if (stops := self._stale_stops) is not None:
             stops.cancel()
             await asyncio.wait({stops})
+            if self.stale and await self._stale_stop_once():  # a last one: nobody follows up
+                self.stale = False
 
     def _interrupt_all(self) -> None:
         queued = list(self._queue)
@@ -200,6 +203,7 @@ class Speaker:
             return
         if self._stale_stops is not None:
             self._stale_stops.cancel()  # the schedule starts again from now
+        self._stale_since = asyncio.get_running_loop().time()
         self._stale_stops = asyncio.get_running_loop().create_task(
             self._stop_stale_talk(), name=f"volcengine_aiot stale talk stop {self.name}"
         )
@@ -211,7 +215,7 @@ class Speaker:
 
     async def _stop_stale_talk(self) -> None:
         loop = asyncio.get_running_loop()
-        began = loop.time()
+        began = self._stale_since
         options = self.options
         planned = options.stale_stop_delays
         last = planned[-1] if planned else 0.0
@@ -224,7 +228,7 @@ class Speaker:
             while (session := self._last) is not None and not session.task.done():
                 await session.wait()  # its own StopVoiceTalk ends its talk
             self._stale_stop = loop.create_task(
-                self._stale_stop_once(loop.time() - began),
+                self._stale_stop_once(),
                 name=f"volcengine_aiot stale talk stop {self.name}",
             )
             try:
@@ -236,7 +240,8 @@ class Speaker:
                 return
         _LOGGER.warning("%s: the talk may still be open on the platform", self.name)
 
-    async def _stale_stop_once(self, after: float) -> bool:
+    async def _stale_stop_once(self) -> bool:
+        after = asyncio.get_running_loop().time() - self._stale_since
         result = "stopped"
         try:
             async with asyncio.timeout(STOP_TIMEOUT):
