@@ -585,6 +585,48 @@ async def test_form_error_keeps_values_and_opens_advanced(
     assert fields["advanced"]["expanded"] is False  # default endpoint: nothing hidden
 
 
+async def test_every_placeholder_of_a_form_is_filled(
+    hass: HomeAssistant, emulator: Emulator, mock_config_entry: MockConfigEntry
+) -> None:
+    """The strings of each step (and the form errors) get every placeholder they name.
+
+    The default endpoint is one (hassfest allows no URL in translations): an unfilled
+    placeholder would show as {default_endpoint} in the form.
+    """
+    forms = []
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    forms.append(result)
+    forms.append(
+        await hass.config_entries.flow.async_configure(result["flow_id"], user_input(emulator))
+    )
+    mock_config_entry.add_to_hass(hass)
+    forms.append(await mock_config_entry.start_reconfigure_flow(hass))
+    forms.append(await mock_config_entry.start_reauth_flow(hass))
+    placeholder = re.compile(r"\{(\w+)\}")
+    for language in ("en", "zh-Hans"):
+        config = _translations(language)["config"]
+        errors = "".join(text for _, text in _strings(config["error"]))
+        for form in forms:
+            assert form["type"] is FlowResultType.FORM
+            step = "".join(text for _, text in _strings(config["step"][form["step_id"]]))
+            wanted = set(placeholder.findall(step + errors))
+            assert wanted <= set(form["description_placeholders"] or {}), form["step_id"]
+    (user, _, reconfigure, _) = forms
+    for form in (user, reconfigure):
+        assert form["description_placeholders"]["default_endpoint"] == DEFAULT_ENDPOINT
+        text = _translations("en")["config"]["step"][form["step_id"]]["sections"]["advanced"]
+        assert text["data_description"][CONF_ENDPOINT].startswith("Default: `{default_endpoint}`")
+
+
+def test_the_form_says_the_secret_is_typed_again_after_an_error() -> None:
+    """The typed SecretAccessKey is never sent back: the form says so where it is typed."""
+    again = {"en": "enter it again", "zh-Hans": "请重新输入"}
+    for language, words in again.items():
+        steps = _translations(language)["config"]["step"]
+        for step in ("user", "reauth_confirm", "reconfigure"):
+            assert words in steps[step]["data_description"][CONF_SECRET_ACCESS_KEY], step
+
+
 async def test_reconfigure_opens_advanced_for_a_custom_endpoint(
     hass: HomeAssistant, emulator: Emulator, mock_config_entry: MockConfigEntry
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 import json
 
 from homeassistant.components.camera import async_get_stream_source
@@ -72,3 +74,27 @@ async def test_diagnostics_redact_pull_urls(
     (camera,) = (c for c in diagnostics["cameras"].values() if c["started"])
     assert camera["url"] == url.partition("?")[0]
     assert camera["starts"] == 1
+
+
+async def test_diagnostics_show_a_talk_left_open_and_its_later_stops(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    init_integration: MockConfigEntry,
+    emulator: Emulator,
+) -> None:
+    speaker = init_integration.runtime_data.speakers[HOME_IPC_ID]
+    speaker.options = replace(speaker.options, stale_stop_delays=(0.2,))
+    emulator.talk.issue(HOME_IPC_NSID)  # a talk of ours the platform opened after our timeout
+    speaker.talk_left_open()
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
+    assert diagnostics["speakers"][HOME_IPC_ID]["talk_left_open"] is True
+    async with asyncio.timeout(10):
+        while speaker.stale:
+            await asyncio.sleep(0.01)
+    assert not emulator.talk.active(HOME_IPC_NSID)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
+    shown = diagnostics["speakers"][HOME_IPC_ID]
+    assert shown["talk_left_open"] is False
+    (stop,) = shown["stale_stops"]
+    assert stop["result"] == "stopped"
+    assert stop["after"] >= 0.2

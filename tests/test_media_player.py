@@ -281,6 +281,41 @@ async def test_tts_speak(
     assert hass.states.get(speaker).state == "idle"
 
 
+async def test_tts_speak_cache_false_bypasses_the_transcoded_audio_cache(
+    hass: HomeAssistant, emulator: Emulator, speaker: str, loaded: MockConfigEntry, tmp_path: Path
+) -> None:
+    """tts.speak with cache: false is transcoded every time: the A-law is neither read nor kept.
+
+    (Home Assistant's ``cache`` is about its own file cache; the integration keeps none of it.)
+    """
+    cache = loaded.runtime_data.transcoders.cache
+    tts_entity = await setup_fake_tts(hass, make_tone(tmp_path / "say.mp3", 800, 1.0).read_bytes())
+
+    async def speak(**extra: Any) -> None:
+        await hass.services.async_call(
+            "tts",
+            "speak",
+            {
+                ATTR_ENTITY_ID: tts_entity,
+                "media_player_entity_id": speaker,
+                "message": "same words",
+                **extra,
+            },
+            blocking=True,
+        )
+        recording = emulator.talk.sessions_for(HOME_IPC_NSID)[-1]
+        assert abs(dominant_frequency(voiced(alaw_decode(recording.alaw()))) - 800) < 10
+
+    for _ in range(2):
+        await speak(cache=False)
+    assert cache.stats()["entries"] == 0
+    assert cache.stats()["hits"] == 0
+    for _ in range(2):  # the default (cache: true) is kept and repeated from memory
+        await speak()
+    assert cache.stats()["entries"] == 1
+    assert cache.stats()["hits"] == 1
+
+
 async def test_progress_of_a_first_tts_play(
     hass: HomeAssistant, emulator: Emulator, speaker: str, tmp_path: Path
 ) -> None:

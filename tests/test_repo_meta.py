@@ -177,6 +177,83 @@ def test_translations_have_identical_keys() -> None:
         assert "[%key:" not in en_value, "references are resolved only for core integrations"
 
 
+# hassfest's rule (script/hassfest/translations.py): a translated string holds no URL (a
+# scheme or www. followed by a host name); URLs go into description placeholders.
+URL_IN_STRING = re.compile(
+    r"((ftps?|scp|https?|mqtts?|socket|socks5)://|www\.)[a-z0-9]+([-.][a-z0-9]+)*\.[a-z]{2,5}",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-Hans"])
+def test_translations_hold_no_url(language: str) -> None:
+    strings = _json(INTEGRATION / "translations" / f"{language}.json")
+    found = [key for key in _keys(strings) if URL_IN_STRING.search(_lookup(strings, key))]
+    assert found == [], "hassfest: use description placeholders for URLs"
+
+
+@pytest.mark.parametrize("language", ["en", "zh-Hans"])
+def test_error_strings_have_no_markdown(language: str) -> None:
+    """Form errors, aborts and raised errors are shown as plain text: no `code` marks."""
+    strings = _json(INTEGRATION / "translations" / f"{language}.json")
+    plain = [key for key in _keys(strings) if key.split(".")[1] in ("error", "abort")]
+    plain += [key for key in _keys(strings) if key.startswith("exceptions.")]
+    assert plain
+    assert [key for key in plain if "`" in _lookup(strings, key)] == []
+
+
+def _components_used(tree: ast.Module) -> set[str]:
+    """The ``homeassistant.components.X`` a module imports, as hassfest collects them.
+
+    Imports under ``if TYPE_CHECKING:`` do not count (nothing is loaded for them).
+    """
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If)
+        and isinstance(node.test, ast.Name)
+        and node.test.id == "TYPE_CHECKING"
+        for statement in node.body
+        for inner in ast.walk(statement)
+    }
+    used: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module.startswith("homeassistant.components."):
+                used.add(node.module.split(".")[2])
+            elif node.module == "homeassistant.components":
+                used |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.Import):
+            prefix = "homeassistant.components."
+            used |= {a.name.split(".")[2] for a in node.names if a.name.startswith(prefix)}
+    return used
+
+
+def test_every_used_component_is_declared() -> None:
+    """hassfest (script/hassfest/dependencies.py): what is imported is in the manifest.
+
+    A bit stricter than hassfest, which also lets a few internal integrations go undeclared:
+    allowed are the entity platforms, the manifest's dependencies and after_dependencies,
+    and a name this integration has a platform module of (diagnostics.py, websocket_api.py).
+    """
+    from homeassistant.const import Platform  # noqa: PLC0415
+
+    manifest = _json(INTEGRATION / "manifest.json")
+    declared = set(manifest.get("dependencies", [])) | set(manifest.get("after_dependencies", []))
+    assert not set(manifest.get("dependencies", [])) & set(manifest.get("after_dependencies", []))
+    allowed = declared | {platform.value for platform in Platform}
+    undeclared: dict[str, set[str]] = {}
+    for path in sorted(INTEGRATION.rglob("*.py")):
+        for used in _components_used(ast.parse(path.read_text(encoding="utf-8"))):
+            own_platform = (INTEGRATION / f"{used}.py").is_file()
+            if used not in allowed and used != DOMAIN and not own_platform:
+                undeclared.setdefault(used, set()).add(str(path.relative_to(INTEGRATION)))
+    assert undeclared == {}, "add them to dependencies or after_dependencies"
+    assert "assist_pipeline" in declared  # the satellite imports its PipelineEvent
+
+
 def _lookup(data: Any, dotted: str) -> str:
     for part in dotted.split("."):
         data = data[part]
@@ -402,3 +479,32 @@ def test_no_package_registry_host_names() -> None:
             continue
         found += [f"{path.relative_to(ROOT)}: {host}" for host in REGISTRY_HOSTS if host in text]
     assert found == []
+
+
+def _section(text: str, heading: str) -> str:
+    start = text.index(f"\n{heading}\n")
+    level = heading.split(" ", 1)[0]
+    end = text.find(f"\n{level} ", start + len(heading) + 2)
+    return text[start : end if end != -1 else len(text)]
+
+
+def test_readme_installs_through_the_marketplace_and_hacs() -> None:
+    """2026.11 replaced HACS by the built-in Marketplace: both ways are described.
+
+    The menu names are those of Home Assistant 2026.11's frontend (English, Simplified Chinese).
+    """
+    readme = (ROOT / "README.md").read_text()
+    install = _section(readme, "## Installation")
+    for name in ("Settings → Marketplace", "设置 → 市场", "Add from link", "从链接添加",
+                 "GitHub link", "connect GitHub", "Integration", "Install",
+                 "Restart Home Assistant", "HACS (Home Assistant before 2026.11)"):  # fmt: skip
+        assert name in install, name
+    assert install.index("### Marketplace") < install.index("### HACS")
+
+
+def test_readme_says_how_to_get_a_dashboard_that_takes_the_card() -> None:
+    """The 2026.11 Overview takes no cards: a dashboard that does is made before Add card."""
+    card = _section((ROOT / "README.md").read_text(), "## Talk from the dashboard")
+    assert "Edit Overview page" in card
+    made = card.index("Settings → Dashboards →\nAdd dashboard → New dashboard from scratch")
+    assert made < card.index("Add card")

@@ -77,6 +77,8 @@ from .talk.options import (
 )
 
 SECTION_ADVANCED = "advanced"
+# The forms name the default endpoint through a placeholder (hassfest: no URL in translations).
+ENDPOINT_PLACEHOLDER = {"default_endpoint": DEFAULT_ENDPOINT}
 PERMISSION_SPACES = "ListSpaces"
 PERMISSION_DEVICES = "ListDevices"
 
@@ -249,7 +251,7 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
             data_schema=self.add_suggested_values_to_schema(
                 _credentials_schema({}, user_input), _suggested(user_input)
             ),
-            description_placeholders={"permission": self._permission},
+            description_placeholders={"permission": self._permission, **ENDPOINT_PLACEHOLDER},
             errors=errors,
         )
 
@@ -366,7 +368,11 @@ class VolcengineConfigFlow(ConfigFlow, domain=DOMAIN):
                 _credentials_schema(entry.data, user_input, keep_secret=True),
                 _suggested(user_input),
             ),
-            description_placeholders={"space": entry.title, "permission": self._permission},
+            description_placeholders={
+                "space": entry.title,
+                "permission": self._permission,
+                **ENDPOINT_PLACEHOLDER,
+            },
             errors=errors,
         )
 

@@ -55,6 +55,7 @@ async def async_get_config_entry_diagnostics(
         "speakers": {
             device_id: {
                 "playing": speaker.is_playing,
+                "talk_left_open": speaker.stale,  # a talk of ours may still be open
                 **asdict(speaker.stats),
                 "talks": [talk.as_dict() for talk in speaker.talks],
             }

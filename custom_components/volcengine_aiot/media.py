@@ -53,9 +53,17 @@ def _media_error(key: str, media_id: str) -> ServiceValidationError:
 def tts_cache_key(media_id: str) -> str | None:
     """Return the cache identity of a TTS result: its media-source ID (engine, message, options).
 
-    A one-off stream (``-stream-/<token>``) has no stable identity and is not cached.
+    A one-off stream (``-stream-/<token>``) has no stable identity and is not cached, nor is
+    a result asked for without cache (``tts.speak`` with ``cache: false``, in the ID as
+    ``cache=false``): it is synthesised again, so it is transcoded again.
     """
     if not media_id.startswith(TTS_MEDIA_SOURCE) or "/-stream-/" in media_id:
+        return None
+    try:
+        cache = yarl.URL(media_id).query.get("cache")
+    except ValueError:
+        return None
+    if cache is not None and cache.lower() != "true":
         return None
     return f"tts:{media_id}"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 import contextlib
+from dataclasses import replace
 import logging
 from pathlib import Path
 import time
@@ -588,6 +589,131 @@ async def test_a_start_answered_after_the_client_timeout_is_treated_as_ours(
     assert ffmpeg_children() == []
 
 
+async def test_a_talk_opened_after_the_start_timed_out_is_stopped_without_another_play(
+    http: aiohttp.ClientSession, emulator: Emulator, sounds: dict[str, str]
+) -> None:
+    """The camera is not left busy until our next play: StopVoiceTalk again, bounded."""
+    options = replace(FAST, stale_stop_delays=(0.5, 1.5, 2.5), stale_stop_retry_delay=0.5)
+    opener = Opener(VolcengineClient(http, EMU_AK, EMU_SK, endpoint=emulator.url, timeout=0.3))
+    speaker = Speaker(http=http, opener=opener, transcoders=TranscoderPool(FFMPEG), options=options)
+    emulator.faults.add("StartVoiceTalk", delay=1.0, completes=True)
+    with pytest.raises(TalkStartError):
+        await speaker.play([AudioSource(location=sounds["a"])])
+    assert opener.stops == 1  # at once: before the platform opened the talk
+    async with asyncio.timeout(10):  # the platform opens the talk after all ...
+        while not emulator.talk.issued:
+            await asyncio.sleep(0.01)
+    async with asyncio.timeout(10):  # ... and it is stopped with no play
+        while emulator.talk.active(HOME_IPC_NSID):
+            await asyncio.sleep(0.01)
+    async with asyncio.timeout(10):  # every planned stop is sent, then it is over
+        while speaker.stale:
+            await asyncio.sleep(0.01)
+    assert [stop["result"] for stop in speaker.stats.stale_stops] == ["stopped"] * 3
+    assert [stop["after"] for stop in speaker.stats.stale_stops] == sorted(
+        stop["after"] for stop in speaker.stats.stale_stops
+    )
+    assert opener.stops == 4
+    await speaker.close()
+    assert not emulator.talk.active(HOME_IPC_NSID)
+
+
+async def test_stopping_a_talk_left_open_is_retried_until_it_succeeds(
+    http: aiohttp.ClientSession, emulator: Emulator, sounds: dict[str, str]
+) -> None:
+    """A failing StopVoiceTalk is sent again after the planned ones, a bounded number of times."""
+    options = replace(
+        FAST, stale_stop_delays=(0.1, 0.2), stale_stop_retries=3, stale_stop_retry_delay=0.1
+    )
+    opener = Opener(VolcengineClient(http, EMU_AK, EMU_SK, endpoint=emulator.url, timeout=0.3))
+    speaker = Speaker(http=http, opener=opener, transcoders=TranscoderPool(FFMPEG), options=options)
+    emulator.faults.add("StartVoiceTalk", delay=0.5, completes=True)
+    # the immediate stop and the two planned ones fail; the first retry succeeds
+    emulator.faults.add("StopVoiceTalk", code="InternalError", times=3)
+    with pytest.raises(TalkStartError):
+        await speaker.play([AudioSource(location=sounds["a"])])
+    async with asyncio.timeout(10):
+        while speaker.stale:
+            await asyncio.sleep(0.01)
+    results = [stop["result"] for stop in speaker.stats.stale_stops]
+    assert len(results) == 3
+    assert results[-1] == "stopped"
+    assert "stopped" not in results[:-1]
+    assert not emulator.talk.active(HOME_IPC_NSID)
+    await speaker.close()
+
+
+async def test_stopping_a_talk_left_open_gives_up_after_the_retries(
+    http: aiohttp.ClientSession,
+    emulator: Emulator,
+    sounds: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    options = replace(
+        FAST, stale_stop_delays=(0.1,), stale_stop_retries=2, stale_stop_retry_delay=0.1
+    )
+    opener = Opener(VolcengineClient(http, EMU_AK, EMU_SK, endpoint=emulator.url, timeout=0.3))
+    speaker = Speaker(
+        http=http, opener=opener, transcoders=TranscoderPool(FFMPEG), options=options, name="t"
+    )
+    emulator.faults.add("StartVoiceTalk", delay=0.5, completes=True)
+    emulator.faults.add("StopVoiceTalk", code="InternalError", times=0)  # always fails
+    with pytest.raises(TalkStartError):
+        await speaker.play([AudioSource(location=sounds["a"])])
+    async with asyncio.timeout(10):
+        while "t: the talk may still be open on the platform" not in caplog.text:
+            await asyncio.sleep(0.01)
+    assert opener.stops == 4  # at once, the planned one, two retries: no more
+    assert speaker.stale  # the next play stops it first if the camera reports busy
+    emulator.faults.clear()
+    await speaker.close()
+    await emulator.talk.stop(HOME_IPC_NSID)
+
+
+async def test_a_talk_left_open_is_stopped_when_the_speaker_closes(
+    http: aiohttp.ClientSession, emulator: Emulator, sounds: dict[str, str]
+) -> None:
+    """Unload (or shutdown) before the next planned stop: a last StopVoiceTalk, bounded."""
+    options = replace(FAST, stale_stop_delays=(30.0,))
+    opener = Opener(VolcengineClient(http, EMU_AK, EMU_SK, endpoint=emulator.url, timeout=0.3))
+    speaker = Speaker(http=http, opener=opener, transcoders=TranscoderPool(FFMPEG), options=options)
+    emulator.faults.add("StartVoiceTalk", delay=0.5, completes=True)
+    with pytest.raises(TalkStartError):
+        await speaker.play([AudioSource(location=sounds["a"])])
+    async with asyncio.timeout(10):  # the platform opened the talk after the first stop
+        while not emulator.talk.active(HOME_IPC_NSID):
+            await asyncio.sleep(0.01)
+    await speaker.close()
+    assert not emulator.talk.active(HOME_IPC_NSID)
+    assert not speaker.stale
+    ((stop),) = speaker.stats.stale_stops
+    assert stop["result"] == "stopped"
+
+
+async def test_a_talk_left_open_is_never_stopped_while_a_play_of_ours_talks(
+    http: aiohttp.ClientSession, emulator: Emulator, sounds: dict[str, str]
+) -> None:
+    """The later stops wait for the end of our own talk: they never cut a playback."""
+    options = replace(FAST, stale_stop_delays=(0.2,))
+    opener = Opener(VolcengineClient(http, EMU_AK, EMU_SK, endpoint=emulator.url, timeout=0.3))
+    speaker = Speaker(http=http, opener=opener, transcoders=TranscoderPool(FFMPEG), options=options)
+    emulator.faults.add("StartVoiceTalk", delay=1.0, completes=True)
+    with pytest.raises(TalkStartError):
+        await speaker.play([AudioSource(location=sounds["a"])])
+    result = await speaker.play([AudioSource(location=sounds["a"])])  # 1 s, over the 0.2 s
+    assert not result.interrupted
+    assert abs(result.seconds - 1.0) < 0.05
+    (recording,) = emulator.talk.sessions_for(HOME_IPC_NSID)
+    assert recording.stopped  # by our own StopVoiceTalk at its end
+    async with asyncio.timeout(10):  # then the planned stop
+        while speaker.stale or not speaker.stats.stale_stops:
+            await asyncio.sleep(0.01)
+    (stop,) = speaker.stats.stale_stops
+    assert stop["result"] == "stopped"
+    assert stop["after"] >= 1.0  # after our talk, not at 0.2 s
+    await speaker.close()
+
+
 @pytest.fixture
 async def drip_url(socket_enabled: None) -> AsyncIterator[str]:
     """A WAV URL that sends 0.5 s of audio, then 2 bytes every 2 s (never ending in a test)."""
@@ -869,6 +995,54 @@ async def test_what_the_talk_server_says_is_recorded_and_warned_once(
     assert len(warnings) == 1
     assert "bad frame" in warnings[0].getMessage()
     assert secret not in caplog.text
+
+
+async def test_short_tokens_of_the_talk_server_are_redacted_too(
+    speaker: Speaker,
+    emulator: Emulator,
+    sounds: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A credential is redacted by its name, whatever the length of its value."""
+    emulator.talk.say_next(
+        HOME_IPC_NSID,
+        frames=5,
+        messages=[
+            '{"code":4001,"token":"Qz7","vhost":"v1"}',
+            "retry with volcSecret=K9x&volcTime=1",
+        ],
+        close=(4001, "auth_key=Pw4 expired"),
+    )
+    with pytest.raises(TalkConnectionLostError):
+        await speaker.play([AudioSource(location=sounds["long"])])
+    record = speaker.talks[-1].as_dict()
+    texts = [m["text"] for m in record["server_messages"]] + [record["close_reason"]]
+    assert texts == [
+        '{"code":4001,"token":"**REDACTED**","vhost":"v1"}',
+        "retry with volcSecret=**REDACTED**&volcTime=1",
+        "auth_key=**REDACTED** expired",
+    ]
+    for short in ("Qz7", "K9x", "Pw4"):
+        assert short not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ('{"token":"abc"}', '{"token":"**REDACTED**"}'),
+        ('{"token": "a", "code": 1}', '{"token": "**REDACTED**", "code": 1}'),
+        ("{'access_token': 'ab'}", "{'access_token': '**REDACTED**'}"),
+        ("token=abc&x=1", "token=**REDACTED**&x=1"),
+        ("volcSecret=s1 volcTime=123", "volcSecret=**REDACTED** volcTime=123"),
+        ('{"volcSecret":s}', '{"volcSecret":**REDACTED**}'),
+        ("auth_key=1", "auth_key=**REDACTED**"),
+        ("Authorization: Bearer ab1", "Authorization: Bearer **REDACTED**"),
+        ("x-amz-signature=0f", "x-amz-signature=**REDACTED**"),
+        ("code=1000 reason=busy: retry", "code=1000 reason=busy: retry"),
+    ],
+)
+def test_credentials_are_redacted_whatever_their_length(text: str, redacted: str) -> None:
+    assert redact_message(text, 500) == redacted
 
 
 async def test_an_abnormal_close_alone_is_warned_and_a_normal_talk_is_not(

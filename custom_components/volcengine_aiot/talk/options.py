@@ -18,6 +18,13 @@ DEFAULT_TRANSPORT: Final = "tcp"
 DEFAULT_PREROLL: Final = 0.5  # seconds
 DEFAULT_TAIL: Final = 0.3  # seconds
 DEFAULT_MAX_DURATION: Final = 600  # seconds
+# A talk of ours that may still be open on the platform (a StartVoiceTalk answered after our
+# timeout, a StopVoiceTalk that failed) is stopped again this many seconds later. Volcengine
+# documents no talk timeout: the last stop comes after a minute, when a comparable platform
+# (Qiniu) has ended an idle talk by itself; it is repeated (bounded) until one succeeds.
+STALE_STOP_DELAYS: Final = (3.0, 10.0, 30.0, 70.0)
+STALE_STOP_RETRIES: Final = 3  # more stops, one per minute, if the last planned one failed
+STALE_STOP_RETRY_DELAY: Final = 60.0
 
 
 def framing_or_default(framing: object) -> str:
@@ -36,3 +43,6 @@ class TalkOptions:
     max_duration: float = DEFAULT_MAX_DURATION
     busy_retries: int = 3
     busy_retry_delay: float = 1.0
+    stale_stop_delays: tuple[float, ...] = STALE_STOP_DELAYS
+    stale_stop_retries: int = STALE_STOP_RETRIES
+    stale_stop_retry_delay: float = STALE_STOP_RETRY_DELAY

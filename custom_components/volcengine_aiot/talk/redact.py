@@ -41,11 +41,23 @@ def redact_text(text: str) -> str:
 
 
 REDACTED: Final = "**REDACTED**"
+# A name that looks like a credential (token, volcSecret, auth_key, x-amz-signature, ...), in
+# any quoting ("token": "…" in JSON, 'token': '…', token=…), then its value whatever its length
+# (a bearer/basic scheme word is skipped so the credential after it is the value).
+_CREDENTIAL_NAME: Final = (
+    r"[\w-]*?(?:token|secret|signature|password|passwd|credential|auth)[\w-]*|sign|[\w-]*key"
+)
 _SECRET_PARAM: Final = re.compile(
-    r"(?i)\b((?:access_?)?token|signature|sign|secret\w*|password|passwd|auth\w*|key|"
-    r"x-amz-\w+|credential)(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s&,;\"']+)"
+    rf"(?i)(?<![\w-])([\"']?)({_CREDENTIAL_NAME})(\1\s*[=:]\s*)((?:bearer|basic)\s+)?"
+    r"(\"[^\"]*\"|'[^']*'|[^\s&,;\"'}\]]+)"
 )
 _TOKEN_LIKE: Final = re.compile(r"[A-Za-z0-9_\-+/]{24,}={0,2}")
+
+
+def _redact_value(match: re.Match[str]) -> str:
+    quote, name, separator, scheme, value = match.groups()
+    kept = value[0] if value[:1] in ("'", '"') else ""  # a quoted value stays quoted
+    return f"{quote}{name}{separator}{scheme or ''}{kept}{REDACTED}{kept}"
 
 
 def redact_message(text: str, limit: int) -> str:
@@ -55,6 +67,6 @@ def redact_message(text: str, limit: int) -> str:
     credential and long token-like runs are replaced; the result is cut at ``limit``.
     """
     text = redact_text(text)
-    text = _SECRET_PARAM.sub(rf"\1\2{REDACTED}", text)
+    text = _SECRET_PARAM.sub(_redact_value, text)
     text = _TOKEN_LIKE.sub(REDACTED, text)
     return text if len(text) <= limit else text[:limit] + "…"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import logging
 import time
 from typing import TYPE_CHECKING, Final, Protocol
@@ -64,6 +64,9 @@ class TalkStats:
     frames_sent: int = 0
     underrun_frames: int = 0  # silence sent because the audio was not ready in time
     last_error: str | None = None  # the error class of the last failure
+    # The later StopVoiceTalk calls of a talk of ours that may have stayed open: seconds
+    # since it was left behind and "stopped" or why the stop failed (the last few).
+    stale_stops: list[dict[str, object]] = field(default_factory=list)
 
 
 class TalkOpener(Protocol):
@@ -174,6 +177,7 @@ class TalkSession:
             await self._previous.wait()  # the last session is still stopping its talk
             self._previous = None
         speaker = self._speaker
+        await speaker.stale_stop_done()  # a late StopVoiceTalk must not end the new talk
         speaker.stats.sessions += 1
         speaker.talks.append(self.record)
         attempt = _TalkAttempt()
@@ -256,8 +260,8 @@ class TalkSession:
         except TimeoutError:
             reason = f"timed out after {STOP_TIMEOUT:g} s"
         if reason is not None:
-            speaker.stale = True  # stopped first if the device reports busy next time
             _LOGGER.warning("%s: StopVoiceTalk failed: %s", speaker.name, reason)
+            speaker.talk_left_open()
 
     async def _serve(self, socket: TalkSocket, playback: Playback | None) -> None:
         """Pre-roll, then every playback in real time, then the tail."""
@@ -322,7 +326,7 @@ class TalkSession:
         except TalkStartError as err:
             if err.may_have_started:  # no answer in time: the talk may be open, and ours
                 attempt.started = True
-                self._speaker.stale = True
+                self._speaker.talk_left_open()
             raise
         attempt.started = True
         attempt.socket = TalkSocket(

@@ -12,16 +12,28 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Sequence
 import logging
+from typing import Final
 
 import aiohttp
 
+from .errors import TalkError
 from .options import TalkOptions
 from .pool import TranscoderPool
 from .record import KEEP, TalkRecord
-from .session import Playback, PlayResult, TalkOpener, TalkSession, TalkStats, settle
+from .session import (
+    STOP_TIMEOUT,
+    Playback,
+    PlayResult,
+    TalkOpener,
+    TalkSession,
+    TalkStats,
+    settle,
+)
 from .transcode import AudioSource, check_source
 
 _LOGGER = logging.getLogger(__name__)
+
+STALE_STOPS_KEPT: Final = 10  # in the diagnostics
 
 
 class Speaker:
@@ -50,6 +62,9 @@ class Speaker:
         self._order = asyncio.Lock()  # plays are applied in call order
         self._closed = False
         self.stale = False  # a talk of ours may still be open on the platform
+        self._stale_stops: asyncio.Task[None] | None = None  # stops it again later
+        self._stale_stop: asyncio.Task[bool] | None = None  # one StopVoiceTalk of those
+        self._stale_since = 0.0  # loop time the talk was left open
         self.stats = TalkStats()
         self.talks: deque[TalkRecord] = deque(maxlen=KEEP)  # the last talks, for diagnostics
 
@@ -130,6 +145,11 @@ class Speaker:
         """Stop and refuse further plays (unload, Home Assistant shutdown)."""
         self._closed = True
         await self.stop()
+        if (stops := self._stale_stops) is not None:
+            stops.cancel()
+            await asyncio.wait({stops})
+            if self.stale and await self._stale_stop_once():  # a last one: nobody follows up
+                self.stale = False
 
     def _interrupt_all(self) -> None:
         queued = list(self._queue)
@@ -167,3 +187,71 @@ class Speaker:
                 self._on_change()
             except Exception:
                 _LOGGER.exception("State callback of %s failed", self.name)
+
+    # --- a talk of ours left open on the platform ----------------------------------------
+
+    def talk_left_open(self) -> None:
+        """Stop a talk of ours that may be open on the platform again later, bounded.
+
+        A StartVoiceTalk that got no answer in time may still be carried out by the platform
+        after the session's own StopVoiceTalk, and a failed StopVoiceTalk left the talk open:
+        either way the camera would look busy to everyone else until our next play. It is
+        stopped again on the schedule of the options (never while a talk of ours runs).
+        """
+        self.stale = True
+        if self._closed:
+            return
+        if self._stale_stops is not None:
+            self._stale_stops.cancel()  # the schedule starts again from now
+        self._stale_since = asyncio.get_running_loop().time()
+        self._stale_stops = asyncio.get_running_loop().create_task(
+            self._stop_stale_talk(), name=f"volcengine_aiot stale talk stop {self.name}"
+        )
+
+    async def stale_stop_done(self) -> None:
+        """Wait for a StopVoiceTalk of the schedule that is under way (bounded)."""
+        if (stop := self._stale_stop) is not None:
+            await asyncio.wait({stop})
+
+    async def _stop_stale_talk(self) -> None:
+        loop = asyncio.get_running_loop()
+        began = self._stale_since
+        options = self.options
+        planned = options.stale_stop_delays
+        last = planned[-1] if planned else 0.0
+        retries = (
+            last + options.stale_stop_retry_delay * n
+            for n in range(1, 1 + options.stale_stop_retries)
+        )
+        for index, delay in enumerate([*planned, *retries]):
+            await asyncio.sleep(max(0.0, began + delay - loop.time()))
+            while (session := self._last) is not None and not session.task.done():
+                await session.wait()  # its own StopVoiceTalk ends its talk
+            self._stale_stop = loop.create_task(
+                self._stale_stop_once(),
+                name=f"volcengine_aiot stale talk stop {self.name}",
+            )
+            try:
+                stopped = await self._stale_stop
+            finally:
+                self._stale_stop = None
+            if stopped and index >= len(planned) - 1:
+                self.stale = False
+                return
+        _LOGGER.warning("%s: the talk may still be open on the platform", self.name)
+
+    async def _stale_stop_once(self) -> bool:
+        after = asyncio.get_running_loop().time() - self._stale_since
+        result = "stopped"
+        try:
+            async with asyncio.timeout(STOP_TIMEOUT):
+                await self.opener.stop()
+        except TalkError as err:
+            result = str(err)
+        except TimeoutError:
+            result = f"timed out after {STOP_TIMEOUT:g} s"
+        _LOGGER.debug("%s: StopVoiceTalk of a talk left open: %s", self.name, result)
+        stops = self.stats.stale_stops
+        stops.append({"after": round(after, 1), "result": result})
+        del stops[:-STALE_STOPS_KEPT]
+        return result == "stopped"
