@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
 import time
 
 import aiohttp
@@ -12,10 +14,12 @@ from homeassistant.components.camera import (
     async_get_stream_source,
 )
 from homeassistant.components.camera.const import DATA_COMPONENT
+from homeassistant.components.camera.helper import async_stream_endpoint_url
 from homeassistant.components.camera.webrtc import (
     CameraWebRTCProvider,
     RTCIceCandidateInit,
     WebRTCAnswer,
+    WebRTCError,
     WebRTCMessage,
     WebRTCSendMessage,
     async_register_webrtc_provider,
@@ -26,8 +30,12 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
@@ -131,6 +139,20 @@ async def test_expired_url_is_refreshed(
     (get,) = emulator.requests_for("GetStream")
     assert get.query["FreshExpiredPull"] == "1"
     assert len(emulator.requests_for("StartStream")) == 1
+
+
+async def test_url_is_served_until_it_expires(
+    hass: HomeAssistant, cameras: MockConfigEntry, emulator: Emulator
+) -> None:
+    """In the last seconds of a URL's life the camera serves it (the platform re-signs it later)."""
+    first = await async_get_stream_source(hass, FRONT_DOOR)
+    assert first is not None
+    camera = camera_entity(hass, FRONT_DOOR)
+    skew = emulator.streams.pull_ttl - 20  # 20 s left
+    emulator.clock_offset = skew
+    camera.live._clock = lambda: time.time() + skew
+    assert await async_get_stream_source(hass, FRONT_DOOR) == first
+    assert await pull(first) == 200
 
 
 async def test_options_choose_protocol_and_audio(
@@ -365,6 +387,7 @@ class PlayingProvider(CameraWebRTCProvider):
 
     def __init__(self) -> None:
         self.sources: list[str | None] = []
+        self.refuse = False  # answer the next offers with an error, as go2rtc does
 
     @property
     def domain(self) -> str:
@@ -381,6 +404,9 @@ class PlayingProvider(CameraWebRTCProvider):
         session_id: str,
         send_message: WebRTCSendMessage,
     ) -> None:
+        if self.refuse:
+            send_message(WebRTCError("go2rtc_webrtc_offer_failed", "refused"))
+            return
         self.sources.append(await camera.stream_source())
         send_message(WebRTCAnswer(answer="v=0"))
 
@@ -459,3 +485,96 @@ async def test_hls_snapshot(
     await hass.async_block_till_done()
     assert not emulator.streams.streams
     assert ffmpeg_children() == []
+
+
+@pytest.fixture
+async def provider(
+    hass: HomeAssistant, platforms: None, mock_config_entry: MockConfigEntry
+) -> AsyncIterator[PlayingProvider]:
+    """The integration's cameras, played by a WebRTC provider (as with go2rtc loaded)."""
+    assert await async_setup_component(hass, "camera", {})
+    provider = PlayingProvider()
+    unregister = async_register_webrtc_provider(hass, provider)
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    yield provider
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    unregister()
+
+
+async def test_hls_view_that_ends_stops_the_stream(
+    hass: HomeAssistant, provider: PlayingProvider, emulator: Emulator
+) -> None:
+    """An HLS view counts until the stream integration's idle timeout, then StopStream."""
+    assert await async_setup_component(hass, "stream", {})
+    camera = camera_entity(hass, FRONT_DOOR)
+    assert getattr(camera, "webrtc_provider", camera._webrtc_provider) is provider
+    await async_stream_endpoint_url(hass, camera, "hls")  # what the HLS player asks for
+    stream = camera.stream
+    assert stream is not None
+    hls = stream.outputs()["hls"]
+    async with asyncio.timeout(30):  # the worker pulls the emulator's stream
+        while hls.last_segment is None:
+            await asyncio.sleep(0.1)
+    later = time.time() + camera.live.idle_timeout + 1
+    camera.live._clock = lambda: later
+    assert not await camera.live.async_stop_if_idle()  # the HLS view still plays it
+    assert not emulator.requests_for("StopStream")
+    # nobody fetches the playlist any more: the stream integration's idle timeout passes
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=61))
+    await hass.async_block_till_done()
+    assert not stream.outputs()
+    assert camera.live.viewers == 0
+    assert await camera.live.async_stop_if_idle()
+    (stop,) = emulator.requests_for("StopStream")
+    assert stop.query["StreamID"] == HOME_IPC_STREAM_ID
+    assert not emulator.streams.running(HOME_IPC_STREAM_ID)
+
+
+async def test_webrtc_sessions_are_counted_by_id(
+    hass: HomeAssistant, provider: PlayingProvider, emulator: Emulator
+) -> None:
+    camera = camera_entity(hass, FRONT_DOOR)
+    messages: list[WebRTCMessage] = []
+    await camera.async_handle_async_webrtc_offer("v=0", "live", messages.append)
+    assert camera.live.viewers == 1
+    later = time.time() + camera.live.idle_timeout + 1
+    camera.live._clock = lambda: later
+    # an offer that fails before it asks for a source (the platform throttles the next start)
+    emulator.faults.add("GetStream", code="FlowLimitExceeded", status=429, times=0)
+    emulator.faults.add("StartStream", code="FlowLimitExceeded", status=429, times=0)
+    camera.live._url = None
+    with pytest.raises(HomeAssistantError):
+        await camera.async_handle_async_webrtc_offer("v=0", "failed", messages.append)
+    camera.close_webrtc_session("failed")
+    provider.refuse = True  # an offer the provider answers with an error (go2rtc)
+    await camera.async_handle_async_webrtc_offer("v=0", "refused", messages.append)
+    assert isinstance(messages[-1], WebRTCError)
+    assert camera.live.viewers == 1
+    camera.close_webrtc_session("refused")
+    assert camera.live.viewers == 1  # the live session still plays it
+    assert not await camera.live.async_stop_if_idle()
+    camera.close_webrtc_session("live")
+    assert camera.live.viewers == 0
+    camera.live._clock = lambda: later + camera.live.idle_timeout  # the failed offer asked too
+    assert await camera.live.async_stop_if_idle()
+    assert len(emulator.requests_for("StopStream")) == 1
+
+
+async def test_snapshot_grab_is_a_viewer(
+    hass: HomeAssistant, cameras: MockConfigEntry, emulator: Emulator
+) -> None:
+    camera = camera_entity(hass, FRONT_DOOR)
+    original = camera.live.async_url
+    seen: list[int] = []
+
+    async def url() -> str:
+        seen.append(camera.live.viewers)
+        return await original()
+
+    camera.live.async_url = url  # type: ignore[method-assign]
+    await async_get_image(hass, FRONT_DOOR)
+    assert seen == [1]  # the grab counted while it read the stream
+    assert camera.live.viewers == 0

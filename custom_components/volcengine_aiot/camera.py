@@ -15,6 +15,9 @@ from homeassistant.components.camera import (
     Camera,
     CameraEntityDescription,
     CameraEntityFeature,
+    WebRTCError,
+    WebRTCMessage,
+    WebRTCSendMessage,
 )
 from homeassistant.components.ffmpeg import get_ffmpeg_manager
 from homeassistant.components.stream import Stream
@@ -23,7 +26,6 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Stream as ChannelStream
-from .compat import camera_has_webrtc_provider
 from .const import (
     CONF_AUDIO_TRANSCODE,
     CONF_STREAM_PROTOCOL,
@@ -98,6 +100,9 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
         """Initialize the camera of a channel (one that has a StreamID)."""
         super().__init__(coordinator, CAMERA, device_id, entry.runtime_data.hub_device_id)
         Camera.__init__(self)
+        # The WebRTC offer is overridden only to count the session as a viewer; the provider
+        # (go2rtc) still answers it: not a native WebRTC camera, which would skip providers.
+        self._supports_native_async_webrtc = False
         self.stream_id = str(channel.stream_id)
         self.channel_id = channel.channel_id or self.stream_id
         self._attr_unique_id = f"{device_id}_{self.channel_id}_{CAMERA.key}"
@@ -116,9 +121,6 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
             busy=self._stream_in_use,
         )
         self.snapshots = SnapshotCache()
-        # WebRTC views: the provider (go2rtc) asks for the source at each offer, HA closes each
-        # session; the stream is not stopped for being idle while one is open.
-        self._webrtc_views = 0
         self._probing = False
 
     @property
@@ -156,14 +158,32 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
         await self.live.async_close()
 
     def _stream_in_use(self) -> bool:
-        """Return whether a viewer reads the stream (a WebRTC session, HA's stream worker)."""
+        """Return whether HA's stream worker has an output (HLS until its idle timeout)."""
         stream: Stream | None = self.stream
-        return self._webrtc_views > 0 or (stream is not None and bool(stream.outputs()))
+        return stream is not None and bool(stream.outputs())
+
+    async def async_handle_async_webrtc_offer(
+        self, offer_sdp: str, session_id: str, send_message: WebRTCSendMessage
+    ) -> None:
+        """Count the session as a viewer until it is closed or its offer fails."""
+
+        @callback
+        def send(message: WebRTCMessage) -> None:
+            if isinstance(message, WebRTCError):
+                self.live.close_viewer(session_id)
+            send_message(message)
+
+        self.live.open_viewer(session_id)
+        try:
+            await super().async_handle_async_webrtc_offer(offer_sdp, session_id, send)
+        except BaseException:
+            self.live.close_viewer(session_id)
+            raise
 
     @callback
     def close_webrtc_session(self, session_id: str) -> None:
         """End a WebRTC session; without viewers the stream is stopped after the idle time."""
-        self._webrtc_views = max(0, self._webrtc_views - 1)
+        self.live.close_viewer(session_id)
         super().close_webrtc_session(session_id)
 
     async def async_refresh_providers(self, *, write_state: bool = True) -> None:
@@ -204,10 +224,7 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
         """Return a pull URL of the channel that is valid for a while (never an expired one)."""
         if self._probing:
             return self._probe_source()
-        url = await self._live_url()
-        if camera_has_webrtc_provider(self):
-            self._webrtc_views += 1
-        return url
+        return await self._live_url()
 
     async def _live_url(self) -> str:
         """Return the channel's fresh pull URL, failures as translated errors."""
@@ -238,14 +255,15 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
         return await self.snapshots.get((width, height), lambda: self._grab(width, height))
 
     async def _grab(self, width: int | None, height: int | None) -> bytes | None:
-        source = await self._live_url()
-        ffmpeg = ImageFrame(get_ffmpeg_manager(self.hass).binary)
-        image: bytes | None = await ffmpeg.get_image(
-            snapshot_input(source),
-            output_format=IMAGE_JPEG,
-            extra_cmd=scale_filter(width, height),
-            timeout=SNAPSHOT_TIMEOUT,
-        )
+        with self.live.viewing():  # the stream is not stopped under the grab
+            source = await self._live_url()
+            ffmpeg = ImageFrame(get_ffmpeg_manager(self.hass).binary)
+            image: bytes | None = await ffmpeg.get_image(
+                snapshot_input(source),
+                output_format=IMAGE_JPEG,
+                extra_cmd=scale_filter(width, height),
+                timeout=SNAPSHOT_TIMEOUT,
+            )
         if not image:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
