@@ -174,6 +174,50 @@ async def test_options_choose_protocol_and_audio(
     await hass.config_entries.async_unload(mock_config_entry.entry_id)
 
 
+async def test_unknown_stored_options_fall_back(
+    hass: HomeAssistant,
+    platforms: None,
+    mock_config_entry: MockConfigEntry,
+    emulator: Emulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Options another version wrote (an unknown protocol) do not break the cameras."""
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, options={CONF_STREAM_PROTOCOL: "webrtc", CONF_AUDIO_TRANSCODE: "yes"}
+    )
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    url = await async_get_stream_source(hass, FRONT_DOOR)
+    assert url is not None
+    assert url.startswith(f"{emulator.url}/live/{HOME_IPC_STREAM_ID}.flv?")
+    assert emulator.requests_for("StartStream")[0].query["EnableAudioTranscode"] == "0"
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "Unknown live view protocol 'webrtc': using flv" in warnings
+    assert "Unknown audio transcoding option 'yes': using the default" in warnings
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+async def test_late_stream_start_is_stopped_at_unload(
+    hass: HomeAssistant, cameras: MockConfigEntry, emulator: Emulator
+) -> None:
+    """A StartStream answered after the client's timeout runs a stream: unloading stops it."""
+    cameras.runtime_data.client._timeout = aiohttp.ClientTimeout(total=0.2)
+    emulator.faults.add("StartStream", delay=0.5, completes=True)
+    with pytest.raises(HomeAssistantError) as info:
+        await async_get_stream_source(hass, FRONT_DOOR)
+    assert info.value.translation_key == "stream_failed"
+    async with asyncio.timeout(10):
+        while not emulator.streams.running(HOME_IPC_STREAM_ID):
+            await asyncio.sleep(0.05)
+    assert await hass.config_entries.async_unload(cameras.entry_id)
+    await hass.async_block_till_done()
+    (stop,) = emulator.requests_for("StopStream")
+    assert stop.query["StreamID"] == HOME_IPC_STREAM_ID
+    assert not emulator.streams.streams
+
+
 async def test_snapshot_is_a_jpeg_of_the_stream(
     hass: HomeAssistant, cameras: MockConfigEntry, emulator: Emulator
 ) -> None:

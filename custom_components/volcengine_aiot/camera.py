@@ -8,7 +8,9 @@ device's camera entity.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from haffmpeg.tools import IMAGE_JPEG, ImageFrame  # type: ignore[import-untyped]
 from homeassistant.components.camera import (
@@ -32,6 +34,7 @@ from .const import (
     DEFAULT_AUDIO_TRANSCODE,
     DEFAULT_STREAM_PROTOCOL,
     DOMAIN,
+    LOGGER,
 )
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
 from .entity import VolcengineEntity, async_add_device_entities
@@ -43,6 +46,7 @@ from .live import (
     LiveStreamError,
     SnapshotCache,
     pick_url,
+    protocol_or_default,
     scale_filter,
     snapshot_input,
 )
@@ -63,19 +67,40 @@ def video_channels(streams: tuple[ChannelStream, ...]) -> Iterator[ChannelStream
             yield stream
 
 
+@dataclass(frozen=True, slots=True)
+class LiveOptions:
+    """The live-view options of an entry, unknown stored values replaced by the defaults."""
+
+    protocol: str = DEFAULT_STREAM_PROTOCOL
+    transcode_audio: bool = DEFAULT_AUDIO_TRANSCODE
+
+
+def live_options(options: Mapping[str, Any]) -> LiveOptions:
+    """Read the live-view options; a value this version does not know falls back (a warning)."""
+    transcode = options.get(CONF_AUDIO_TRANSCODE, DEFAULT_AUDIO_TRANSCODE)
+    if not isinstance(transcode, bool):
+        LOGGER.warning("Unknown audio transcoding option %r: using the default", transcode)
+        transcode = DEFAULT_AUDIO_TRANSCODE
+    return LiveOptions(
+        protocol_or_default(options.get(CONF_STREAM_PROTOCOL, DEFAULT_STREAM_PROTOCOL)),
+        transcode,
+    )
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: VolcengineConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a camera for every channel of every device, now and whenever new devices appear."""
+    options = live_options(entry.options)
 
     def create(device_id: str) -> list[VolcengineCameraEntity]:
         coordinator = entry.runtime_data.coordinator
         channels = list(video_channels(coordinator.data[device_id].streams))
         return [
             VolcengineCameraEntity(
-                coordinator, entry, device_id, channel, single=len(channels) == 1
+                coordinator, entry, device_id, channel, options, single=len(channels) == 1
             )
             for channel in channels
         ]
@@ -94,6 +119,7 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
         entry: VolcengineConfigEntry,
         device_id: str,
         channel: ChannelStream,
+        options: LiveOptions,
         *,
         single: bool,
     ) -> None:
@@ -116,8 +142,8 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
             runtime.client,
             runtime.space_id,
             self.stream_id,
-            protocol=entry.options.get(CONF_STREAM_PROTOCOL, DEFAULT_STREAM_PROTOCOL),
-            transcode_audio=entry.options.get(CONF_AUDIO_TRANSCODE, DEFAULT_AUDIO_TRANSCODE),
+            protocol=options.protocol,
+            transcode_audio=options.transcode_audio,
             busy=self._stream_in_use,
         )
         self.snapshots = SnapshotCache()

@@ -21,6 +21,7 @@ from .stream import (
     PROTOCOLS,
     LiveStream,
     pick_url,
+    protocol_or_default,
     url_expiry,
 )
 
@@ -38,6 +39,7 @@ __all__ = [
     "LiveThrottledError",
     "SnapshotCache",
     "pick_url",
+    "protocol_or_default",
     "scale_filter",
     "snapshot_input",
     "url_expiry",

@@ -60,6 +60,17 @@ LATE_STOP_DELAY: Final = 30.0  # seconds after an unanswered StartStream before 
 STOP_TIMEOUT: Final = 10.0  # seconds a StopStream may take (with the client's retries)
 
 
+def protocol_or_default(protocol: object) -> str:
+    """Return a known pull protocol; an unknown stored one falls back to HTTP-FLV (a warning).
+
+    Options written by a newer or older version may name a protocol this one does not know.
+    """
+    if isinstance(protocol, str) and protocol in PROTOCOLS:
+        return protocol
+    _LOGGER.warning("Unknown live view protocol %r: using %s", protocol, PROTOCOL_FLV)
+    return PROTOCOL_FLV
+
+
 def url_expiry(url: str, *, now: float, default_ttl: float = DEFAULT_URL_TTL) -> float:
     """Return the Unix time a signed pull URL expires (``volcTime``), else ``now + default_ttl``."""
     values = parse_qs(urlsplit(url).query).get(EXPIRY_PARAM)
