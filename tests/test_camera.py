@@ -14,7 +14,6 @@ from homeassistant.components.camera import (
     async_get_stream_source,
 )
 from homeassistant.components.camera.const import DATA_COMPONENT
-from homeassistant.components.camera.helper import async_stream_endpoint_url
 from homeassistant.components.camera.webrtc import (
     CameraWebRTCProvider,
     RTCIceCandidateInit,
@@ -36,7 +35,10 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+    WebSocketGenerator,
+)
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.volcengine_aiot import PLATFORMS
@@ -549,13 +551,18 @@ async def provider(
 
 
 async def test_hls_view_that_ends_stops_the_stream(
-    hass: HomeAssistant, provider: PlayingProvider, emulator: Emulator
+    hass: HomeAssistant,
+    provider: PlayingProvider,
+    emulator: Emulator,
+    hass_ws_client: WebSocketGenerator,
 ) -> None:
     """An HLS view counts until the stream integration's idle timeout, then StopStream."""
     assert await async_setup_component(hass, "stream", {})
     camera = camera_entity(hass, FRONT_DOOR)
     assert getattr(camera, "webrtc_provider", camera._webrtc_provider) is provider
-    await async_stream_endpoint_url(hass, camera, "hls")  # what the HLS player asks for
+    client = await hass_ws_client(hass)  # what the frontend's HLS player asks for
+    await client.send_json_auto_id({"type": "camera/stream", "entity_id": FRONT_DOOR})
+    assert (await client.receive_json())["success"]
     stream = camera.stream
     assert stream is not None
     hls = stream.outputs()["hls"]

@@ -320,6 +320,7 @@ class LiveStream:
             self._url = self.expires_at = None
             if not self.started:
                 return
+            _LOGGER.debug("Stopping stream %s", self.stream_id)
             self.started = self.unconfirmed = False
             try:
                 async with asyncio.timeout(STOP_TIMEOUT):
