@@ -629,3 +629,17 @@ async def test_snapshot_grab_is_a_viewer(
     await async_get_image(hass, FRONT_DOOR)
     assert seen == [1]  # the grab counted while it read the stream
     assert camera.live.viewers == 0
+
+
+async def test_offline_camera_offer_says_why(
+    hass: HomeAssistant, provider: PlayingProvider, emulator: Emulator
+) -> None:
+    """The WebRTC player shows the offer's error: for an offline camera, the translated reason."""
+    garage = camera_entity(hass, "camera.garage")
+    messages: list[WebRTCMessage] = []
+    with pytest.raises(HomeAssistantError) as info:
+        await garage.async_handle_async_webrtc_offer("v=0", "session", messages.append)
+    # go2rtc answers a failed source with WebRTCError(str(err)), the frontend shows its text
+    assert str(info.value) == "camera.garage is unavailable: the camera or its channel is offline"
+    assert garage.live.viewers == 0
+    assert not emulator.requests_for("StartStream")
