@@ -221,8 +221,11 @@ async def test_never_hands_out_an_expiring_url(
         await live.async_url()
     assert live.url is None
     assert len(emulator.requests_for("GetStream")) == 1  # waited out and re-signed once
-    await live.async_close()
+    assert live._idle_handle is not None  # started without a usable URL: stopped when idle
+    live.last_used -= live.idle_timeout
+    assert await live.async_stop_if_idle()
     assert len(emulator.requests_for("StopStream")) == 1
+    await live.async_close()
 
 
 @pytest.mark.parametrize(

@@ -206,11 +206,12 @@ class LiveStream:
                 return self._url
             self._url = self.expires_at = None
             try:
-                url = await self._fetch()
+                return await self._fetch()
             except VolcengineError as err:
                 raise _live_error(err, self.stream_id) from err
-            self._schedule_idle_stop()
-            return url
+            finally:
+                if self.started and not self.unconfirmed:  # also a stream without a usable URL
+                    self._schedule_idle_stop()
 
     def _fresh(self, expires_at: float | None) -> bool:
         return expires_at is not None and expires_at - self.refresh_margin > self._clock()
