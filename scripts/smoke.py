@@ -3,7 +3,8 @@
 Started by ``scripts/smoke``: it runs the emulator in this process, starts ``hass`` (from the
 venv given with ``--hass``) on a throw-away configuration directory, and drives it the way a user
 does, over HTTP: onboarding, the config flow (credentials, endpoint in the advanced section,
-space), the entities, ``camera_proxy`` snapshots of the camera channels,
+space), the entities, ``camera_proxy`` snapshots of the camera channels, an HLS view that
+ends (StopStream once idle),
 ``media_player.play_media`` with a My-media file, and
 ``volcengine_aiot.play_audio`` (chime + a URL) with its response. Then it checks what the emulator
 received (FLV framing, the tone's frequency), unloads the entry, stops Home Assistant and checks
@@ -35,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.audio import alaw_decode, dominant_frequency, make_tone, tones, voiced
 from tests.emulator.app import Emulator
-from tests.emulator.data import EMU_AK, EMU_SK, SPACE_HOME_ID
+from tests.emulator.data import EMU_AK, EMU_SK, HOME_NVR_STREAM_IDS, SPACE_HOME_ID
 from tests.emulator.stream import HEIGHT, WIDTH
 from tests.images import jpeg_size
 
@@ -56,6 +57,7 @@ onboarding:
 brands:
 media_source:
 ffmpeg:
+stream:
 logger:
   default: warning
   logs:
@@ -252,8 +254,10 @@ async def run(hass_bin: str, startup: float) -> None:
             config_info = await hass.request("GET", "/api/config")
             print(f"Home Assistant {config_info['version']} is up", flush=True)
             await hass.wait_running(startup)
+            await confirm_http_config(hass)
             await check_brand_icon(hass)
             speaker, nsid = await scenario(hass, emulator, workdir)
+            await hls_view_ends(hass, emulator)
             await shutdown_while_talking(hass, emulator, proc, speaker, nsid)
     finally:
         if proc.poll() is None:
@@ -279,6 +283,20 @@ async def run(hass_bin: str, startup: float) -> None:
     reported = [line for line in text.splitlines() if f"custom integration '{DOMAIN}'" in line]
     check(not reported, "no deprecated call reported for the integration" + "".join(reported[:5]))
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def confirm_http_config(hass: Hass) -> None:
+    """Confirm the HTTP settings of configuration.yaml (2026.11 and later).
+
+    Since 2026.11 Home Assistant tries new HTTP settings and, unless they are confirmed within
+    5 minutes, reverts them and restarts; the smoke test runs longer than that.
+    """
+    try:
+        await hass.ws({"type": "http/config/promote"})
+    except SmokeError as err:  # an older release, or nothing pending
+        print(f"  ..  HTTP settings not promoted: {err}", flush=True)
+    else:
+        print("  ok  HTTP settings confirmed (no revert and restart after 5 minutes)", flush=True)
 
 
 async def check_brand_icon(hass: Hass) -> None:
@@ -549,6 +567,51 @@ async def live_view(hass: Hass) -> None:
                 resp.content_type == "image/jpeg" and jpeg_size(body) == size,
                 f"a JPEG decoded to {size[0]}x{size[1]}",
             )
+
+
+async def hls_view_ends(hass: Hass, emulator: Emulator) -> None:
+    """An HLS view (the stream integration) that ends leads to StopStream once the view is idle.
+
+    The stream integration ends an HLS output about 30 s after its playlist was last fetched;
+    the integration then stops the platform stream once nobody asked for it for 5 minutes.
+    Home Assistant reloads the entry 30 s after entities were enabled (the broadcast did): a
+    reload also stops the stream, so the diagnostics tell whether the same live stream stopped
+    it (idle) or a new one replaced it (reload, then the view is tried once more).
+    """
+    entity, stream_id = "camera.recorder_back_yard", HOME_NVR_STREAM_IDS[1]
+    entries = await hass.request("GET", "/api/config/config_entries/entry")
+    entry_id = next(e["entry_id"] for e in entries if e["domain"] == DOMAIN)
+    for attempt in range(2):
+        stops = len(emulator.requests_for("StopStream"))
+        result = await hass.ws({"type": "camera/stream", "entity_id": entity, "format": "hls"})
+        playlist = f"{hass.url}{result['url']}".replace("master_playlist", "playlist")
+        async with asyncio.timeout(60):  # the worker reads the emulator's stream into segments
+            while True:
+                async with hass.http.get(playlist) as resp:
+                    body = await resp.text() if resp.status == 200 else ""
+                if "#EXTINF" in body:
+                    break
+                await asyncio.sleep(1)
+        check(emulator.streams.running(stream_id), f"HLS view of {entity}: the stream runs")
+        began = time.monotonic()
+        async with asyncio.timeout(30 + 300 + 120):  # the stream's idle timeout + ours + slack
+            while len(emulator.requests_for("StopStream")) == stops or emulator.streams.running(
+                stream_id
+            ):
+                await asyncio.sleep(2)
+        took = time.monotonic() - began
+        diagnostics = await hass.request("GET", f"/api/diagnostics/config_entry/{entry_id}")
+        camera = next(
+            c for c in diagnostics["data"]["cameras"].values() if c["stream_id"] == stream_id
+        )
+        if camera["starts"] == 1 or attempt:
+            break
+        print(f"  ..  the entry was reloaded {took:.0f} s after the view: once more", flush=True)
+    stopped = [r.query.get("StreamID") for r in emulator.requests_for("StopStream")[stops:]]
+    check(
+        stopped == [stream_id] and camera["starts"] == 1 and not camera["started"],
+        f"the HLS view ended: StopStream {took:.0f} s after the last playlist fetch",
+    )
 
 
 def _slug(name: str) -> str:

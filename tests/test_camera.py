@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
 import time
 
@@ -17,6 +18,7 @@ from homeassistant.components.camera.webrtc import (
     CameraWebRTCProvider,
     RTCIceCandidateInit,
     WebRTCAnswer,
+    WebRTCError,
     WebRTCMessage,
     WebRTCSendMessage,
     async_register_webrtc_provider,
@@ -29,8 +31,14 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+    WebSocketGenerator,
+)
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.volcengine_aiot import PLATFORMS
@@ -135,6 +143,20 @@ async def test_expired_url_is_refreshed(
     assert len(emulator.requests_for("StartStream")) == 1
 
 
+async def test_url_is_served_until_it_expires(
+    hass: HomeAssistant, cameras: MockConfigEntry, emulator: Emulator
+) -> None:
+    """In the last seconds of a URL's life the camera serves it (the platform re-signs it later)."""
+    first = await async_get_stream_source(hass, FRONT_DOOR)
+    assert first is not None
+    camera = camera_entity(hass, FRONT_DOOR)
+    skew = emulator.streams.pull_ttl - 20  # 20 s left
+    emulator.clock_offset = skew
+    camera.live._clock = lambda: time.time() + skew
+    assert await async_get_stream_source(hass, FRONT_DOOR) == first
+    assert await pull(first) == 200
+
+
 async def test_options_choose_protocol_and_audio(
     hass: HomeAssistant,
     platforms: None,
@@ -152,6 +174,50 @@ async def test_options_choose_protocol_and_audio(
     assert url.startswith("rtmp://")
     assert emulator.requests_for("StartStream")[0].query["EnableAudioTranscode"] == "1"
     await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+async def test_unknown_stored_options_fall_back(
+    hass: HomeAssistant,
+    platforms: None,
+    mock_config_entry: MockConfigEntry,
+    emulator: Emulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Options another version wrote (an unknown protocol) do not break the cameras."""
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, options={CONF_STREAM_PROTOCOL: "webrtc", CONF_AUDIO_TRANSCODE: "yes"}
+    )
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    url = await async_get_stream_source(hass, FRONT_DOOR)
+    assert url is not None
+    assert url.startswith(f"{emulator.url}/live/{HOME_IPC_STREAM_ID}.flv?")
+    assert emulator.requests_for("StartStream")[0].query["EnableAudioTranscode"] == "0"
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "Unknown live view protocol 'webrtc': using flv" in warnings
+    assert "Unknown audio transcoding option 'yes': using the default" in warnings
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+async def test_late_stream_start_is_stopped_at_unload(
+    hass: HomeAssistant, cameras: MockConfigEntry, emulator: Emulator
+) -> None:
+    """A StartStream answered after the client's timeout runs a stream: unloading stops it."""
+    cameras.runtime_data.client._timeout = aiohttp.ClientTimeout(total=0.2)
+    emulator.faults.add("StartStream", delay=0.5, completes=True)
+    with pytest.raises(HomeAssistantError) as info:
+        await async_get_stream_source(hass, FRONT_DOOR)
+    assert info.value.translation_key == "stream_failed"
+    async with asyncio.timeout(10):
+        while not emulator.streams.running(HOME_IPC_STREAM_ID):
+            await asyncio.sleep(0.05)
+    assert await hass.config_entries.async_unload(cameras.entry_id)
+    await hass.async_block_till_done()
+    (stop,) = emulator.requests_for("StopStream")
+    assert stop.query["StreamID"] == HOME_IPC_STREAM_ID
+    assert not emulator.streams.streams
 
 
 async def test_snapshot_is_a_jpeg_of_the_stream(
@@ -455,6 +521,7 @@ class PlayingProvider(CameraWebRTCProvider):
 
     def __init__(self) -> None:
         self.sources: list[str | None] = []
+        self.refuse = False  # answer the next offers with an error, as go2rtc does
 
     @property
     def domain(self) -> str:
@@ -471,6 +538,9 @@ class PlayingProvider(CameraWebRTCProvider):
         session_id: str,
         send_message: WebRTCSendMessage,
     ) -> None:
+        if self.refuse:
+            send_message(WebRTCError("go2rtc_webrtc_offer_failed", "refused"))
+            return
         self.sources.append(await camera.stream_source())
         send_message(WebRTCAnswer(answer="v=0"))
 
@@ -549,3 +619,115 @@ async def test_hls_snapshot(
     await hass.async_block_till_done()
     assert not emulator.streams.streams
     assert ffmpeg_children() == []
+
+
+@pytest.fixture
+async def provider(
+    hass: HomeAssistant, platforms: None, mock_config_entry: MockConfigEntry
+) -> AsyncIterator[PlayingProvider]:
+    """The integration's cameras, played by a WebRTC provider (as with go2rtc loaded)."""
+    assert await async_setup_component(hass, "camera", {})
+    provider = PlayingProvider()
+    unregister = async_register_webrtc_provider(hass, provider)
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    yield provider
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    unregister()
+
+
+async def test_hls_view_that_ends_stops_the_stream(
+    hass: HomeAssistant,
+    provider: PlayingProvider,
+    emulator: Emulator,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """An HLS view counts until the stream integration's idle timeout, then StopStream."""
+    assert await async_setup_component(hass, "stream", {})
+    camera = camera_entity(hass, FRONT_DOOR)
+    assert getattr(camera, "webrtc_provider", camera._webrtc_provider) is provider
+    client = await hass_ws_client(hass)  # what the frontend's HLS player asks for
+    await client.send_json_auto_id({"type": "camera/stream", "entity_id": FRONT_DOOR})
+    assert (await client.receive_json())["success"]
+    stream = camera.stream
+    assert stream is not None
+    hls = stream.outputs()["hls"]
+    async with asyncio.timeout(30):  # the worker pulls the emulator's stream
+        while hls.last_segment is None:
+            await asyncio.sleep(0.1)
+    later = time.time() + camera.live.idle_timeout + 1
+    camera.live._clock = lambda: later
+    assert not await camera.live.async_stop_if_idle()  # the HLS view still plays it
+    assert not emulator.requests_for("StopStream")
+    # nobody fetches the playlist any more: the stream integration's idle timeout passes
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=61))
+    await hass.async_block_till_done()
+    assert not stream.outputs()
+    assert camera.live.viewers == 0
+    assert await camera.live.async_stop_if_idle()
+    (stop,) = emulator.requests_for("StopStream")
+    assert stop.query["StreamID"] == HOME_IPC_STREAM_ID
+    assert not emulator.streams.running(HOME_IPC_STREAM_ID)
+
+
+async def test_webrtc_sessions_are_counted_by_id(
+    hass: HomeAssistant, provider: PlayingProvider, emulator: Emulator
+) -> None:
+    camera = camera_entity(hass, FRONT_DOOR)
+    messages: list[WebRTCMessage] = []
+    await camera.async_handle_async_webrtc_offer("v=0", "live", messages.append)
+    assert camera.live.viewers == 1
+    later = time.time() + camera.live.idle_timeout + 1
+    camera.live._clock = lambda: later
+    # an offer that fails before it asks for a source (the platform throttles the next start)
+    emulator.faults.add("GetStream", code="FlowLimitExceeded", status=429, times=0)
+    emulator.faults.add("StartStream", code="FlowLimitExceeded", status=429, times=0)
+    camera.live._url = None
+    with pytest.raises(HomeAssistantError):
+        await camera.async_handle_async_webrtc_offer("v=0", "failed", messages.append)
+    camera.close_webrtc_session("failed")
+    provider.refuse = True  # an offer the provider answers with an error (go2rtc)
+    await camera.async_handle_async_webrtc_offer("v=0", "refused", messages.append)
+    assert isinstance(messages[-1], WebRTCError)
+    assert camera.live.viewers == 1
+    camera.close_webrtc_session("refused")
+    assert camera.live.viewers == 1  # the live session still plays it
+    assert not await camera.live.async_stop_if_idle()
+    camera.close_webrtc_session("live")
+    assert camera.live.viewers == 0
+    camera.live._clock = lambda: later + camera.live.idle_timeout  # the failed offer asked too
+    assert await camera.live.async_stop_if_idle()
+    assert len(emulator.requests_for("StopStream")) == 1
+
+
+async def test_snapshot_grab_is_a_viewer(
+    hass: HomeAssistant, cameras: MockConfigEntry, emulator: Emulator
+) -> None:
+    camera = camera_entity(hass, FRONT_DOOR)
+    original = camera.live.async_url
+    seen: list[int] = []
+
+    async def url() -> str:
+        seen.append(camera.live.viewers)
+        return await original()
+
+    camera.live.async_url = url  # type: ignore[method-assign]
+    await async_get_image(hass, FRONT_DOOR)
+    assert seen == [1]  # the grab counted while it read the stream
+    assert camera.live.viewers == 0
+
+
+async def test_offline_camera_offer_says_why(
+    hass: HomeAssistant, provider: PlayingProvider, emulator: Emulator
+) -> None:
+    """The WebRTC player shows the offer's error: for an offline camera, the translated reason."""
+    garage = camera_entity(hass, "camera.garage")
+    messages: list[WebRTCMessage] = []
+    with pytest.raises(HomeAssistantError) as info:
+        await garage.async_handle_async_webrtc_offer("v=0", "session", messages.append)
+    # go2rtc answers a failed source with WebRTCError(str(err)), the frontend shows its text
+    assert str(info.value) == "camera.garage is unavailable: the camera or its channel is offline"
+    assert garage.live.viewers == 0
+    assert not emulator.requests_for("StartStream")

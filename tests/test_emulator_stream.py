@@ -93,9 +93,17 @@ async def test_get_stream(session: aiohttp.ClientSession, emulator: Emulator) ->
     urls = await start(session, emulator)
     _, data = await call(session, emulator, "GetStream", PARAMS)
     assert (data["Result"]["Status"], data["Result"]["PullUrls"]) == ("online", urls)
+    fresh = {**PARAMS, "FreshExpiredPull": "1"}
     emulator.clock_offset = 60
-    _, data = await call(session, emulator, "GetStream", {**PARAMS, "FreshExpiredPull": "1"})
-    assert data["Result"]["PullUrls"] != urls  # re-signed
+    _, data = await call(session, emulator, "GetStream", fresh)
+    assert data["Result"]["PullUrls"] == urls  # still valid: FreshExpiredPull keeps them
+    emulator.clock_offset = emulator.streams.pull_ttl + 1
+    _, data = await call(session, emulator, "GetStream", PARAMS)
+    assert data["Result"]["PullUrls"] == urls  # expired, and not re-signed unless asked
+    _, data = await call(session, emulator, "GetStream", fresh)
+    resigned = data["Result"]["PullUrls"]
+    assert all(new != old for new, old in zip(resigned, urls, strict=True))  # expired: re-signed
+    assert await start(session, emulator) == resigned  # StartStream of a running stream too
     offline = {"SpaceID": SPACE_HOME_ID, "StreamID": HOME_IPC_OFFLINE_STREAM_ID}
     _, data = await call(session, emulator, "GetStream", offline)
     assert data["Result"]["Status"] == "offline"

@@ -8,12 +8,17 @@ device's camera entity.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components.camera import (
     Camera,
     CameraEntityDescription,
     CameraEntityFeature,
+    WebRTCError,
+    WebRTCMessage,
+    WebRTCSendMessage,
 )
 from homeassistant.components.ffmpeg import get_ffmpeg_manager
 from homeassistant.components.stream import Stream
@@ -22,13 +27,13 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Stream as ChannelStream
-from .compat import camera_has_webrtc_provider
 from .const import (
     CONF_AUDIO_TRANSCODE,
     CONF_STREAM_PROTOCOL,
     DEFAULT_AUDIO_TRANSCODE,
     DEFAULT_STREAM_PROTOCOL,
     DOMAIN,
+    LOGGER,
 )
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
 from .entity import VolcengineEntity, async_add_device_entities
@@ -42,6 +47,7 @@ from .live import (
     SnapshotCache,
     grab_frame,
     pick_url,
+    protocol_or_default,
 )
 
 PARALLEL_UPDATES = 0
@@ -60,19 +66,40 @@ def video_channels(streams: tuple[ChannelStream, ...]) -> Iterator[ChannelStream
             yield stream
 
 
+@dataclass(frozen=True, slots=True)
+class LiveOptions:
+    """The live-view options of an entry, unknown stored values replaced by the defaults."""
+
+    protocol: str = DEFAULT_STREAM_PROTOCOL
+    transcode_audio: bool = DEFAULT_AUDIO_TRANSCODE
+
+
+def live_options(options: Mapping[str, Any]) -> LiveOptions:
+    """Read the live-view options; a value this version does not know falls back (a warning)."""
+    transcode = options.get(CONF_AUDIO_TRANSCODE, DEFAULT_AUDIO_TRANSCODE)
+    if not isinstance(transcode, bool):
+        LOGGER.warning("Unknown audio transcoding option %r: using the default", transcode)
+        transcode = DEFAULT_AUDIO_TRANSCODE
+    return LiveOptions(
+        protocol_or_default(options.get(CONF_STREAM_PROTOCOL, DEFAULT_STREAM_PROTOCOL)),
+        transcode,
+    )
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: VolcengineConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a camera for every channel of every device, now and whenever new devices appear."""
+    options = live_options(entry.options)
 
     def create(device_id: str) -> list[VolcengineCameraEntity]:
         coordinator = entry.runtime_data.coordinator
         channels = list(video_channels(coordinator.data[device_id].streams))
         return [
             VolcengineCameraEntity(
-                coordinator, entry, device_id, channel, single=len(channels) == 1
+                coordinator, entry, device_id, channel, options, single=len(channels) == 1
             )
             for channel in channels
         ]
@@ -91,12 +118,16 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
         entry: VolcengineConfigEntry,
         device_id: str,
         channel: ChannelStream,
+        options: LiveOptions,
         *,
         single: bool,
     ) -> None:
         """Initialize the camera of a channel (one that has a StreamID)."""
         super().__init__(coordinator, CAMERA, device_id, entry.runtime_data.hub_device_id)
         Camera.__init__(self)
+        # The WebRTC offer is overridden only to count the session as a viewer; the provider
+        # (go2rtc) still answers it: not a native WebRTC camera, which would skip providers.
+        self._supports_native_async_webrtc = False
         self.stream_id = str(channel.stream_id)
         self.channel_id = channel.channel_id or self.stream_id
         self._attr_unique_id = f"{device_id}_{self.channel_id}_{CAMERA.key}"
@@ -110,14 +141,11 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
             runtime.client,
             runtime.space_id,
             self.stream_id,
-            protocol=entry.options.get(CONF_STREAM_PROTOCOL, DEFAULT_STREAM_PROTOCOL),
-            transcode_audio=entry.options.get(CONF_AUDIO_TRANSCODE, DEFAULT_AUDIO_TRANSCODE),
+            protocol=options.protocol,
+            transcode_audio=options.transcode_audio,
             busy=self._stream_in_use,
         )
         self.snapshots = SnapshotCache()
-        # WebRTC views: the provider (go2rtc) asks for the source at each offer, HA closes each
-        # session; the stream is not stopped for being idle while one is open.
-        self._webrtc_views = 0
         self._probing = False
 
     @property
@@ -155,14 +183,32 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
         await self.live.async_close()
 
     def _stream_in_use(self) -> bool:
-        """Return whether a viewer reads the stream (a WebRTC session, HA's stream worker)."""
+        """Return whether HA's stream worker has an output (HLS until its idle timeout)."""
         stream: Stream | None = self.stream
-        return self._webrtc_views > 0 or (stream is not None and bool(stream.outputs()))
+        return stream is not None and bool(stream.outputs())
+
+    async def async_handle_async_webrtc_offer(
+        self, offer_sdp: str, session_id: str, send_message: WebRTCSendMessage
+    ) -> None:
+        """Count the session as a viewer until it is closed or its offer fails."""
+
+        @callback
+        def send(message: WebRTCMessage) -> None:
+            if isinstance(message, WebRTCError):
+                self.live.close_viewer(session_id)
+            send_message(message)
+
+        self.live.open_viewer(session_id)
+        try:
+            await super().async_handle_async_webrtc_offer(offer_sdp, session_id, send)
+        except BaseException:
+            self.live.close_viewer(session_id)
+            raise
 
     @callback
     def close_webrtc_session(self, session_id: str) -> None:
         """End a WebRTC session; without viewers the stream is stopped after the idle time."""
-        self._webrtc_views = max(0, self._webrtc_views - 1)
+        self.live.close_viewer(session_id)
         super().close_webrtc_session(session_id)
 
     async def async_refresh_providers(self, *, write_state: bool = True) -> None:
@@ -203,10 +249,7 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
         """Return a pull URL of the channel that is valid for a while (never an expired one)."""
         if self._probing:
             return self._probe_source()
-        url = await self._live_url()
-        if camera_has_webrtc_provider(self):
-            self._webrtc_views += 1
-        return url
+        return await self._live_url()
 
     async def _live_url(self) -> str:
         """Return the channel's fresh pull URL, failures as translated errors."""
@@ -249,4 +292,5 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
 
     async def _grab(self) -> Picture:
         binary = get_ffmpeg_manager(self.hass).binary
-        return await grab_frame(binary, self.live, within=SNAPSHOT_TIMEOUT)
+        with self.live.viewing():  # the stream is not stopped under the grab
+            return await grab_frame(binary, self.live, within=SNAPSHOT_TIMEOUT)

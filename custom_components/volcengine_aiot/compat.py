@@ -50,12 +50,3 @@ def async_get_device_by_identifier(
     if device is None or config_entry_id not in device.config_entries:
         return None
     return device
-
-
-# Whether a camera streams through a WebRTC provider (go2rtc): the public `webrtc_provider`
-# property in newer releases; up to at least 2026.3 only the private `_webrtc_provider`.
-def camera_has_webrtc_provider(camera: object) -> bool:
-    """Return whether Home Assistant plays this camera (a ``Camera``) through a WebRTC provider."""
-    if hasattr(type(camera), "webrtc_provider"):
-        return getattr(camera, "webrtc_provider", None) is not None
-    return getattr(camera, "_webrtc_provider", None) is not None

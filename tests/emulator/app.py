@@ -216,7 +216,6 @@ class Emulator:
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
-        self._issued: dict[str, list[str]] = {}  # StreamID -> the last pull URLs handed out
         self._actions: dict[str, Handler] = {
             "ListSpaces": self._list_spaces,
             "GetSpace": self._get_space,
@@ -506,14 +505,13 @@ class Emulator:
         urls = self.streams.issue(
             stream_id, transcode=None if transcode is None else transcode == "1"
         )
-        self._issued[stream_id] = urls
         return {"ID": stream_id, "PullUrls": urls, "TransPullUrls": []}
 
     async def _get_stream(self, params: Params) -> Raw:
         space_id, stream_id, device = self._stream(params)
         running = self.streams.running(stream_id)
         if running and params.get("FreshExpiredPull") == "1":
-            self._issued[stream_id] = self.streams.issue(stream_id)
+            self.streams.issue(stream_id)  # re-signs only the URLs that have expired
         if device.get("Status") != "online":
             status = "offline"
         else:
@@ -523,7 +521,7 @@ class Emulator:
             "StreamID": stream_id,
             "DeviceNSID": device.get("DeviceNSID", ""),
             "Status": status,
-            "PullUrls": self._issued.get(stream_id, []) if running else [],
+            "PullUrls": self.streams.urls(stream_id),
             "TransPullUrls": [],
         }
 

@@ -4,7 +4,11 @@
   ``FreshExpiredPull=1``) marks the stream running and returns its pull URLs: RTMP, HTTP-FLV,
   HLS and WebRTC (SDP), like the platform's. Each URL is signed the way Volcengine's live CDN
   signs URLs: ``volcTime`` (Unix time the URL expires) and ``volcSecret`` (an HMAC of path and
-  ``volcTime``). Only the HTTP-FLV URL is served; the others exist so a client can pick.
+  ``volcTime``). Like the platform (``FreshExpiredPull``: "refresh expired signed URLs"), a
+  running stream keeps its URLs: only those that have expired are signed again.
+  ``StreamServer.urls(stream_id)`` returns them as they are (GetStream without
+  ``FreshExpiredPull``). Only the HTTP-FLV and HLS URLs are served; the others exist so a client
+  can pick.
 * ``GET /live/<stream_id>.flv?volcTime=..&volcSecret=..`` answers 403 for a bad or expired
   signature, 404 for a stream that is not running (``refuse_pulls``: a status for every pull,
   a CDN that fails), else streams FLV made by one ffmpeg per
@@ -33,6 +37,7 @@ import shutil
 import subprocess
 import tempfile
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
 
@@ -115,6 +120,7 @@ class LiveStream:
 
     stream_id: str
     transcode: bool
+    urls: list[str] = field(default_factory=list)  # the signed pull URLs handed out
     pulls: set[asyncio.subprocess.Process] = field(default_factory=set)
     hls: asyncio.subprocess.Process | None = None
     hls_folder: Path | None = None
@@ -151,21 +157,37 @@ class StreamServer:
         expires = int(self._now().timestamp() + self.pull_ttl)
         return f"{path}?volcTime={expires}&volcSecret={self._secret(path, expires)}"
 
+    def _expired(self, url: str) -> bool:
+        expires = parse_qs(urlsplit(url).query).get("volcTime", ["0"])[0]
+        return int(expires) < self._now().timestamp()
+
     def issue(self, stream_id: str, *, transcode: bool | None = None) -> list[str]:
-        """Start (or keep) a stream and return freshly signed pull URLs."""
+        """Start (or keep) a stream and return its pull URLs, the expired ones signed again."""
         stream = self.streams.get(stream_id)
         if stream is None:
             stream = self.streams[stream_id] = LiveStream(stream_id, bool(transcode))
         elif transcode is not None:
             stream.transcode = transcode
         host = self.base_url.removeprefix("http://")
-        flv = FLV_PATH.format(stream_id=stream_id)
-        return [
-            f"rtmp://{host}{self._sign(f'/live/{stream_id}')}",
-            f"http://{host}{self._sign(flv)}",
-            f"http://{host}{self._sign(f'/live/{stream_id}.m3u8')}",
-            f"http://{host}{self._sign(f'/live/{stream_id}.sdp')}",
+        paths = [
+            f"/live/{stream_id}",
+            FLV_PATH.format(stream_id=stream_id),
+            f"/live/{stream_id}.m3u8",
+            f"/live/{stream_id}.sdp",
         ]
+        schemes = ["rtmp", "http", "http", "http"]
+        if len(stream.urls) != len(paths):
+            stream.urls = [""] * len(paths)
+        stream.urls = [
+            url if url and not self._expired(url) else f"{scheme}://{host}{self._sign(path)}"
+            for url, scheme, path in zip(stream.urls, schemes, paths, strict=True)
+        ]
+        return list(stream.urls)
+
+    def urls(self, stream_id: str) -> list[str]:
+        """Return the pull URLs of a running stream as they are (expired or not)."""
+        stream = self.streams.get(stream_id)
+        return list(stream.urls) if stream is not None else []
 
     def running(self, stream_id: str) -> bool:
         """Return whether a stream was started and not stopped."""

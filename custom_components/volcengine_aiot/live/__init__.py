@@ -24,6 +24,7 @@ from .stream import (
     PROTOCOLS,
     LiveStream,
     pick_url,
+    protocol_or_default,
     url_expiry,
 )
 
@@ -46,6 +47,7 @@ __all__ = [
     "fit_size",
     "grab_frame",
     "pick_url",
+    "protocol_or_default",
     "read_frame",
     "url_expiry",
 ]

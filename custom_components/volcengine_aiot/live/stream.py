@@ -5,15 +5,25 @@ Pull URLs are signed and expire. Volcengine's live service signs URLs with ``vol
 signature, so this is unverified); when a URL carries ``volcTime`` that is its expiry, otherwise
 (e.g. ``auth_key`` signing, whose timestamp does not tell the validity) the URL is trusted for
 ``DEFAULT_URL_TTL`` seconds only (conservative: the space's ``ValidDuration`` is not per URL).
-A URL is never handed out within ``refresh_margin`` seconds of its expiry: before that,
-GetStream with ``FreshExpiredPull=1`` re-signs it, and a stream the platform no longer runs is
-started again with StartStream.
+
+The platform re-signs only expired URLs (``FreshExpiredPull=1`` of GetStream/StartStream), so a
+URL is served while it is valid: a player opens its connection within ``refresh_margin``
+seconds (a connection opened before the expiry keeps playing). A URL that expires sooner than
+that is waited out (at most ``refresh_margin``), then GetStream re-signs it; a stream the
+platform no longer runs is started again with StartStream.
+
+Who watches is counted per path (``open_viewer``/``close_viewer`` for a WebRTC session,
+``viewing()`` around a snapshot grab, ``busy()`` for Home Assistant's stream worker): the stream is
+stopped (StopStream) once nobody asked for it for ``idle_timeout`` seconds and no viewer is left.
+A StartStream whose answer did not arrive (timeout, dropped connection) may have started the
+stream: it is ours, and stopped after ``late_stop_delay`` unless a viewer took it meanwhile.
+Every StopStream is bounded by ``STOP_TIMEOUT``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator
 import contextlib
 import logging
 import time
@@ -22,6 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..api import (
     VolcengineClient,
+    VolcengineConnectionError,
     VolcengineDeviceUnreachableError,
     VolcengineError,
     VolcengineNotFoundError,
@@ -43,8 +54,21 @@ PROTOCOL_HLS: Final = "hls"
 PROTOCOLS: Final = (PROTOCOL_FLV, PROTOCOL_RTMP, PROTOCOL_HLS)
 EXPIRY_PARAM: Final = "volcTime"
 DEFAULT_URL_TTL: Final = 300.0  # seconds a URL without an expiry parameter is trusted
-REFRESH_MARGIN: Final = 30.0  # seconds before expiry a URL is refreshed
+REFRESH_MARGIN: Final = 5.0  # seconds a URL must stay valid for a player to open it
 DEFAULT_IDLE_TIMEOUT: Final = 300.0  # seconds without a request before StopStream
+LATE_STOP_DELAY: Final = 30.0  # seconds after an unanswered StartStream before StopStream
+STOP_TIMEOUT: Final = 10.0  # seconds a StopStream may take (with the client's retries)
+
+
+def protocol_or_default(protocol: object) -> str:
+    """Return a known pull protocol; an unknown stored one falls back to HTTP-FLV (a warning).
+
+    Options written by a newer or older version may name a protocol this one does not know.
+    """
+    if isinstance(protocol, str) and protocol in PROTOCOLS:
+        return protocol
+    _LOGGER.warning("Unknown live view protocol %r: using %s", protocol, PROTOCOL_FLV)
+    return PROTOCOL_FLV
 
 
 def url_expiry(url: str, *, now: float, default_ttl: float = DEFAULT_URL_TTL) -> float:
@@ -84,7 +108,7 @@ def _live_error(err: VolcengineError, stream_id: str) -> LiveStreamError:
 
 
 class LiveStream:
-    """The stream of one channel, started on demand and stopped when nobody asked for a while."""
+    """The stream of one channel, started on demand and stopped when nobody watches."""
 
     def __init__(
         self,
@@ -97,7 +121,9 @@ class LiveStream:
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         refresh_margin: float = REFRESH_MARGIN,
         default_ttl: float = DEFAULT_URL_TTL,
+        late_stop_delay: float = LATE_STOP_DELAY,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         busy: Callable[[], bool] | None = None,
     ) -> None:
         """Initialize; ``busy()`` tells whether a player still reads the stream (no idle stop)."""
@@ -112,15 +138,19 @@ class LiveStream:
         self.idle_timeout = idle_timeout
         self.refresh_margin = refresh_margin
         self.default_ttl = default_ttl
+        self.late_stop_delay = late_stop_delay
         self._clock = clock
+        self._sleep = sleep
         self._busy = busy
         self._lock = asyncio.Lock()
         self._url: str | None = None
         self.expires_at: float | None = None
-        self.started = False  # StartStream called by us and not stopped yet
+        self.started = False  # StartStream called by us (maybe unanswered) and not stopped yet
+        self.unconfirmed = False  # started, but StartStream's answer never arrived
         self.last_used = 0.0
         self.starts = 0
         self.refreshes = 0
+        self._viewers: set[Hashable] = set()
         self._idle_handle: asyncio.TimerHandle | None = None
         self._idle_task: asyncio.Task[bool] | None = None
 
@@ -133,21 +163,55 @@ class LiveStream:
         """Return a representation without the signed URL."""
         return f"LiveStream(stream_id={self.stream_id!r}, protocol={self.protocol!r})"
 
+    # --- viewers -------------------------------------------------------------------------
+
+    @property
+    def viewers(self) -> int:
+        """Return how many viewers are open (WebRTC sessions, snapshot grabs)."""
+        return len(self._viewers)
+
+    def open_viewer(self, key: Hashable) -> None:
+        """Count a viewer (e.g. a WebRTC session by its ID) until ``close_viewer(key)``."""
+        self._viewers.add(key)
+
+    def close_viewer(self, key: Hashable) -> bool:
+        """End a viewer; an unknown key (never opened, or closed) changes nothing."""
+        if key not in self._viewers:
+            return False
+        self._viewers.discard(key)
+        return True
+
+    @contextlib.contextmanager
+    def viewing(self) -> Iterator[None]:
+        """Count a viewer for the duration of a block (a snapshot grab)."""
+        key = object()
+        self.open_viewer(key)
+        try:
+            yield
+        finally:
+            self.close_viewer(key)
+
+    def in_use(self) -> bool:
+        """Return whether a viewer is open or a player reads the stream (``busy()``)."""
+        return bool(self._viewers) or (self._busy is not None and self._busy())
+
+    # --- URLs ----------------------------------------------------------------------------
+
     async def async_url(self) -> str:
         """Return a pull URL valid for at least ``refresh_margin`` seconds more."""
         async with self._lock:
             self.last_used = self._clock()
-            if self._url is not None and self._fresh(self._url, self.expires_at):
+            if self._url is not None and self._fresh(self.expires_at):
                 self._schedule_idle_stop()
                 return self._url
+            self._url = self.expires_at = None
             try:
-                url = await self._refresh() if self.started else None
-                if url is None:
-                    url = await self._start()
+                return await self._fetch()
             except VolcengineError as err:
                 raise _live_error(err, self.stream_id) from err
-            self._schedule_idle_stop()
-            return url
+            finally:
+                if self.started and not self.unconfirmed:  # also a stream without a usable URL
+                    self._schedule_idle_stop()
 
     async def async_restart(self, unreadable: str) -> str:
         """Start the stream again (StartStream) after ``unreadable`` could not be read.
@@ -158,98 +222,120 @@ class LiveStream:
         async with self._lock:
             self.last_used = self._clock()
             current = self._url
-            fresh = self._fresh(current, self.expires_at)
-            if current is not None and current != unreadable and fresh:
+            if current is not None and current != unreadable and self._fresh(self.expires_at):
                 return current
             self._url = self.expires_at = None
             try:
-                url = await self._start()
+                return await self._fetch(restart=True)
             except VolcengineError as err:
                 raise _live_error(err, self.stream_id) from err
-            self._schedule_idle_stop()
-            return url
+            finally:
+                if self.started and not self.unconfirmed:
+                    self._schedule_idle_stop()
 
-    def _fresh(self, url: str | None, expires_at: float | None) -> bool:
-        return (
-            url is not None
-            and expires_at is not None
-            and expires_at - self.refresh_margin > self._clock()
+    def _fresh(self, expires_at: float | None) -> bool:
+        return expires_at is not None and expires_at - self.refresh_margin > self._clock()
+
+    async def _fetch(self, *, restart: bool = False) -> str:
+        """Take the running stream's URL (GetStream), else start it; wait out one expiring URL.
+
+        The platform re-signs a URL only once it has expired: one that is still valid but
+        expires within ``refresh_margin`` is waited out, then asked for again (once).
+        ``restart`` calls StartStream first, even for a stream we believe is running.
+        """
+        for attempt in range(2):
+            ask_running = self.started and not (restart and attempt == 0)
+            urls = await self._refresh() if ask_running else None
+            if urls is None:
+                urls = await self._start()
+            url = pick_url(urls, self.protocol)
+            if url is None:
+                break
+            expires_at = url_expiry(url, now=self._clock(), default_ttl=self.default_ttl)
+            if self._fresh(expires_at):
+                self._url, self.expires_at = url, expires_at
+                return url
+            wait = expires_at - self._clock()
+            if attempt or wait > self.refresh_margin:
+                break
+            _LOGGER.debug(
+                "Pull URL of %s expires in %.1f s: refreshing it then", self.stream_id, wait
+            )
+            await self._sleep(max(0.0, wait) + 1.0)  # volcTime has a resolution of 1 s
+        raise LiveNoUrlError(
+            f"No unexpired {self.protocol} pull URL",
+            stream=self.stream_id,
+            protocol=self.protocol,
         )
 
-    def _accept(self, urls: Iterable[str]) -> str | None:
-        url = pick_url(urls, self.protocol)
-        if url is None:
-            return None
-        expires_at = url_expiry(url, now=self._clock(), default_ttl=self.default_ttl)
-        if not self._fresh(url, expires_at):
-            return None
-        self._url, self.expires_at = url, expires_at
-        return url
+    def _pull_urls(self, pull: Iterable[str], transcoded: Iterable[str]) -> tuple[str, ...]:
+        return (*transcoded, *pull) if self.transcode_audio else tuple(pull)
 
-    async def _refresh(self) -> str | None:
-        """Re-sign the URL of the running stream (GetStream, FreshExpiredPull=1)."""
+    async def _refresh(self) -> tuple[str, ...] | None:
+        """Return the URLs of the running stream, expired ones re-signed; None if not running."""
         info = await self._client.get_stream(self.space_id, self.stream_id, fresh_expired_pull=True)
         self.refreshes += 1
         if not info.pulling:
             _LOGGER.debug("Stream %s is %s: starting it again", self.stream_id, info.status)
             return None
-        urls = (*info.trans_pull_urls, *info.pull_urls) if self.transcode_audio else info.pull_urls
-        return self._accept(urls)
+        self.unconfirmed = False  # the platform runs it: ours, as any started stream
+        return self._pull_urls(info.pull_urls, info.trans_pull_urls)
 
-    async def _start(self) -> str:
-        """Start the stream (StartStream) and take its pull URL."""
-        result = await self._client.start_stream(
-            self.space_id,
-            self.stream_id,
-            fresh_expired_pull=True,
-            enable_audio_transcode=self.transcode_audio,
-        )
-        self.started = True
-        self.starts += 1
-        urls = (
-            (*result.trans_pull_urls, *result.pull_urls)
-            if self.transcode_audio
-            else result.pull_urls
-        )
-        url = self._accept(urls)
-        if url is None:
-            raise LiveNoUrlError(
-                f"No unexpired {self.protocol} pull URL",
-                stream=self.stream_id,
-                protocol=self.protocol,
+    async def _start(self) -> tuple[str, ...]:
+        """Start the stream (StartStream) and return its pull URLs.
+
+        Without an answer (timeout, dropped connection) the platform may have started it: it is
+        ours to stop, after ``late_stop_delay`` unless a viewer takes it meanwhile.
+        """
+        try:
+            result = await self._client.start_stream(
+                self.space_id,
+                self.stream_id,
+                fresh_expired_pull=True,
+                enable_audio_transcode=self.transcode_audio,
             )
-        return url
+        except VolcengineConnectionError:
+            self.started = self.unconfirmed = True
+            self._schedule_idle_stop(self.late_stop_delay)
+            raise
+        self.started = True
+        self.unconfirmed = False
+        self.starts += 1
+        return self._pull_urls(result.pull_urls, result.trans_pull_urls)
 
     # --- stopping ------------------------------------------------------------------------
 
-    def _schedule_idle_stop(self) -> None:
+    def _schedule_idle_stop(self, delay: float | None = None) -> None:
         if self._idle_handle is not None:
             self._idle_handle.cancel()
         loop = asyncio.get_running_loop()
-        self._idle_handle = loop.call_later(self.idle_timeout, self._idle_check)
+        self._idle_handle = loop.call_later(
+            self.idle_timeout if delay is None else delay, self._idle_check
+        )
 
     def _idle_check(self) -> None:
         self._idle_handle = None
         self._idle_task = asyncio.create_task(self.async_stop_if_idle())
 
     async def async_stop_if_idle(self) -> bool:
-        """StopStream if nothing asked for the stream for ``idle_timeout`` and no player reads it.
+        """StopStream if nothing asked for the stream for ``idle_timeout`` and nobody watches.
 
+        A stream whose StartStream was never answered is stopped as soon as nobody watches.
         Returns whether the stream was stopped; a stream still in use is checked again later.
         """
         if not self.started:
             return False
-        if self._busy is not None and self._busy():
+        if self.in_use():
             self._schedule_idle_stop()
             return False
-        if self._clock() - self.last_used < self.idle_timeout:
+        if not self.unconfirmed and self._clock() - self.last_used < self.idle_timeout:
             self._schedule_idle_stop()
             return False
         await self.async_stop()
         return True
 
     async def async_stop(self) -> None:
-        """Stop the stream if this integration started it (StopStream); errors are logged."""
+        """Stop the stream if this integration started it (StopStream, bounded); errors logged."""
         if self._idle_handle is not None:
             self._idle_handle.cancel()
             self._idle_handle = None
@@ -257,11 +343,15 @@ class LiveStream:
             self._url = self.expires_at = None
             if not self.started:
                 return
-            self.started = False
+            _LOGGER.debug("Stopping stream %s", self.stream_id)
+            self.started = self.unconfirmed = False
             try:
-                await self._client.stop_stream(self.space_id, self.stream_id)
+                async with asyncio.timeout(STOP_TIMEOUT):
+                    await self._client.stop_stream(self.space_id, self.stream_id)
             except VolcengineError as err:
                 _LOGGER.debug("StopStream of %s failed: %s", self.stream_id, err)
+            except TimeoutError:
+                _LOGGER.debug("StopStream of %s timed out after %g s", self.stream_id, STOP_TIMEOUT)
 
     async def async_close(self) -> None:
         """Stop the stream and wait for an idle check in progress (unload)."""
