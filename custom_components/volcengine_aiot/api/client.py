@@ -1,4 +1,6 @@
-"""Async client of the Volcengine AIoT Video OpenAPI (service ``aiotvideo``, version 2021-01-01).
+"""Async client of the Volcengine AIoT Video OpenAPI (service ``aiotvideo``).
+
+Version 2021-01-01 for every action but ``ListDeviceAlarms`` (2023-10-01).
 
 HA-free: it takes an injected ``aiohttp.ClientSession`` and speaks nothing but the OpenAPI.
 """
