@@ -20,11 +20,16 @@ poll succeeded completely: a failed poll (any page) reports nothing and the next
 same range again, so nothing is lost. ``as_dict``/``from_dict`` store it across restarts
 (JSON-safe).
 
+Cost: a poll lists the look-back window again, so it takes one call per 100 alarms of the last
+``lookback`` seconds plus the new ones: one call per space per interval while a space has fewer
+than 100 alarms a minute (360 calls an hour at a 10 s interval, whatever its number of devices).
+
 When one poll hits the page bound (``MAX_ALARM_PAGES`` x 100 alarms) it reports what it read and
-the next poll continues from its last alarm without the look-back. The one case that loses
-alarms: more than the page bound in a single second of one space. A poll that then finds nothing
-new moves past that second (``dropped_seconds`` counts it, with a warning) instead of reading the
-same pages for ever.
+the next poll continues from its last alarm without the look-back. Limits, far beyond a home:
+more than the page bound in a single second of one space loses the rest of that second (a poll
+that finds nothing new then moves past it, counted in ``dropped_seconds`` with a warning,
+instead of reading the same pages for ever); more than ``MAX_SEEN`` alarms within the look-back
+can be reported twice. Pushed IDs (``is_new``) are remembered in memory only.
 """
 
 from __future__ import annotations
