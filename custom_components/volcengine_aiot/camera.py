@@ -8,8 +8,6 @@ device's camera entity.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from haffmpeg.tools import IMAGE_JPEG, ImageFrame  # type: ignore[import-untyped]
 from homeassistant.components.camera import (
     Camera,
@@ -32,7 +30,7 @@ from .const import (
     DOMAIN,
 )
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
-from .entity import VolcengineEntity, async_add_device_entities
+from .entity import VolcengineEntity, async_add_device_entities, video_channels
 from .live import (
     PROTOCOL_FLV,
     PROTOCOL_HLS,
@@ -50,15 +48,6 @@ SNAPSHOT_TIMEOUT = 15  # seconds ffmpeg may take to read one frame
 CHANNEL_ONLINE = frozenset({"on", "online"})
 
 CAMERA = CameraEntityDescription(key="camera", translation_key="camera")
-
-
-def video_channels(streams: tuple[ChannelStream, ...]) -> Iterator[ChannelStream]:
-    """Return the channels of a device that have a stream to pull."""
-    seen: set[str] = set()
-    for stream in streams:
-        if stream.stream_id and stream.stream_id not in seen:
-            seen.add(stream.stream_id)
-            yield stream
 
 
 async def async_setup_entry(

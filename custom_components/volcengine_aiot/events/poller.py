@@ -118,6 +118,7 @@ class AlarmPoller:
         self.polls = 0
         self.skipped = 0  # list items that were no alarm (for diagnostics)
         self.dropped_seconds = 0  # seconds skipped with more alarms than the page bound
+        self.duplicates = 0  # alarms listed or pushed again and not reported a second time
         self._pushed: dict[str, None] = {}  # in arrival order
 
     @property
@@ -133,6 +134,7 @@ class AlarmPoller:
         look-back) is not new either.
         """
         if alarm.alarm_id in self._cursor.seen or alarm.alarm_id in self._pushed:
+            self.duplicates += 1
             return False
         self._pushed[alarm.alarm_id] = None
         while len(self._pushed) > MAX_PUSHED:
@@ -158,7 +160,10 @@ class AlarmPoller:
         new: list[Alarm] = []
         seen = dict(self._cursor.seen)  # a push may have added IDs while the call ran
         for alarm in sorted(result.alarms, key=lambda a: a.timestamp):  # stable: list order
-            if alarm.alarm_id in seen or alarm.alarm_id in self._pushed or alarm.timestamp < start:
+            if alarm.timestamp < start:
+                continue
+            if alarm.alarm_id in seen or alarm.alarm_id in self._pushed:
+                self.duplicates += 1
                 continue
             seen[alarm.alarm_id] = alarm.timestamp
             new.append(alarm)

@@ -1,0 +1,268 @@
+"""Alarm polling of a space: the HA side of ``events.AlarmPoller``.
+
+One ``VolcengineAlarms`` per config entry (held by the runtime data): it lists the space's new
+alarms on the poll interval option with Home Assistant's time tracking, keeps the poller's
+cursor in a ``Store`` (no alarm lost or reported twice across a restart), maps errors like the
+device coordinator (reauth, repair issues, a throttled pause) and hands every new alarm to the
+listeners of its channel (``events.AlarmListeners``): the entities subscribe, this object never
+holds them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .api import (
+    Alarm,
+    VolcengineAuthError,
+    VolcengineClient,
+    VolcengineClockSkewError,
+    VolcengineError,
+    VolcenginePermissionError,
+    VolcengineThrottledError,
+)
+from .const import (
+    CONF_ALARM_INTERVAL,
+    CONF_MOTION_QUIET,
+    DEFAULT_ALARM_INTERVAL,
+    DEFAULT_MOTION_QUIET,
+    DOMAIN,
+    LOGGER,
+    MAX_ALARM_INTERVAL,
+    MAX_MOTION_QUIET,
+    MIN_ALARM_INTERVAL,
+    MIN_MOTION_QUIET,
+)
+from .coordinator import ISSUE_CLOCK_SKEW, ISSUE_MISSING_PERMISSION, THROTTLED_RETRY_AFTER
+from .events import AlarmCursor, AlarmListeners, AlarmPoller
+
+STORAGE_VERSION: Final = 1
+THROTTLED_PAUSE: Final = timedelta(seconds=THROTTLED_RETRY_AFTER)
+ALARM_PERMISSION: Final = "ListAlarmNotify"
+
+
+def option_seconds(
+    options: Mapping[str, Any], key: str, default: int, minimum: int, maximum: int
+) -> int:
+    """Return a whole-seconds option; a missing, invalid or out-of-range value gives the default."""
+    value = options.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return default
+    if not minimum <= value <= maximum:
+        return default
+    return int(value)
+
+
+def alarm_interval(options: Mapping[str, Any]) -> int:
+    """Return the poll interval option (seconds)."""
+    return option_seconds(
+        options, CONF_ALARM_INTERVAL, DEFAULT_ALARM_INTERVAL, MIN_ALARM_INTERVAL, MAX_ALARM_INTERVAL
+    )
+
+
+def motion_quiet(options: Mapping[str, Any]) -> int:
+    """Return the motion quiet time option (seconds)."""
+    return option_seconds(
+        options, CONF_MOTION_QUIET, DEFAULT_MOTION_QUIET, MIN_MOTION_QUIET, MAX_MOTION_QUIET
+    )
+
+
+def alarm_permission_issue_id(entry: ConfigEntry) -> str:
+    """Return the ID of the entry's "missing permission" issue for listing alarms."""
+    return f"{ISSUE_MISSING_PERMISSION}_alarms_{entry.entry_id}"
+
+
+def alarm_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Return the store of an entry's alarm cursor."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.alarms")
+
+
+class VolcengineAlarms:
+    """Polls a space's alarms and dispatches the new ones to the listeners of their channel."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry[Any],
+        client: VolcengineClient,
+        space_id: str,
+    ) -> None:
+        """Initialize; nothing runs before ``async_start``."""
+        self.hass = hass
+        self._entry = entry
+        self._client = client
+        self.space_id = space_id
+        self.interval = timedelta(seconds=alarm_interval(entry.options))
+        self.listeners = AlarmListeners()
+        self.poller: AlarmPoller | None = None
+        self.started_at: datetime = dt_util.utcnow()
+        self._store = alarm_store(hass, entry.entry_id)
+        self._saved: AlarmCursor | None = None
+        self._unsub_timer: Any = None
+        self._task: asyncio.Task[None] | None = None
+        self._paused_until: datetime | None = None
+        self.failures = 0  # polls that failed
+        self.overlaps = 0  # intervals skipped because the previous poll still ran
+        self.last_error: str | None = None  # error class of the last poll, None after a success
+        self.last_success: datetime | None = None
+
+    async def async_start(self) -> None:
+        """Load the stored cursor and poll now and on every interval."""
+        stored = await self._store.async_load()
+        cursor = AlarmCursor.from_dict(stored) if stored is not None else None
+        self.started_at = dt_util.utcnow()
+        self.poller = AlarmPoller(self._client, self.space_id, cursor)
+        self._saved = cursor
+        self._unsub_timer = async_track_time_interval(
+            self.hass,
+            self._async_tick,
+            self.interval,
+            name=f"{DOMAIN} alarms {self.space_id}",
+            cancel_on_shutdown=True,
+        )
+        self._start_poll()
+
+    async def async_stop(self) -> None:
+        """Stop the timer, end a poll under way and store the cursor (nothing keeps running)."""
+        if self._unsub_timer is not None:
+            self._unsub_timer()
+            self._unsub_timer = None
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task])
+        await self._async_save()
+
+    @property
+    def running(self) -> bool:
+        """Return whether a poll is under way."""
+        return self._task is not None and not self._task.done()
+
+    @callback
+    def _async_tick(self, _now: datetime) -> None:
+        if self._paused_until is not None and dt_util.utcnow() < self._paused_until:
+            return
+        self._paused_until = None
+        if self.running:
+            self.overlaps += 1
+            return
+        self._start_poll()
+
+    @callback
+    def _start_poll(self) -> None:
+        self._task = self._entry.async_create_background_task(
+            self.hass, self.async_poll(), f"{DOMAIN} alarm poll {self.space_id}"
+        )
+
+    async def async_poll(self) -> None:
+        """List the new alarms once, dispatch them and store the cursor; errors are logged once."""
+        poller = self.poller
+        if poller is None:
+            return
+        try:
+            alarms = await poller.poll()
+        except VolcengineError as err:
+            self._failed(err)
+            return
+        self._succeeded()
+        for alarm in alarms:
+            self._dispatch(alarm)
+        await self._async_save()
+
+    def _dispatch(self, alarm: Alarm) -> None:
+        if not self.listeners.dispatch(alarm):
+            LOGGER.debug(
+                "Alarm %s of device %s channel %s: no entity for it",
+                alarm.alarm_id,
+                alarm.device_nsid,
+                alarm.channel_id,
+            )
+
+    async def _async_save(self) -> None:
+        poller = self.poller
+        if poller is None or poller.cursor == self._saved:
+            return
+        cursor = poller.cursor
+        await self._store.async_save(cursor.as_dict())
+        self._saved = cursor
+
+    def _failed(self, err: VolcengineError) -> None:
+        self.failures += 1
+        kind = type(err).__name__
+        first = self.last_error != kind
+        self.last_error = kind
+        if isinstance(err, VolcengineAuthError):
+            self._entry.async_start_reauth(self.hass)
+        elif isinstance(err, VolcenginePermissionError):
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                alarm_permission_issue_id(self._entry),
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key=ISSUE_MISSING_PERMISSION,
+                translation_placeholders={
+                    "space": self._entry.title,
+                    "permission": ALARM_PERMISSION,
+                },
+            )
+        elif isinstance(err, VolcengineClockSkewError):
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                ISSUE_CLOCK_SKEW,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key=ISSUE_CLOCK_SKEW,
+            )
+        elif isinstance(err, VolcengineThrottledError):
+            self._paused_until = dt_util.utcnow() + THROTTLED_PAUSE
+        if first:  # logged once per kind of failure, not every interval
+            LOGGER.warning(
+                "Listing the alarms of space %s failed (%s: %s); retrying every %s s",
+                self._entry.title,
+                kind,
+                err,
+                int(self.interval.total_seconds()),
+            )
+
+    def _succeeded(self) -> None:
+        if self.last_error is not None:
+            LOGGER.info("Listing the alarms of space %s works again", self._entry.title)
+        ir.async_delete_issue(self.hass, DOMAIN, alarm_permission_issue_id(self._entry))
+        ir.async_delete_issue(self.hass, DOMAIN, ISSUE_CLOCK_SKEW)
+        self.last_error = None
+        self.last_success = dt_util.utcnow()
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return the counters and the cursor (no secrets in them)."""
+        poller = self.poller
+        cursor = poller.cursor if poller is not None else None
+        return {
+            "interval": int(self.interval.total_seconds()),
+            "running": self.running,
+            "polls": poller.polls if poller else 0,
+            "failures": self.failures,
+            "overlaps": self.overlaps,
+            "skipped": poller.skipped if poller else 0,
+            "duplicates": poller.duplicates if poller else 0,
+            "dropped_seconds": poller.dropped_seconds if poller else 0,
+            "dispatched": self.listeners.dispatched,
+            "unrouted": self.listeners.unrouted,
+            "last_error": self.last_error,
+            "cursor_time": None
+            if cursor is None
+            else dt_util.utc_from_timestamp(cursor.since).isoformat(),
+            "cursor_seen": 0 if cursor is None else len(cursor.seen),
+            "backlog": False if cursor is None else cursor.backlog,
+        }
