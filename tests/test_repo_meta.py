@@ -320,7 +320,8 @@ def test_done_rules_hold() -> None:
                 if isinstance(node, ast.ClassDef) and node.name.endswith("Entity"):
                     assert any(
                         isinstance(base, ast.Name)
-                        and base.id in {"VolcengineEntity", "VolcengineTalkEntity"}
+                        and base.id
+                        in {"VolcengineEntity", "VolcengineTalkEntity", "VolcengineChannelEntity"}
                         for base in node.bases
                     ), node.name
     if _done("strict-typing"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+import math
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
@@ -47,7 +48,6 @@ from .coordinator import ISSUE_CLOCK_SKEW, ISSUE_MISSING_PERMISSION, THROTTLED_R
 from .events import AlarmCursor, AlarmListeners, AlarmPoller
 
 STORAGE_VERSION: Final = 1
-THROTTLED_PAUSE: Final = timedelta(seconds=THROTTLED_RETRY_AFTER)
 ALARM_PERMISSION: Final = "ListAlarmNotify"
 
 
@@ -110,7 +110,7 @@ class VolcengineAlarms:
         self._saved: AlarmCursor | None = None
         self._unsub_timer: Any = None
         self._task: asyncio.Task[None] | None = None
-        self._paused_until: datetime | None = None
+        self._paused = 0  # intervals left to skip after a throttled answer
         self.failures = 0  # polls that failed
         self.overlaps = 0  # intervals skipped because the previous poll still ran
         self.last_error: str | None = None  # error class of the last poll, None after a success
@@ -150,9 +150,9 @@ class VolcengineAlarms:
 
     @callback
     def _async_tick(self, _now: datetime) -> None:
-        if self._paused_until is not None and dt_util.utcnow() < self._paused_until:
+        if self._paused > 0:
+            self._paused -= 1
             return
-        self._paused_until = None
         if self.running:
             self.overlaps += 1
             return
@@ -226,7 +226,8 @@ class VolcengineAlarms:
                 translation_key=ISSUE_CLOCK_SKEW,
             )
         elif isinstance(err, VolcengineThrottledError):
-            self._paused_until = dt_util.utcnow() + THROTTLED_PAUSE
+            # Like the device coordinator's retry_after: no call for a minute.
+            self._paused = math.ceil(THROTTLED_RETRY_AFTER / self.interval.total_seconds()) - 1
         if first:  # logged once per kind of failure, not every interval
             LOGGER.warning(
                 "Listing the alarms of space %s failed (%s: %s); retrying every %s s",
