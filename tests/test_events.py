@@ -440,13 +440,33 @@ async def test_missing_permission_is_a_repair_issue(
     await clock.advance()
     issue = issue_registry.async_get_issue(DOMAIN, alarm_permission_issue_id(loaded))
     assert issue is not None
-    assert issue.translation_key == "missing_permission"
+    assert issue.translation_key == "missing_alarm_permission"
     assert issue.translation_placeholders == {"space": "home", "permission": "ListAlarmNotify"}
     assert fired.events == []
     emulator.allow("ListAlarmNotify")
     await clock.advance()
     assert issue_registry.async_get_issue(DOMAIN, alarm_permission_issue_id(loaded)) is None
     assert fired.descriptions == ["hidden"]
+
+
+async def test_clock_skew_is_a_repair_issue(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    loaded: MockConfigEntry,
+    clock: Clock,
+    issue_registry: ir.IssueRegistry,
+    fired: Fired,
+) -> None:
+    emulator.clock_offset = 3600  # the gateway's time is an hour from ours: every call fails
+    await inject(emulator, "skewed", alarm_time=int(time.time()))
+    await clock.advance()
+    assert issue_registry.async_get_issue(DOMAIN, "clock_skew") is not None
+    assert loaded.runtime_data.alarms.last_error == "VolcengineClockSkewError"
+    assert fired.events == []
+    emulator.clock_offset = 0
+    await clock.advance()
+    assert issue_registry.async_get_issue(DOMAIN, "clock_skew") is None
+    assert fired.descriptions == ["skewed"]
 
 
 async def test_rejected_key_starts_reauth(

@@ -44,11 +44,12 @@ from .const import (
     MIN_ALARM_INTERVAL,
     MIN_MOTION_QUIET,
 )
-from .coordinator import ISSUE_CLOCK_SKEW, ISSUE_MISSING_PERMISSION, THROTTLED_RETRY_AFTER
+from .coordinator import ISSUE_CLOCK_SKEW, THROTTLED_RETRY_AFTER
 from .events import AlarmCursor, AlarmListeners, AlarmPoller
 
 STORAGE_VERSION: Final = 1
 ALARM_PERMISSION: Final = "ListAlarmNotify"
+ISSUE_MISSING_ALARM_PERMISSION: Final = "missing_alarm_permission"
 
 
 def option_seconds(
@@ -79,7 +80,7 @@ def motion_quiet(options: Mapping[str, Any]) -> int:
 
 def alarm_permission_issue_id(entry: ConfigEntry) -> str:
     """Return the ID of the entry's "missing permission" issue for listing alarms."""
-    return f"{ISSUE_MISSING_PERMISSION}_alarms_{entry.entry_id}"
+    return f"{ISSUE_MISSING_ALARM_PERMISSION}_{entry.entry_id}"
 
 
 def alarm_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -210,7 +211,7 @@ class VolcengineAlarms:
                 alarm_permission_issue_id(self._entry),
                 is_fixable=False,
                 severity=ir.IssueSeverity.ERROR,
-                translation_key=ISSUE_MISSING_PERMISSION,
+                translation_key=ISSUE_MISSING_ALARM_PERMISSION,
                 translation_placeholders={
                     "space": self._entry.title,
                     "permission": ALARM_PERMISSION,

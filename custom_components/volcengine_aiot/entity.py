@@ -143,6 +143,14 @@ class VolcengineChannelEntity(VolcengineEntity):
             self._attr_translation_key = f"{description.translation_key}_channel"
             self._attr_translation_placeholders = {"channel": channel.name or self.channel_id}
 
+    @property
+    def available(self) -> bool:
+        """Return whether the device is in the space.
+
+        Alarms come from their own list call: a failed device list must not hide them.
+        """
+        return self.device is not None
+
 
 def channel_entities[T: VolcengineChannelEntity](
     coordinator: VolcengineCoordinator,
