@@ -258,7 +258,7 @@ async def test_options_flow_reloads(hass: HomeAssistant, init_integration: MockC
 
 async def test_flow_over_http(hass: HomeAssistant, emulator: Emulator, hass_client: Any) -> None:
     """The forms serialize for the frontend (selectors, the collapsed section)."""
-    for component in ("config", "media_source", "ffmpeg"):  # before the test server starts
+    for component in ("config", "media_source", "ffmpeg", "webhook"):  # before the server starts
         assert await async_setup_component(hass, component, {})
     client = await hass_client()
     response = await client.post(
@@ -559,7 +559,7 @@ async def test_form_error_keeps_values_and_opens_advanced(
     hass: HomeAssistant, emulator: Emulator, hass_client: Any
 ) -> None:
     """After an error the typed endpoint is shown in an open Advanced section (frontend view)."""
-    for component in ("config", "media_source", "ffmpeg"):
+    for component in ("config", "media_source", "ffmpeg", "webhook"):
         assert await async_setup_component(hass, component, {})
     client = await hass_client()
     response = await client.post(

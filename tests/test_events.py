@@ -245,7 +245,7 @@ async def test_motion_stays_off_for_an_alarm_over_before_the_start(
         "version": 1,
         "minor_version": 1,
         "key": f"{DOMAIN}.{mock_config_entry.entry_id}.alarms",
-        "data": AlarmCursor(now - 600).as_dict(),
+        "data": {"cursor": AlarmCursor(now - 600).as_dict(), "webhook_id": "stored-webhook"},
     }
     await inject(emulator, "while down", alarm_time=now - 300)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
@@ -519,7 +519,8 @@ async def test_stored_cursor_survives_a_new_store_instance(
     await inject(emulator, "stored", alarm_id="alarm-stored")
     await clock.advance()
     stored = await alarm_store(hass, loaded.entry_id).async_load()
-    cursor = AlarmCursor.from_dict(stored)
+    assert stored is not None
+    cursor = AlarmCursor.from_dict(stored["cursor"])
     assert cursor is not None
     assert "alarm-stored" in cursor.seen
 

@@ -41,6 +41,7 @@ from .coordinator import (
     VolcengineRuntimeData,
     permission_issue_id,
 )
+from .push import async_remove_cloudhook
 from .services import async_setup_services
 from .talk.cache import CachingTranscoderPool
 from .websocket_api import async_setup_websocket
@@ -143,7 +144,12 @@ async def async_remove_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) 
     """Drop the entry's repair issues and its stored alarm cursor when the entry is deleted."""
     ir.async_delete_issue(hass, DOMAIN, permission_issue_id(entry))
     ir.async_delete_issue(hass, DOMAIN, alarm_permission_issue_id(entry))
-    await alarm_store(hass, entry.entry_id).async_remove()
+    store = alarm_store(hass, entry.entry_id)
+    stored = await store.async_load()
+    webhook_id = stored.get("webhook_id") if isinstance(stored, dict) else None
+    if isinstance(webhook_id, str) and webhook_id:
+        await async_remove_cloudhook(hass, webhook_id)
+    await store.async_remove()
 
 
 async def _async_close_speakers(entry: VolcengineConfigEntry) -> None:

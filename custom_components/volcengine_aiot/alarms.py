@@ -1,11 +1,11 @@
-"""Alarm polling of a space: the HA side of ``events.AlarmPoller``.
+"""Alarm polling (and push) of a space: the HA side of ``events.AlarmPoller``.
 
 One ``VolcengineAlarms`` per config entry (held by the runtime data): it lists the space's new
 alarms on the poll interval option with Home Assistant's time tracking, keeps the poller's
 cursor in a ``Store`` (no alarm lost or reported twice across a restart), maps errors like the
 device coordinator (reauth, repair issues, a throttled pause) and hands every new alarm to the
 listeners of its channel (``events.AlarmListeners``): the entities subscribe, this object never
-holds them.
+holds them. Pushed callbacks (``push.AlarmPush``) only make it poll at once.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import math
 from typing import Any, Final
 
+from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -46,6 +47,7 @@ from .const import (
 )
 from .coordinator import ISSUE_CLOCK_SKEW, THROTTLED_RETRY_AFTER
 from .events import AlarmCursor, AlarmListeners, AlarmPoller
+from .push import AlarmPush
 
 STORAGE_VERSION: Final = 1
 ALARM_PERMISSION: Final = "ListAlarmNotify"
@@ -108,7 +110,10 @@ class VolcengineAlarms:
         self.poller: AlarmPoller | None = None
         self.started_at: datetime = dt_util.utcnow()
         self._store = alarm_store(hass, entry.entry_id)
+        self._webhook_id = ""
         self._saved: AlarmCursor | None = None
+        self.push: AlarmPush | None = None
+        self._again = False  # a callback asked for a poll while one ran
         self._unsub_timer: Any = None
         self._task: asyncio.Task[None] | None = None
         self._paused = 0  # intervals left to skip after a throttled answer
@@ -118,12 +123,25 @@ class VolcengineAlarms:
         self.last_success: datetime | None = None
 
     async def async_start(self) -> None:
-        """Load the stored cursor and poll now and on every interval."""
-        stored = await self._store.async_load()
-        cursor = AlarmCursor.from_dict(stored) if stored is not None else None
+        """Load the stored cursor, open the webhook and poll now and on every interval."""
+        stored = await self._store.async_load() or {}
+        cursor = AlarmCursor.from_dict(stored.get("cursor"))
+        webhook_id = stored.get("webhook_id")
+        if not isinstance(webhook_id, str) or not webhook_id:
+            webhook_id = webhook.async_generate_id()
         self.started_at = dt_util.utcnow()
         self.poller = AlarmPoller(self._client, self.space_id, cursor)
-        self._saved = cursor
+        self._webhook_id = webhook_id
+        await self._store.async_save(self._stored())
+        self._saved = self.poller.cursor
+        self.push = AlarmPush(
+            self.hass,
+            f"{self._entry.title} alarms",
+            webhook_id,
+            reported=self.poller.reported,
+            request_poll=self.async_request_poll,
+        )
+        await self.push.async_start()
         self._unsub_timer = async_track_time_interval(
             self.hass,
             self._async_tick,
@@ -134,7 +152,12 @@ class VolcengineAlarms:
         self._start_poll()
 
     async def async_stop(self) -> None:
-        """Stop the timer, end a poll under way and store the cursor (nothing keeps running)."""
+        """Stop the timer and the webhook, end a poll under way and store the cursor.
+
+        Nothing keeps running afterwards.
+        """
+        if self.push is not None:
+            self.push.stop()
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
@@ -143,6 +166,16 @@ class VolcengineAlarms:
             task.cancel()
             await asyncio.wait([task])
         await self._async_save()
+
+    @callback
+    def async_request_poll(self) -> None:
+        """Poll now (a callback announced an alarm), unless paused or a poll runs (then after)."""
+        if self.poller is None or self._unsub_timer is None or self._paused > 0:
+            return
+        if self.running:
+            self._again = True
+            return
+        self._start_poll()
 
     @property
     def running(self) -> bool:
@@ -166,19 +199,24 @@ class VolcengineAlarms:
         )
 
     async def async_poll(self) -> None:
-        """List the new alarms once, dispatch them and store the cursor; errors are logged once."""
+        """List the new alarms, dispatch them and store the cursor; errors are logged once.
+
+        Lists again at once when a callback asked for a poll while this one ran.
+        """
         poller = self.poller
-        if poller is None:
-            return
-        try:
-            alarms = await poller.poll()
-        except VolcengineError as err:
-            self._failed(err)
-            return
-        self._succeeded()
-        for alarm in alarms:
-            self._dispatch(alarm)
-        await self._async_save()
+        while poller is not None:
+            self._again = False
+            try:
+                alarms = await poller.poll()
+            except VolcengineError as err:
+                self._failed(err)
+                return
+            self._succeeded()
+            for alarm in alarms:
+                self._dispatch(alarm)
+            await self._async_save()
+            if not self._again:
+                return
 
     def _dispatch(self, alarm: Alarm) -> None:
         if not self.listeners.dispatch(alarm):
@@ -194,8 +232,15 @@ class VolcengineAlarms:
         if poller is None or poller.cursor == self._saved:
             return
         cursor = poller.cursor
-        await self._store.async_save(cursor.as_dict())
+        await self._store.async_save(self._stored())
         self._saved = cursor
+
+    def _stored(self) -> dict[str, Any]:
+        poller = self.poller
+        return {
+            "cursor": None if poller is None else poller.cursor.as_dict(),
+            "webhook_id": self._webhook_id,
+        }
 
     def _failed(self, err: VolcengineError) -> None:
         self.failures += 1
@@ -267,4 +312,5 @@ class VolcengineAlarms:
             else dt_util.utc_from_timestamp(cursor.since).isoformat(),
             "cursor_seen": 0 if cursor is None else len(cursor.seen),
             "backlog": False if cursor is None else cursor.backlog,
+            "push": None if self.push is None else self.push.diagnostics(),
         }

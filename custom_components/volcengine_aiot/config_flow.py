@@ -503,7 +503,14 @@ class VolcengineOptionsFlow(OptionsFlowWithReload):
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(schema, self.config_entry.options),
+            description_placeholders={"webhook_url": self._webhook_url()},
         )
+
+    def _webhook_url(self) -> str:
+        """Return the alarm callback URL to enter in the console ("-" when there is none)."""
+        runtime = getattr(self.config_entry, "runtime_data", None)
+        push = runtime.alarms.push if runtime is not None else None
+        return push.url if push is not None and push.url else "-"
 
 
 def _whole_seconds(options: dict[str, Any]) -> dict[str, Any]:

@@ -126,6 +126,10 @@ class AlarmPoller:
         """Return the cursor after the last successful poll (store it)."""
         return self._cursor
 
+    def reported(self, alarm_id: str) -> bool:
+        """Return whether an alarm ID was reported (listed or pushed) and is still remembered."""
+        return alarm_id in self._cursor.seen or alarm_id in self._pushed
+
     def is_new(self, alarm: Alarm) -> bool:
         """Return whether an alarm (e.g. pushed) has not been reported yet; remember it if so.
 
