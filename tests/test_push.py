@@ -1,0 +1,196 @@
+"""Alarm push: the emulator POSTs its documented callback to the integration's webhook.
+
+The webhook runs on Home Assistant's test HTTP server on 127.0.0.1; no clock is moved here, so
+an event that fires came through the push (a poll asked for by the callback), not the timer.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from typing import Any
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.volcengine_aiot.const import DOMAIN
+from tests.emulator.app import Emulator
+from tests.emulator.data import HOME_IPC_CHANNEL_ID, HOME_IPC_ID, HOME_IPC_NSID, SPACE_HOME_ID
+
+
+@pytest.fixture
+def platforms(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("custom_components.volcengine_aiot.PLATFORMS", [Platform.EVENT])
+
+
+@pytest.fixture
+async def pushed(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    platforms: None,
+    mock_config_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> MockConfigEntry:
+    """The integration set up, the space's CallbackURL set to its webhook (as in the console)."""
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    client = await hass_client_no_auth()  # the test server, once every view is registered
+    push = mock_config_entry.runtime_data.alarms.push
+    assert push is not None
+    emulator.events.set_callback(
+        SPACE_HOME_ID, str(client.make_url(f"/api/webhook/{push.webhook_id}"))
+    )
+    return mock_config_entry
+
+
+def event_state(hass: HomeAssistant) -> Any:
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "event", DOMAIN, f"{HOME_IPC_ID}_{HOME_IPC_CHANNEL_ID}_alarm"
+    )
+    assert entity_id is not None
+    return hass.states.get(entity_id)
+
+
+def envelope(detail: object, event_type: str = "device_alarm") -> bytes:
+    return json.dumps(
+        {
+            "CallbackMeta": {"MsgID": "m-1", "App": "a", "Version": "v1", "Url": []},
+            "CallbackHeader": {
+                "EventObject": "device",
+                "ObjectTag": HOME_IPC_NSID,
+                "EventType": event_type,
+                "EventTime": 1_760_000_000_000_000_000,
+            },
+            "Detail": base64.b64encode(json.dumps(detail).encode()).decode(),
+        }
+    ).encode()
+
+
+async def test_pushed_alarm_fires_without_waiting_for_the_interval(
+    hass: HomeAssistant, emulator: Emulator, pushed: MockConfigEntry
+) -> None:
+    calls = len(emulator.requests_for("ListAlarmNotify"))
+    await emulator.events.inject(
+        SPACE_HOME_ID, HOME_IPC_NSID, HOME_IPC_CHANNEL_ID, description="pushed"
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    (delivery,) = emulator.events.deliveries
+    assert delivery.status == 200
+    state = event_state(hass)
+    assert state.attributes["event_type"] == "motion"
+    assert state.attributes["description"] == "pushed"
+    assert len(emulator.requests_for("ListAlarmNotify")) == calls + 1  # the confirmation
+    push = pushed.runtime_data.alarms.push
+    assert (push.received, push.confirmations, push.duplicates) == (1, 1, 0)
+
+
+async def test_replayed_callback_fires_once(
+    hass: HomeAssistant, emulator: Emulator, pushed: MockConfigEntry
+) -> None:
+    raw = await emulator.events.inject(
+        SPACE_HOME_ID, HOME_IPC_NSID, HOME_IPC_CHANNEL_ID, description="once"
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    first = event_state(hass).state
+    calls = len(emulator.requests_for("ListAlarmNotify"))
+    for _ in range(3):
+        delivery = await emulator.events.post_raw(SPACE_HOME_ID, emulator.events.deliveries[0].body)
+        assert delivery is not None
+        assert delivery.status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert event_state(hass).state == first  # not fired again
+    assert len(emulator.requests_for("ListAlarmNotify")) == calls  # known: no list call
+    push = pushed.runtime_data.alarms.push
+    assert push.duplicates == 3
+    assert raw["AlarmNotifyID"] in pushed.runtime_data.alarms.poller.cursor.seen
+
+
+async def test_forged_callback_fires_nothing(
+    hass: HomeAssistant, emulator: Emulator, pushed: MockConfigEntry
+) -> None:
+    """A well-formed alarm the platform does not list is not reported."""
+    forged = {
+        "DeviceNSID": HOME_IPC_NSID,
+        "ChannelID": HOME_IPC_CHANNEL_ID,
+        "AlarmMethod": 5,
+        "AlarmTime": 1_760_000_000,
+        "AlarmNotifyID": "forged",
+        "Info": {"AlarmType": 2},
+    }
+    delivery = await emulator.events.post_raw(SPACE_HOME_ID, envelope(forged))
+    assert delivery is not None
+    assert delivery.status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert event_state(hass).state == "unknown"
+    assert pushed.runtime_data.alarms.push.confirmations == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[]",
+        b'{"CallbackHeader": {}}',
+        json.dumps({"CallbackHeader": {"EventType": "device_alarm"}, "Detail": "%%%"}).encode(),
+        b"x" * 70_000,
+    ],
+)
+async def test_malformed_callbacks_are_counted_and_logged_once(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    pushed: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    body: bytes,
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        for _ in range(2):
+            delivery = await emulator.events.post_raw(SPACE_HOME_ID, body)
+            assert delivery is not None
+            assert delivery.status == 400
+    push = pushed.runtime_data.alarms.push
+    assert push.malformed == 2
+    assert push.last_malformed
+    assert len([r for r in caplog.records if "malformed alarm callback" in r.getMessage()]) == 1
+    assert event_state(hass).state == "unknown"
+
+
+async def test_other_event_types_are_ignored(
+    hass: HomeAssistant, emulator: Emulator, pushed: MockConfigEntry
+) -> None:
+    delivery = await emulator.events.post_raw(SPACE_HOME_ID, envelope({}, "device_online"))
+    assert delivery is not None
+    assert delivery.status == 200
+    assert pushed.runtime_data.alarms.push.ignored == 1
+
+
+async def test_webhook_is_gone_after_unload(
+    hass: HomeAssistant, emulator: Emulator, pushed: MockConfigEntry
+) -> None:
+    push = pushed.runtime_data.alarms.push
+    assert await hass.config_entries.async_unload(pushed.entry_id)
+    await emulator.events.inject(SPACE_HOME_ID, HOME_IPC_NSID, HOME_IPC_CHANNEL_ID)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert push.received == 0
+
+
+async def test_webhook_id_survives_a_reload(hass: HomeAssistant, pushed: MockConfigEntry) -> None:
+    webhook_id = pushed.runtime_data.alarms.push.webhook_id
+    assert await hass.config_entries.async_reload(pushed.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert pushed.runtime_data.alarms.push.webhook_id == webhook_id
+
+
+async def test_options_show_the_callback_url(hass: HomeAssistant, pushed: MockConfigEntry) -> None:
+    push = pushed.runtime_data.alarms.push
+    assert push.url is not None
+    assert push.url.endswith(f"/api/webhook/{push.webhook_id}")
+    result = await hass.config_entries.options.async_init(pushed.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["description_placeholders"] == {"webhook_url": push.url}
