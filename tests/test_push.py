@@ -7,18 +7,21 @@ an event that fires came through the push (a poll asked for by the callback), no
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 import json
 import logging
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.volcengine_aiot.alarms import push_issue_id
 from custom_components.volcengine_aiot.const import DOMAIN
 from tests.emulator.app import Emulator
 from tests.emulator.data import HOME_IPC_CHANNEL_ID, HOME_IPC_ID, HOME_IPC_NSID, SPACE_HOME_ID
@@ -194,3 +197,51 @@ async def test_options_show_the_callback_url(hass: HomeAssistant, pushed: MockCo
     result = await hass.config_entries.options.async_init(pushed.entry_id)
     assert result["type"] is FlowResultType.FORM
     assert result["description_placeholders"] == {"webhook_url": push.url}
+
+
+async def test_repair_issue_when_push_stops_while_polling_finds_alarms(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    pushed: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    issue_id = push_issue_id(pushed)
+    await emulator.events.inject(SPACE_HOME_ID, HOME_IPC_NSID, HOME_IPC_CHANNEL_ID)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    callback_url = emulator.state.spaces[SPACE_HOME_ID]["CallbackURL"]
+    emulator.events.set_callback(SPACE_HOME_ID, "")  # the console's callback URL was removed
+    freezer.tick(timedelta(minutes=30))
+    await emulator.events.inject(SPACE_HOME_ID, HOME_IPC_NSID, HOME_IPC_CHANNEL_ID)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None  # not silent for long yet
+    freezer.tick(timedelta(minutes=31))
+    await emulator.events.inject(SPACE_HOME_ID, HOME_IPC_NSID, HOME_IPC_CHANNEL_ID)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "push_silent"
+    assert issue.translation_placeholders == {"space": "home"}
+    emulator.events.set_callback(SPACE_HOME_ID, callback_url)
+    await emulator.events.inject(SPACE_HOME_ID, HOME_IPC_NSID, HOME_IPC_CHANNEL_ID)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_no_push_issue_when_push_was_never_set_up(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    pushed: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    emulator.events.set_callback(SPACE_HOME_ID, "")
+    for _ in range(2):
+        freezer.tick(timedelta(hours=1))
+        await emulator.events.inject(SPACE_HOME_ID, HOME_IPC_NSID, HOME_IPC_CHANNEL_ID)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert event_state(hass).state != "unknown"  # the poll found them
+    assert issue_registry.async_get_issue(DOMAIN, push_issue_id(pushed)) is None

@@ -18,7 +18,7 @@ from homeassistant.helpers import (
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .alarms import VolcengineAlarms, alarm_permission_issue_id, alarm_store
+from .alarms import VolcengineAlarms, alarm_permission_issue_id, alarm_store, push_issue_id
 from .api import (
     DEFAULT_ENDPOINT,
     DEFAULT_REGION,
@@ -144,6 +144,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) 
     """Drop the entry's repair issues and its stored alarm cursor when the entry is deleted."""
     ir.async_delete_issue(hass, DOMAIN, permission_issue_id(entry))
     ir.async_delete_issue(hass, DOMAIN, alarm_permission_issue_id(entry))
+    ir.async_delete_issue(hass, DOMAIN, push_issue_id(entry))
     store = alarm_store(hass, entry.entry_id)
     stored = await store.async_load()
     webhook_id = stored.get("webhook_id") if isinstance(stored, dict) else None

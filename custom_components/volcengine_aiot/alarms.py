@@ -52,6 +52,10 @@ from .push import AlarmPush
 STORAGE_VERSION: Final = 1
 ALARM_PERMISSION: Final = "ListAlarmNotify"
 ISSUE_MISSING_ALARM_PERMISSION: Final = "missing_alarm_permission"
+ISSUE_PUSH_SILENT: Final = "push_silent"
+# Push is reported silent when it delivered alarms before, but none for this long while the
+# poll found new ones.
+PUSH_SILENT_AFTER: Final = timedelta(hours=1)
 
 
 def option_seconds(
@@ -83,6 +87,11 @@ def motion_quiet(options: Mapping[str, Any]) -> int:
 def alarm_permission_issue_id(entry: ConfigEntry) -> str:
     """Return the ID of the entry's "missing permission" issue for listing alarms."""
     return f"{ISSUE_MISSING_ALARM_PERMISSION}_{entry.entry_id}"
+
+
+def push_issue_id(entry: ConfigEntry) -> str:
+    """Return the ID of the entry's "no alarm pushed any more" issue."""
+    return f"{ISSUE_PUSH_SILENT}_{entry.entry_id}"
 
 
 def alarm_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -140,6 +149,7 @@ class VolcengineAlarms:
             webhook_id,
             reported=self.poller.reported,
             request_poll=self.async_request_poll,
+            on_alarm_callback=self._push_works,
         )
         await self.push.async_start()
         self._unsub_timer = async_track_time_interval(
@@ -214,9 +224,33 @@ class VolcengineAlarms:
             self._succeeded()
             for alarm in alarms:
                 self._dispatch(alarm)
+            self._check_push(alarms)
             await self._async_save()
             if not self._again:
                 return
+
+    def _check_push(self, alarms: list[Alarm]) -> None:
+        """Raise a repair issue when push worked once but the poll alone finds the alarms now."""
+        push = self.push
+        if push is None or not alarms or push.last_alarm_callback is None:
+            return
+        if any(push.announced(alarm.alarm_id) for alarm in alarms):
+            return
+        if dt_util.utcnow() - push.last_alarm_callback < PUSH_SILENT_AFTER:
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            push_issue_id(self._entry),
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_PUSH_SILENT,
+            translation_placeholders={"space": self._entry.title},
+        )
+
+    @callback
+    def _push_works(self) -> None:
+        ir.async_delete_issue(self.hass, DOMAIN, push_issue_id(self._entry))
 
     def _dispatch(self, alarm: Alarm) -> None:
         if not self.listeners.dispatch(alarm):

@@ -28,6 +28,7 @@ from .const import DOMAIN, LOGGER
 from .events import MAX_CALLBACK_BYTES, CallbackError, parse_callback
 
 MAX_UNKNOWN_KEYS: Final = 32  # unknown Detail keys kept for diagnostics
+MAX_ANNOUNCED: Final = 1024  # alarm IDs of callbacks remembered
 
 
 class AlarmPush:
@@ -41,6 +42,7 @@ class AlarmPush:
         *,
         reported: Callable[[str], bool],
         request_poll: Callable[[], None],
+        on_alarm_callback: Callable[[], None],
     ) -> None:
         """Initialize; nothing is registered before ``async_start``."""
         self.hass = hass
@@ -48,6 +50,9 @@ class AlarmPush:
         self.webhook_id = webhook_id
         self._reported = reported
         self._request_poll = request_poll
+        self._on_alarm_callback = on_alarm_callback
+        self.last_alarm_callback: datetime | None = None  # None: push not seen working yet
+        self._announced: dict[str, None] = {}  # alarm IDs of recent callbacks, oldest first
         self.url: str | None = None
         self.cloudhook = False
         self.received = 0  # callbacks received
@@ -107,6 +112,11 @@ class AlarmPush:
         if alarm is None:
             self.ignored += 1
             return web.Response(status=200)
+        self.last_alarm_callback = self.last_received
+        self._announced[alarm.alarm_id] = None
+        while len(self._announced) > MAX_ANNOUNCED:
+            del self._announced[next(iter(self._announced))]
+        self._on_alarm_callback()
         if callback.unknown_keys - self.unknown_keys:
             LOGGER.debug("Alarm callback with unknown keys: %s", sorted(callback.unknown_keys))
             self.unknown_keys.update(sorted(callback.unknown_keys)[:MAX_UNKNOWN_KEYS])
@@ -116,6 +126,10 @@ class AlarmPush:
             self.confirmations += 1
             self._request_poll()
         return web.Response(status=200)
+
+    def announced(self, alarm_id: str) -> bool:
+        """Return whether a callback announced this alarm (recently)."""
+        return alarm_id in self._announced
 
     def _malformed(self, reason: str) -> None:
         self.malformed += 1
@@ -137,6 +151,9 @@ class AlarmPush:
             "duplicates": self.duplicates,
             "confirmations": self.confirmations,
             "last_received": None if self.last_received is None else self.last_received.isoformat(),
+            "last_alarm_callback": None
+            if self.last_alarm_callback is None
+            else self.last_alarm_callback.isoformat(),
             "last_malformed": self.last_malformed,
             "unknown_keys": sorted(self.unknown_keys),
         }
