@@ -307,13 +307,19 @@ async def test_unknown_type_is_other_with_raw_method_and_type(
     loaded: MockConfigEntry,
     clock: Clock,
     fired: Fired,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    await inject(emulator, "mystery", method=7, alarm_type=42)
-    await inject(emulator, "disk full", method=2, alarm_type=3)
-    await clock.advance()
+    with caplog.at_level(logging.INFO):
+        await inject(emulator, "mystery", method=7, alarm_type=42)
+        await inject(emulator, "mystery again", method=7, alarm_type=42)
+        await inject(emulator, "disk full", method=2, alarm_type=3)
+        await clock.advance()
     assert [
         (e["event_type"], e["alarm_method"], e["alarm_type"], e["gb_type"]) for e in fired.events
-    ] == [("other", 7, 42, None), ("other", 2, 3, "disk_full")]
+    ] == [("other", 7, 42, None), ("other", 7, 42, None), ("other", 2, 3, "disk_full")]
+    # Only the pair outside the GB table is unknown: logged once, counted each time.
+    assert loaded.runtime_data.alarms.unknown_types == {"7/42": 2}
+    assert len([r for r in caplog.records if "7/42" in r.getMessage()]) == 1
 
 
 async def test_alarms_reach_only_their_channel(

@@ -135,6 +135,26 @@ async def test_forged_callback_fires_nothing(
     assert pushed.runtime_data.alarms.push.confirmations == 1
 
 
+async def test_a_flood_of_callbacks_is_no_flood_of_list_calls(
+    hass: HomeAssistant, emulator: Emulator, pushed: MockConfigEntry
+) -> None:
+    calls = len(emulator.requests_for("ListAlarmNotify"))
+    for n in range(20):
+        forged = {
+            "DeviceNSID": HOME_IPC_NSID,
+            "AlarmMethod": 5,
+            "AlarmTime": 1_760_000_000,
+            "AlarmNotifyID": f"forged-{n}",
+        }
+        delivery = await emulator.events.post_raw(SPACE_HOME_ID, envelope(forged))
+        assert delivery is not None
+        assert delivery.status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    # The first callback lists at once, the others wait for a second after it.
+    assert len(emulator.requests_for("ListAlarmNotify")) - calls <= 2
+    assert pushed.runtime_data.alarms.push.confirmations == 20
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -18,9 +18,9 @@ from typing import Any, Final
 
 from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
@@ -56,6 +56,7 @@ ISSUE_PUSH_SILENT: Final = "push_silent"
 # Push is reported silent when it delivered alarms before, but none for this long while the
 # poll found new ones.
 PUSH_SILENT_AFTER: Final = timedelta(hours=1)
+PUSH_MIN_GAP: Final = 1.0  # seconds between two polls asked for by callbacks
 
 
 def option_seconds(
@@ -95,7 +96,7 @@ def push_issue_id(entry: ConfigEntry) -> str:
 
 
 def alarm_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    """Return the store of an entry's alarm cursor."""
+    """Return the store of an entry's alarm cursor and webhook ID."""
     return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.alarms")
 
 
@@ -123,7 +124,10 @@ class VolcengineAlarms:
         self._saved: AlarmCursor | None = None
         self.push: AlarmPush | None = None
         self._again = False  # a callback asked for a poll while one ran
-        self._unsub_timer: Any = None
+        self._unsub_timer: CALLBACK_TYPE | None = None
+        self._unsub_deferred: CALLBACK_TYPE | None = None  # a push-asked poll, spaced out
+        self._last_push_poll = -PUSH_MIN_GAP  # loop time of the last poll a callback started
+        self.unknown_types: dict[str, int] = {}  # "method/type" of alarms outside the GB table
         self._task: asyncio.Task[None] | None = None
         self._paused = 0  # intervals left to skip after a throttled answer
         self.failures = 0  # polls that failed
@@ -171,6 +175,9 @@ class VolcengineAlarms:
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
+        if self._unsub_deferred is not None:
+            self._unsub_deferred()
+            self._unsub_deferred = None
         task, self._task = self._task, None
         if task is not None and not task.done():
             task.cancel()
@@ -179,13 +186,29 @@ class VolcengineAlarms:
 
     @callback
     def async_request_poll(self) -> None:
-        """Poll now (a callback announced an alarm), unless paused or a poll runs (then after)."""
+        """Poll now (a callback announced an alarm), unless paused or a poll runs (then after).
+
+        Polls asked for by callbacks start at most once per ``PUSH_MIN_GAP``: a flood of
+        callbacks cannot turn into a flood of list calls.
+        """
         if self.poller is None or self._unsub_timer is None or self._paused > 0:
             return
         if self.running:
             self._again = True
             return
+        now = self.hass.loop.time()
+        wait = self._last_push_poll + PUSH_MIN_GAP - now
+        if wait > 0:
+            if self._unsub_deferred is None:
+                self._unsub_deferred = async_call_later(self.hass, wait, self._deferred_poll)
+            return
+        self._last_push_poll = now
         self._start_poll()
+
+    @callback
+    def _deferred_poll(self, _now: datetime) -> None:
+        self._unsub_deferred = None
+        self.async_request_poll()
 
     @property
     def running(self) -> bool:
@@ -253,6 +276,15 @@ class VolcengineAlarms:
         ir.async_delete_issue(self.hass, DOMAIN, push_issue_id(self._entry))
 
     def _dispatch(self, alarm: Alarm) -> None:
+        if not alarm.known:  # an "other" event; each kind logged once, all counted
+            kind = f"{alarm.method}/{alarm.alarm_type}"
+            if kind not in self.unknown_types:
+                LOGGER.info(
+                    "Alarm type %s (AlarmMethod/AlarmType) is not in the GB/T 28181 table: "
+                    "reported as event type other",
+                    kind,
+                )
+            self.unknown_types[kind] = self.unknown_types.get(kind, 0) + 1
         if not self.listeners.dispatch(alarm):
             LOGGER.debug(
                 "Alarm %s of device %s channel %s: no entity for it",
@@ -341,6 +373,8 @@ class VolcengineAlarms:
             "dispatched": self.listeners.dispatched,
             "unrouted": self.listeners.unrouted,
             "last_error": self.last_error,
+            "last_success": None if self.last_success is None else self.last_success.isoformat(),
+            "unknown_types": dict(sorted(self.unknown_types.items())),
             "cursor_time": None
             if cursor is None
             else dt_util.utc_from_timestamp(cursor.since).isoformat(),
