@@ -265,3 +265,36 @@ async def test_no_push_issue_when_push_was_never_set_up(
         await hass.async_block_till_done(wait_background_tasks=True)
     assert event_state(hass).state != "unknown"  # the poll found them
     assert issue_registry.async_get_issue(DOMAIN, push_issue_id(pushed)) is None
+
+
+async def test_cloudhook_when_home_assistant_cloud_is_logged_in(
+    hass: HomeAssistant,
+    platforms: None,
+    mock_config_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Home Assistant Cloud (mocked: a cloud service) gives the public URL; removal deletes it."""
+    from homeassistant.components import cloud  # noqa: PLC0415
+
+    hooks: dict[str, str] = {}
+
+    async def create(hass: HomeAssistant, webhook_id: str) -> str:
+        hooks[webhook_id] = f"https://hooks.cloud.invalid/{webhook_id[:8]}"
+        return hooks[webhook_id]
+
+    async def delete(hass: HomeAssistant, webhook_id: str) -> None:
+        del hooks[webhook_id]
+
+    monkeypatch.setattr(cloud, "async_active_subscription", lambda _hass: True)
+    monkeypatch.setattr(cloud, "async_get_or_create_cloudhook", create)
+    monkeypatch.setattr(cloud, "async_delete_cloudhook", delete)
+    hass.config.components.add("cloud")
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    push = mock_config_entry.runtime_data.alarms.push
+    assert push.cloudhook
+    assert push.url == hooks[push.webhook_id]
+    assert await hass.config_entries.async_remove(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hooks == {}
