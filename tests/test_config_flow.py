@@ -20,11 +20,13 @@ import voluptuous as vol
 from custom_components.volcengine_aiot.api import DEFAULT_ENDPOINT
 from custom_components.volcengine_aiot.const import (
     CONF_ACCESS_KEY_ID,
+    CONF_ALARM_INTERVAL,
     CONF_AUDIO_TRANSCODE,
     CONF_ENDPOINT,
     CONF_FRAMING,
     CONF_GAIN_DB,
     CONF_MAX_DURATION,
+    CONF_MOTION_QUIET,
     CONF_PREROLL,
     CONF_REGION,
     CONF_SECRET_ACCESS_KEY,
@@ -244,6 +246,8 @@ async def test_options_flow_reloads(hass: HomeAssistant, init_integration: MockC
         CONF_TAIL: 0.1,
         CONF_STREAM_PROTOCOL: "hls",
         CONF_AUDIO_TRANSCODE: True,
+        CONF_ALARM_INTERVAL: 15,
+        CONF_MOTION_QUIET: 45,
     }
     result = await hass.config_entries.options.async_configure(result["flow_id"], options)
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -254,7 +258,7 @@ async def test_options_flow_reloads(hass: HomeAssistant, init_integration: MockC
 
 async def test_flow_over_http(hass: HomeAssistant, emulator: Emulator, hass_client: Any) -> None:
     """The forms serialize for the frontend (selectors, the collapsed section)."""
-    for component in ("config", "media_source", "ffmpeg"):  # before the test server starts
+    for component in ("config", "media_source", "ffmpeg", "webhook"):  # before the server starts
         assert await async_setup_component(hass, component, {})
     client = await hass_client()
     response = await client.post(
@@ -555,7 +559,7 @@ async def test_form_error_keeps_values_and_opens_advanced(
     hass: HomeAssistant, emulator: Emulator, hass_client: Any
 ) -> None:
     """After an error the typed endpoint is shown in an open Advanced section (frontend view)."""
-    for component in ("config", "media_source", "ffmpeg"):
+    for component in ("config", "media_source", "ffmpeg", "webhook"):
         assert await async_setup_component(hass, component, {})
     client = await hass_client()
     response = await client.post(

@@ -21,7 +21,7 @@ from custom_components.volcengine_aiot.const import DOMAIN
 
 ROOT = Path(__file__).parent.parent
 INTEGRATION = ROOT / "custom_components" / DOMAIN
-PLATFORMS = ("assist_satellite", "binary_sensor", "button", "camera", "media_player")
+PLATFORMS = ("assist_satellite", "binary_sensor", "button", "camera", "event", "media_player")
 
 BRONZE = (
     "action-setup appropriate-polling brands common-modules config-flow config-flow-test-coverage "
@@ -397,7 +397,8 @@ def test_done_rules_hold() -> None:
                 if isinstance(node, ast.ClassDef) and node.name.endswith("Entity"):
                     assert any(
                         isinstance(base, ast.Name)
-                        and base.id in {"VolcengineEntity", "VolcengineTalkEntity"}
+                        and base.id
+                        in {"VolcengineEntity", "VolcengineTalkEntity", "VolcengineChannelEntity"}
                         for base in node.bases
                     ), node.name
     if _done("strict-typing"):
@@ -422,7 +423,7 @@ def test_done_rules_hold() -> None:
 
 
 def test_api_talk_and_live_are_home_assistant_free() -> None:
-    for package in ("api", "talk", "live"):
+    for package in ("api", "talk", "live", "events"):
         for path in (INTEGRATION / package).rglob("*.py"):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             for node in ast.walk(tree):

@@ -18,6 +18,7 @@ from homeassistant.helpers import (
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
+from .alarms import VolcengineAlarms, alarm_permission_issue_id, alarm_store, push_issue_id
 from .api import (
     DEFAULT_ENDPOINT,
     DEFAULT_REGION,
@@ -40,6 +41,7 @@ from .coordinator import (
     VolcengineRuntimeData,
     permission_issue_id,
 )
+from .push import async_remove_cloudhook
 from .services import async_setup_services
 from .talk.cache import CachingTranscoderPool
 from .websocket_api import async_setup_websocket
@@ -49,6 +51,7 @@ PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
     Platform.CAMERA,
+    Platform.EVENT,
     Platform.MEDIA_PLAYER,
 ]
 
@@ -116,6 +119,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) -
         space_id=entry.data[CONF_SPACE_ID],
         hub_device_id=hub.id,
         transcoders=CachingTranscoderPool(get_ffmpeg_manager(hass).binary),
+        alarms=VolcengineAlarms(hass, entry, client, entry.data[CONF_SPACE_ID]),
     )
 
     async def _stop_talks(_event: Event) -> None:
@@ -123,19 +127,30 @@ async def async_setup_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) -
 
     entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _stop_talks))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # The entities have subscribed to their channels: alarms found from now on reach them.
+    await entry.runtime_data.alarms.async_start()
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) -> bool:
-    """Unload a space; every talk in progress is ended."""
+    """Unload a space; the alarm poll stops and every talk in progress is ended."""
+    await entry.runtime_data.alarms.async_stop()
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     await _async_close_speakers(entry)
     return unloaded
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) -> None:
-    """Drop the entry's repair issue when the entry is deleted."""
+    """Drop the entry's repair issues and its stored alarm cursor when the entry is deleted."""
     ir.async_delete_issue(hass, DOMAIN, permission_issue_id(entry))
+    ir.async_delete_issue(hass, DOMAIN, alarm_permission_issue_id(entry))
+    ir.async_delete_issue(hass, DOMAIN, push_issue_id(entry))
+    store = alarm_store(hass, entry.entry_id)
+    stored = await store.async_load()
+    webhook_id = stored.get("webhook_id") if isinstance(stored, dict) else None
+    if isinstance(webhook_id, str) and webhook_id:
+        await async_remove_cloudhook(hass, webhook_id)
+    await store.async_remove()
 
 
 async def _async_close_speakers(entry: VolcengineConfigEntry) -> None:

@@ -8,7 +8,7 @@ device's camera entity.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +36,7 @@ from .const import (
     LOGGER,
 )
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
-from .entity import VolcengineEntity, async_add_device_entities
+from .entity import VolcengineEntity, async_add_device_entities, video_channels
 from .live import (
     PROTOCOL_FLV,
     PROTOCOL_HLS,
@@ -55,15 +55,6 @@ SNAPSHOT_TIMEOUT = 15  # seconds ffmpeg may take to read one frame
 CHANNEL_ONLINE = frozenset({"on", "online"})
 
 CAMERA = CameraEntityDescription(key="camera", translation_key="camera")
-
-
-def video_channels(streams: tuple[ChannelStream, ...]) -> Iterator[ChannelStream]:
-    """Return the channels of a device that have a stream to pull."""
-    seen: set[str] = set()
-    for stream in streams:
-        if stream.stream_id and stream.stream_id not in seen:
-            seen.add(stream.stream_id)
-            yield stream
 
 
 @dataclass(frozen=True, slots=True)

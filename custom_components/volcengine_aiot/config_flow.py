@@ -45,11 +45,13 @@ from .api import (
 )
 from .const import (
     CONF_ACCESS_KEY_ID,
+    CONF_ALARM_INTERVAL,
     CONF_AUDIO_TRANSCODE,
     CONF_ENDPOINT,
     CONF_FRAMING,
     CONF_GAIN_DB,
     CONF_MAX_DURATION,
+    CONF_MOTION_QUIET,
     CONF_PREROLL,
     CONF_REGION,
     CONF_SECRET_ACCESS_KEY,
@@ -57,11 +59,17 @@ from .const import (
     CONF_STREAM_PROTOCOL,
     CONF_TAIL,
     CONF_TRANSPORT,
+    DEFAULT_ALARM_INTERVAL,
     DEFAULT_AUDIO_TRANSCODE,
     DEFAULT_GAIN_DB,
+    DEFAULT_MOTION_QUIET,
     DEFAULT_STREAM_PROTOCOL,
     DOMAIN,
     LOGGER,
+    MAX_ALARM_INTERVAL,
+    MAX_MOTION_QUIET,
+    MIN_ALARM_INTERVAL,
+    MIN_MOTION_QUIET,
     REGIONS,
     STREAM_PROTOCOLS,
     TRANSPORTS,
@@ -420,13 +428,36 @@ LIVE_OPTIONS = {
 }
 
 
+# Alarm options (motion sensors and alarm events).
+ALARM_OPTIONS = {
+    vol.Required(CONF_ALARM_INTERVAL, default=DEFAULT_ALARM_INTERVAL): NumberSelector(
+        NumberSelectorConfig(
+            min=MIN_ALARM_INTERVAL,
+            max=MAX_ALARM_INTERVAL,
+            step=1,
+            unit_of_measurement="s",
+            mode=NumberSelectorMode.BOX,
+        )
+    ),
+    vol.Required(CONF_MOTION_QUIET, default=DEFAULT_MOTION_QUIET): NumberSelector(
+        NumberSelectorConfig(
+            min=MIN_MOTION_QUIET,
+            max=MAX_MOTION_QUIET,
+            step=1,
+            unit_of_measurement="s",
+            mode=NumberSelectorMode.BOX,
+        )
+    ),
+}
+
+
 class VolcengineOptionsFlow(OptionsFlowWithReload):
     """Talk options; the entry reloads when they change."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the talk options."""
         if user_input is not None:
-            return self.async_create_entry(data=user_input)
+            return self.async_create_entry(data=_whole_seconds(user_input))
         schema = vol.Schema(
             {
                 vol.Required(CONF_TRANSPORT, default=DEFAULT_TRANSPORT): SelectSelector(
@@ -472,9 +503,29 @@ class VolcengineOptionsFlow(OptionsFlowWithReload):
                     )
                 ),
                 **LIVE_OPTIONS,
+                **ALARM_OPTIONS,
             }
         )
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(schema, self.config_entry.options),
+            description_placeholders={"webhook_url": self._webhook_url()},
         )
+
+    def _webhook_url(self) -> str:
+        """Return the alarm callback URL to enter in the console ("-" when there is none)."""
+        runtime = getattr(self.config_entry, "runtime_data", None)
+        push = runtime.alarms.push if runtime is not None else None
+        return push.url if push is not None and push.url else "-"
+
+
+def _whole_seconds(options: dict[str, Any]) -> dict[str, Any]:
+    """Store the alarm options as whole seconds (the number selector gives floats)."""
+    return {
+        **options,
+        **{
+            key: int(options[key])
+            for key in (CONF_ALARM_INTERVAL, CONF_MOTION_QUIET)
+            if key in options
+        },
+    }

@@ -37,3 +37,13 @@ DEFAULT_STREAM_PROTOCOL: Final = "flv"
 DEFAULT_AUDIO_TRANSCODE: Final = False
 
 SCAN_INTERVAL: Final = timedelta(minutes=5)
+
+# Alarm events (motion sensor and event entities)
+CONF_ALARM_INTERVAL: Final = "alarm_interval"
+CONF_MOTION_QUIET: Final = "motion_quiet"
+DEFAULT_ALARM_INTERVAL: Final = 10  # seconds between two alarm lists of a space
+MIN_ALARM_INTERVAL: Final = 5
+MAX_ALARM_INTERVAL: Final = 3600
+DEFAULT_MOTION_QUIET: Final = 30  # seconds without motion alarm before the sensor turns off
+MIN_MOTION_QUIET: Final = 5
+MAX_MOTION_QUIET: Final = 3600

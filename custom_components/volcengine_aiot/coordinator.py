@@ -23,6 +23,7 @@ from .api import (
 from .const import CONF_SPACE_ID, DOMAIN, LOGGER, SCAN_INTERVAL
 
 if TYPE_CHECKING:
+    from .alarms import VolcengineAlarms
     from .camera import VolcengineCameraEntity
     from .talk import Speaker
     from .talk.cache import CachingTranscoderPool
@@ -47,6 +48,7 @@ class VolcengineRuntimeData:
     space_id: str
     hub_device_id: str
     transcoders: CachingTranscoderPool  # shared by the speakers: one ffmpeg per announcement
+    alarms: VolcengineAlarms  # the space's alarm poller and the per-channel alarm listeners
     speakers: dict[str, Speaker] = field(default_factory=dict)
     cameras: dict[str, VolcengineCameraEntity] = field(default_factory=dict)  # live streams
 

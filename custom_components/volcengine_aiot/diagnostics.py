@@ -48,6 +48,7 @@ async def async_get_config_entry_diagnostics(
             "update_interval": str(coordinator.update_interval),
             "device_count": len(coordinator.data),
         },
+        "alarms": runtime.alarms.diagnostics(),
         "devices": [
             async_redact_data(_plain(asdict(device)), TO_REDACT)
             for device in sorted(coordinator.data.values(), key=lambda d: d.device_id)

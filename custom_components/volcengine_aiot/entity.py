@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -11,9 +11,18 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from . import compat
-from .api import Device
+from .api import Device, Stream
 from .const import DOMAIN
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
+
+
+def video_channels(streams: tuple[Stream, ...]) -> Iterator[Stream]:
+    """Return the channels of a device that have a stream to pull."""
+    seen: set[str] = set()
+    for stream in streams:
+        if stream.stream_id and stream.stream_id not in seen:
+            seen.add(stream.stream_id)
+            yield stream
 
 
 @callback
@@ -106,3 +115,48 @@ class VolcengineTalkEntity(VolcengineEntity):
         """Return the camera's name for messages (its ID once it left the space)."""
         device = self.device
         return device.name if device is not None else self.device_id
+
+
+class VolcengineChannelEntity(VolcengineEntity):
+    """An entity of one video channel, on its device (like the channel's camera entity).
+
+    A device with one channel names it after the description (*Motion*); on an NVR the name
+    carries the channel's (*Gate motion*), with the ``<key>_channel`` translation key.
+    """
+
+    def __init__(
+        self,
+        coordinator: VolcengineCoordinator,
+        description: EntityDescription,
+        device_id: str,
+        hub_device_id: str,
+        channel: Stream,
+        *,
+        single: bool,
+    ) -> None:
+        """Initialize the entity of a channel (one that has a StreamID)."""
+        super().__init__(coordinator, description, device_id, hub_device_id)
+        self.channel_id = channel.channel_id or str(channel.stream_id)
+        self.device_nsid = coordinator.data[device_id].nsid
+        self._attr_unique_id = f"{device_id}_{self.channel_id}_{description.key}"
+        if not single:
+            self._attr_translation_key = f"{description.translation_key}_channel"
+            self._attr_translation_placeholders = {"channel": channel.name or self.channel_id}
+
+    @property
+    def available(self) -> bool:
+        """Return whether the device is in the space.
+
+        Alarms come from their own list call: a failed device list must not hide them.
+        """
+        return self.device is not None
+
+
+def channel_entities[T: VolcengineChannelEntity](
+    coordinator: VolcengineCoordinator,
+    device_id: str,
+    create: Callable[[Stream, bool], T],
+) -> list[T]:
+    """Return one entity per video channel of a device."""
+    channels = list(video_channels(coordinator.data[device_id].streams))
+    return [create(channel, len(channels) == 1) for channel in channels]

@@ -23,6 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from .data import API_VERSION, EMU_AK, EMU_REGION, EMU_SK, Raw, State, demo_state
+from .events import EventServer
 from .signature import GatewayError, verify
 from .stream import StreamServer
 from .talk import TalkBusyError, TalkServer
@@ -31,6 +32,9 @@ type Params = dict[str, str]
 type Handler = Callable[[Params], Awaitable[Raw]]
 
 MAX_PAGE_SIZE = 100
+API_VERSION_2023 = "2023-10-01"
+# Actions served only at another version than API_VERSION.
+ACTION_VERSIONS = {"ListDeviceAlarms": API_VERSION_2023}
 DEFAULT_PAGE_SIZE = 20
 BUSY_MESSAGE = (
     "The request is failed due to start voice talk failed: code is not 200. 500 "
@@ -211,6 +215,7 @@ class Emulator:
         self.clock_offset = 0.0
         self.talk = TalkServer()
         self.streams = StreamServer(self.now)
+        self.events = EventServer(self.state, self.now)
         self.credentials: dict[str, str] = {EMU_AK: EMU_SK}
         self.denied: dict[str, set[str]] = {}  # AccessKey ID -> actions its policy does not allow
         self.url = ""
@@ -227,6 +232,8 @@ class Emulator:
             "StartStream": self._start_stream,
             "StopStream": self._stop_stream,
             "GetStream": self._get_stream,
+            "ListAlarmNotify": self._list_alarm_notify,
+            "ListDeviceAlarms": self._list_device_alarms,
         }
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -251,6 +258,7 @@ class Emulator:
         """Close talk sockets and stop the server."""
         await self.talk.close_all()
         await self.streams.close_all()
+        await self.events.close()
         for task in list(self._inflight):
             task.cancel()
         if self._inflight:
@@ -366,7 +374,7 @@ class Emulator:
         handler = self._actions.get(meta["Action"])
         if not meta["Action"] or not meta["Version"]:
             raise GatewayError(400, "MissingParameter", "Action and Version are required.", 100002)
-        if handler is None or meta["Version"] != API_VERSION:
+        if handler is None or meta["Version"] != ACTION_VERSIONS.get(meta["Action"], API_VERSION):
             raise GatewayError(
                 404,
                 "InvalidActionOrVersion",
@@ -530,6 +538,19 @@ class Emulator:
         self.state.started_streams.pop(stream_id, None)
         await self.streams.stop(stream_id)
         return {}
+
+    async def _list_alarm_notify(self, params: Params) -> Raw:
+        space_id = self._space(params)
+        return _page(params, self.events.list_alarm_notify(space_id, params), "AlarmNotifies")
+
+    async def _list_device_alarms(self, params: Params) -> Raw:
+        (device_id,) = _required(params, "DeviceID")
+        for space_id in self.state.spaces:
+            if (device := self.state.device(space_id, device_id)) is not None:
+                return _page(
+                    params, self.events.list_device_alarms(device, params), "AlarmNotifies"
+                )
+        raise _not_found("Device")
 
 
 def _json_params(body: bytes) -> Params:

@@ -27,3 +27,16 @@ def test_only_the_opener_imports_the_api_client() -> None:
 def test_no_home_assistant_in_talk() -> None:
     for path in sorted(TALK.glob("*.py")):
         assert not any(m.startswith("homeassistant") for m in imports_of(path)), path.name
+
+
+EVENTS = TALK.parent / "events"
+
+
+def test_events_is_home_assistant_free_and_reaches_only_the_api() -> None:
+    paths = sorted(EVENTS.glob("*.py"))
+    assert {p.name for p in paths} >= {"__init__.py", "callback.py", "poller.py"}
+    for path in paths:
+        modules = imports_of(path)
+        assert not any(m.startswith("homeassistant") for m in modules), path.name
+        glue = {m for m in modules if m.startswith("..") and not m.startswith("..api")}
+        assert not glue, f"{path.name} imports the HA glue: {glue}"

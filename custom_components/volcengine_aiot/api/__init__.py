@@ -20,6 +20,10 @@ from .errors import (
     VolcengineTimeoutError,
 )
 from .models import (
+    GB_ALARM_TYPES,
+    Alarm,
+    AlarmEventType,
+    AlarmList,
     Channel,
     Device,
     DeviceStatus,
@@ -33,6 +37,10 @@ from .models import (
 __all__ = [
     "DEFAULT_ENDPOINT",
     "DEFAULT_REGION",
+    "GB_ALARM_TYPES",
+    "Alarm",
+    "AlarmEventType",
+    "AlarmList",
     "Channel",
     "Device",
     "DeviceStatus",

@@ -1,4 +1,6 @@
-"""Async client of the Volcengine AIoT Video OpenAPI (service ``aiotvideo``, version 2021-01-01).
+"""Async client of the Volcengine AIoT Video OpenAPI (service ``aiotvideo``).
+
+Version 2021-01-01 for every action but ``ListDeviceAlarms`` (2023-10-01).
 
 HA-free: it takes an injected ``aiohttp.ClientSession`` and speaks nothing but the OpenAPI.
 """
@@ -29,17 +31,30 @@ from .errors import (
     error_class,
     is_retryable,
 )
-from .models import Channel, Device, JsonObject, Space, StreamInfo, StreamUrls, VoiceTalk
+from .models import (
+    Alarm,
+    AlarmList,
+    Channel,
+    Device,
+    JsonObject,
+    Space,
+    StreamInfo,
+    StreamUrls,
+    VoiceTalk,
+)
 from .signer import Credentials, canonical_query, host_header, sign_headers
 
 _LOGGER = logging.getLogger(__name__)
 
 API_VERSION: Final = "2021-01-01"
+API_VERSION_2023: Final = "2023-10-01"  # the "V3" actions (ListDeviceAlarms, ...)
 DEFAULT_ENDPOINT: Final = "https://open.volcengineapi.com"
 DEFAULT_REGION: Final = "cn-north-1"
 JSON_CONTENT_TYPE: Final = "application/json; charset=UTF-8"
 PAGE_SIZE: Final = 100
 PAGE_CONCURRENCY: Final = 4
+ALARM_PAGE_SIZE: Final = 100
+MAX_ALARM_PAGES: Final = 10  # pages of one alarm listing; the caller continues from the last
 _BACKOFF_BASE = 0.5  # seconds; doubled per retry, capped, with jitter
 _BACKOFF_CAP: Final = 8.0
 # What a signed request can carry: the AccessKey ID and the region go into the Authorization
@@ -145,12 +160,13 @@ class VolcengineClient:
         method: str = "GET",
         body: JsonObject | None = None,
         idempotent: bool = True,
+        version: str = API_VERSION,
     ) -> JsonObject:
         """Call an action and return its ``Result`` object, retrying what is safe to retry."""
         attempt = 0
         while True:
             try:
-                return await self._request_once(action, params or {}, method, body)
+                return await self._request_once(action, params or {}, method, body, version)
             except VolcengineError as err:
                 retry = is_retryable(err) and not (
                     isinstance(err, VolcengineTimeoutError) and not idempotent
@@ -176,8 +192,9 @@ class VolcengineClient:
         params: Mapping[str, str],
         method: str,
         body: JsonObject | None,
+        version: str = API_VERSION,
     ) -> JsonObject:
-        query = {"Action": action, "Version": API_VERSION, **params}
+        query = {"Action": action, "Version": version, **params}
         payload = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
         headers = sign_headers(
             self._credentials,
@@ -271,6 +288,103 @@ class VolcengineClient:
 
         rest = await asyncio.gather(*(bounded(n) for n in range(2, pages + 1)))
         return [item for items in (first, *rest) for item in items]
+
+    # --- alarms ------------------------------------------------------------------------------
+
+    async def list_alarms(
+        self,
+        space_id: str,
+        start_time: int,
+        end_time: int | None = None,
+        *,
+        device_nsid: str | None = None,
+        channel_id: str | None = None,
+        max_pages: int = MAX_ALARM_PAGES,
+    ) -> AlarmList:
+        """Return the alarms of a space (or one device/channel) from ``start_time`` (unix s).
+
+        ``ListAlarmNotify`` (2021-01-01): one call per page for the whole space, oldest first
+        (``Order`` 0), pages fetched one after another (new alarms are appended at the end, so
+        the pages already read do not shift), at most ``max_pages`` (``complete`` is False
+        then). The usual retry, backoff and clock-skew rules of ``request`` apply to each page.
+        """
+        body: dict[str, object] = {"StartTime": start_time, "Order": 0}
+        if end_time is not None:
+            body["EndTime"] = end_time
+        if device_nsid:
+            body["DeviceNSID"] = device_nsid
+        if channel_id:
+            body["ChannelID"] = channel_id
+        return await self._alarm_pages(
+            "ListAlarmNotify",
+            {"SpaceID": space_id},
+            body,
+            API_VERSION,
+            max_pages,
+            space_id=space_id,
+        )
+
+    async def list_device_alarms(
+        self,
+        device_id: str,
+        start_time: int,
+        end_time: int | None = None,
+        *,
+        stream_id: str | None = None,
+        max_pages: int = MAX_ALARM_PAGES,
+    ) -> AlarmList:
+        """Return the alarms of one device (platform DeviceID) with ``ListDeviceAlarms``.
+
+        2023-10-01, known from the Go SDK only (no public doc page): one call per device, so it
+        serves to confirm a device's alarms, not to poll a space.
+        """
+        body: dict[str, object] = {"DeviceID": device_id, "StartTime": start_time, "Order": 0}
+        if end_time is not None:
+            body["EndTime"] = end_time
+        if stream_id:
+            body["StreamID"] = stream_id
+        return await self._alarm_pages(
+            "ListDeviceAlarms", {}, body, API_VERSION_2023, max_pages, device_id=device_id
+        )
+
+    async def _alarm_pages(
+        self,
+        action: str,
+        params: Mapping[str, str],
+        body: JsonObject,
+        version: str,
+        max_pages: int,
+        *,
+        space_id: str | None = None,
+        device_id: str | None = None,
+    ) -> AlarmList:
+        alarms: dict[str, Alarm] = {}
+        skipped = 0
+        total = 0
+        for number in range(1, max(max_pages, 1) + 1):
+            result = await self.request(
+                action,
+                {**params, "PageNumber": str(number), "PageSize": str(ALARM_PAGE_SIZE)},
+                method="POST",
+                body=body,
+                version=version,
+            )
+            items = result.get("AlarmNotifies")
+            items = items if isinstance(items, list) else []
+            for item in items:
+                try:
+                    if not isinstance(item, Mapping):
+                        raise VolcengineResponseError("not an object", status=200)  # noqa: TRY301
+                    alarm = Alarm.from_json(item, space_id=space_id, device_id=device_id)
+                except VolcengineResponseError as err:
+                    skipped += 1
+                    _LOGGER.debug("%s: skipped an item that is no alarm: %s", action, err)
+                    continue
+                alarms.setdefault(alarm.alarm_id, alarm)
+            total = _total(result, (number - 1) * ALARM_PAGE_SIZE + len(items))
+            if len(items) < ALARM_PAGE_SIZE or number * ALARM_PAGE_SIZE >= total:
+                return AlarmList(tuple(alarms.values()), total, skipped=skipped)
+        return AlarmList(tuple(alarms.values()), total, complete=False, skipped=skipped)
 
     # --- voice talk and streams ------------------------------------------------------------
 
@@ -393,4 +507,10 @@ def _parse(action: str, status: int, raw: bytes) -> JsonObject:
     return result if isinstance(result, Mapping) else {}
 
 
-__all__ = ["API_VERSION", "VolcengineApiError", "VolcengineClient", "validate_settings"]
+__all__ = [
+    "API_VERSION",
+    "API_VERSION_2023",
+    "VolcengineApiError",
+    "VolcengineClient",
+    "validate_settings",
+]
