@@ -229,6 +229,11 @@ def test_every_used_key_is_translated() -> None:
     for obj in vars(live_errors).values():
         if isinstance(obj, type) and issubclass(obj, live_errors.LiveStreamError):
             assert obj.translation_key in exceptions, obj
+    from custom_components.volcengine_aiot.api import errors as api_errors  # noqa: PLC0415
+
+    for obj in vars(api_errors).values():
+        if isinstance(obj, type) and issubclass(obj, api_errors.VolcenginePtzInputError):
+            assert obj.translation_key in exceptions, obj
     assert "channel" in en["entity"]["camera"]  # the NVR channel cameras' name
 
 

@@ -30,6 +30,7 @@ from .errors import (
     is_retryable,
 )
 from .models import Channel, Device, JsonObject, Space, StreamInfo, StreamUrls, VoiceTalk
+from .ptz import PtzDialect, PtzMixin
 from .signer import Credentials, canonical_query, host_header, sign_headers
 
 _LOGGER = logging.getLogger(__name__)
@@ -99,8 +100,8 @@ def _endpoint_url(endpoint: str) -> URL:
     return URL.build(scheme=url.scheme, host=host, port=port, encoded=False)
 
 
-class VolcengineClient:
-    """Signed, retrying calls to the aiotvideo OpenAPI."""
+class VolcengineClient(PtzMixin):
+    """Signed, retrying calls to the aiotvideo OpenAPI (PTZ methods: ``api.ptz``)."""
 
     def __init__(
         self,
@@ -127,6 +128,7 @@ class VolcengineClient:
         self._retries = retries
         self._backoff = _BACKOFF_BASE if backoff is None else backoff
         self._clock = clock or (lambda: datetime.now(UTC))
+        self.ptz_dialect = PtzDialect()  # learned on the first PTZ success (diagnostics)
 
     def __repr__(self) -> str:
         """Return a representation without secrets."""
@@ -145,12 +147,13 @@ class VolcengineClient:
         method: str = "GET",
         body: JsonObject | None = None,
         idempotent: bool = True,
+        version: str = API_VERSION,
     ) -> JsonObject:
         """Call an action and return its ``Result`` object, retrying what is safe to retry."""
         attempt = 0
         while True:
             try:
-                return await self._request_once(action, params or {}, method, body)
+                return await self._request_once(action, params or {}, method, body, version)
             except VolcengineError as err:
                 retry = is_retryable(err) and not (
                     isinstance(err, VolcengineTimeoutError) and not idempotent
@@ -176,8 +179,9 @@ class VolcengineClient:
         params: Mapping[str, str],
         method: str,
         body: JsonObject | None,
+        version: str = API_VERSION,
     ) -> JsonObject:
-        query = {"Action": action, "Version": API_VERSION, **params}
+        query = {"Action": action, "Version": version, **params}
         payload = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
         headers = sign_headers(
             self._credentials,
