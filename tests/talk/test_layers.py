@@ -27,3 +27,11 @@ def test_only_the_opener_imports_the_api_client() -> None:
 def test_no_home_assistant_in_talk() -> None:
     for path in sorted(TALK.glob("*.py")):
         assert not any(m.startswith("homeassistant") for m in imports_of(path)), path.name
+
+
+def test_no_home_assistant_in_ptz() -> None:
+    ptz = TALK.parent / "ptz"
+    paths = sorted(ptz.glob("*.py"))
+    assert paths
+    for path in paths:
+        assert not any(m.startswith("homeassistant") for m in imports_of(path)), path.name
