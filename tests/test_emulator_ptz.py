@@ -130,6 +130,16 @@ async def test_refused_commands_change_nothing(
     assert emulator.ptz.channel(DOME).moving is None
 
 
+async def test_cloud_control_parameters_only_in_the_body(
+    session: aiohttp.ClientSession, emulator: Emulator
+) -> None:
+    body = {"Action": "PTZControl", "Cmd": "left", "Para": 1}
+    status, data = await control(session, emulator, body, params={"StreamID": DOME})
+    assert status == 400
+    assert error_of(data)["Code"] == "MissingParameter"
+    assert emulator.ptz.commands() == []
+
+
 async def test_offline_device_is_refused(
     session: aiohttp.ClientSession, emulator: Emulator
 ) -> None:
@@ -220,6 +230,7 @@ async def test_query_refusals(session: aiohttp.ClientSession, emulator: Emulator
     for kwargs, code in (
         ({}, "MissingParameter"),
         ({"body": {"StreamID": DOME, "TimeOut": "soon"}}, "InvalidParameter"),
+        ({"body": {"StreamID": DOME, "TimeOut": "5"}}, "InvalidParameter"),
         ({"params": {"StreamID": FIXED}}, "InvalidParameter.PTZNotSupported"),
         ({"params": {"StreamID": "nope"}}, "InvalidParameter.StreamNotExist"),
     ):

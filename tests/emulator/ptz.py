@@ -3,8 +3,9 @@
 Facts (Volcengine docs 6521/1167737 and 6521/1169957, the Go SDK ``volc-sdk-golang``
 service/aiot and the Python SDK ``volcenginesdk-aiotvideo20231001``):
 
-* ``CloudControl`` body ``{"StreamID", "Action", "Cmd", "Para"}``, all four required, ``Para``
-  an integer (Python SDK ``int``, Go SDK ``uint8``); the answer has no ``Result`` fields.
+* ``CloudControl`` body ``{"StreamID", "Action", "Cmd", "Para"}``, all four required and only
+  in the body, ``Para`` an integer (Python SDK ``int``, Go SDK ``uint8``: a string is refused);
+  the answer has no ``Result`` fields.
   The doc and the Python SDK spell the key ``Action``, the Go SDK ``CloudControlRequestV3``
   marshals ``action``: both forms are accepted (``PtzService.key_forms`` narrows them, to
   play a gateway that knows only one).
@@ -21,7 +22,7 @@ service/aiot and the Python SDK ``volcenginesdk-aiotvideo20231001``):
   The doc labels ``zoomin`` "缩小" (shrink) and ``zoomout`` "放大" (enlarge); GB/T 28181 zoom-in
   is telephoto, so the labels look swapped. The emulator only records the command.
 * ``QueryPresetInfo``: the doc puts ``StreamID`` in the query with no body; the Go SDK sends a
-  JSON body ``{"StreamID", "TimeOut"}``. Both are accepted. Result
+  JSON body ``{"StreamID", "TimeOut"}`` (``TimeOut`` an int). Both are accepted. Result
   ``{"Num": n, "Items": [{"PresetID": "1", "PresetName": "预置位1"}]}``: the doc types
   ``PresetID`` as a string, the Go SDK parses an int (``PtzService.preset_id_form``).
 
@@ -185,7 +186,8 @@ class PtzService:
     # --- actions -----------------------------------------------------------------------------
 
     async def _cloud_control(self, query: Query, body: dict[str, Any]) -> Raw:
-        stream_id = body.get("StreamID", query.get("StreamID"))
+        del query  # every documented parameter is in the body
+        stream_id = body.get("StreamID")
         key = next((k for k in ("Action", "action") if k in body), None)
         command = PtzCommand(
             at=time.monotonic(),
@@ -257,12 +259,9 @@ class PtzService:
         stream_id = query.get("StreamID") or body.get("StreamID")
         if not stream_id or not isinstance(stream_id, str):
             raise _missing("StreamID")
-        timeout = body.get("TimeOut", query.get("TimeOut"))
-        if timeout is not None:
-            try:
-                int(timeout)
-            except TypeError, ValueError:
-                raise _invalid("TimeOut must be an integer.") from None
+        timeout = body.get("TimeOut")  # the Go SDK's int (seconds)
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int)):
+            raise _invalid("TimeOut must be an integer.")
         self._ready(stream_id)
         presets = self.channel(stream_id).presets
         return {
