@@ -21,6 +21,7 @@ from custom_components.volcengine_aiot.api import (
 from custom_components.volcengine_aiot.ptz import (
     MAX_DURATION,
     PtzDurationError,
+    PtzError,
     PtzMover,
     PtzStopError,
 )
@@ -201,8 +202,14 @@ async def test_aclose_stops_running_moves(mover: PtzMover, emulator: Emulator) -
         for stream in (DOME, SHOP_IPC_STREAM_ID)
     ]
     await until(lambda: len(emulator.ptz.commands()) == 2)
+    waiting = asyncio.create_task(mover.move(DOME, PtzCommand.UP, 2, 0.01))
+    await asyncio.sleep(0.02)
     await mover.aclose()
     assert all(t.cancelled() for t in tasks)
+    with pytest.raises(PtzError):
+        await waiting
+    with pytest.raises(PtzError):
+        await mover.move(DOME, PtzCommand.UP, 2, 0.01)
     assert cmds(emulator) == ["down", "stop"]
     assert cmds(emulator, SHOP_IPC_STREAM_ID) == ["down", "stop"]
 

@@ -26,7 +26,7 @@ from typing import Any, Final, Protocol
 
 from ..api import PtzCommand, PtzControl, VolcengineError, VolcengineTimeoutError
 from ..api.ptz import check_speed, parse_command
-from .errors import PtzDurationError, PtzStopError
+from .errors import PtzDurationError, PtzError, PtzStopError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -99,6 +99,9 @@ class PtzMover:
         lens = cmd.control is PtzControl.LENS
         task = asyncio.current_task()
         async with self._locks.setdefault(stream_id, asyncio.Lock()):
+            if self._closing.is_set():  # a move that waited for the lock while aclose ran
+                msg = f"PTZ of {stream_id} is closed"
+                raise PtzError(msg)
             if task is not None:
                 self._moving.add(task)
             try:
@@ -122,7 +125,8 @@ class PtzMover:
     async def aclose(self) -> None:
         """Cancel the running moves and wait (bounded) until their stops are sent.
 
-        A late stop still waiting for its delay is sent at once.
+        A late stop still waiting for its delay is sent at once; a move still waiting for its
+        turn, or started afterwards, raises ``PtzError`` without sending anything.
         """
         self._closing.set()
         for task in list(self._moving):
