@@ -306,6 +306,16 @@ def test_every_used_key_is_translated() -> None:
     for obj in vars(live_errors).values():
         if isinstance(obj, type) and issubclass(obj, live_errors.LiveStreamError):
             assert obj.translation_key in exceptions, obj
+    from custom_components.volcengine_aiot.api import errors as api_errors  # noqa: PLC0415
+
+    for obj in vars(api_errors).values():
+        if isinstance(obj, type) and issubclass(obj, api_errors.VolcenginePtzInputError):
+            assert obj.translation_key in exceptions, obj
+    from custom_components.volcengine_aiot.ptz import errors as ptz_errors  # noqa: PLC0415
+
+    for obj in vars(ptz_errors).values():
+        if isinstance(obj, type) and issubclass(obj, ptz_errors.PtzError):
+            assert obj.translation_key in exceptions, obj
     assert "channel" in en["entity"]["camera"]  # the NVR channel cameras' name
 
 
@@ -423,7 +433,7 @@ def test_done_rules_hold() -> None:
 
 
 def test_api_talk_and_live_are_home_assistant_free() -> None:
-    for package in ("api", "talk", "live", "events"):
+    for package in ("api", "talk", "live", "events", "ptz"):
         for path in (INTEGRATION / package).rglob("*.py"):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             for node in ast.walk(tree):

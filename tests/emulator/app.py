@@ -24,6 +24,7 @@ from aiohttp import web
 
 from .data import API_VERSION, EMU_AK, EMU_REGION, EMU_SK, Raw, State, demo_state
 from .events import EventServer
+from .ptz import PTZ_VERSION, PtzService
 from .signature import GatewayError, verify
 from .stream import StreamServer
 from .talk import TalkBusyError, TalkServer
@@ -214,6 +215,7 @@ class Emulator:
         self.requests: list[RecordedRequest] = []
         self.clock_offset = 0.0
         self.talk = TalkServer()
+        self.ptz = PtzService(self.state)  # CloudControl, QueryPresetInfo (2023-10-01)
         self.streams = StreamServer(self.now)
         self.events = EventServer(self.state, self.now)
         self.credentials: dict[str, str] = {EMU_AK: EMU_SK}
@@ -374,6 +376,12 @@ class Emulator:
         handler = self._actions.get(meta["Action"])
         if not meta["Action"] or not meta["Version"]:
             raise GatewayError(400, "MissingParameter", "Action and Version are required.", 100002)
+        typed = self.ptz.handlers.get(meta["Action"])
+        if typed is not None and meta["Version"] == PTZ_VERSION:
+            data = _json_object(body) if request.method == "POST" and body.strip() else {}
+            return web.json_response(
+                {"ResponseMetadata": meta, "Result": await typed(params, data)}
+            )
         if handler is None or meta["Version"] != ACTION_VERSIONS.get(meta["Action"], API_VERSION):
             raise GatewayError(
                 404,
@@ -554,12 +562,18 @@ class Emulator:
 
 
 def _json_params(body: bytes) -> Params:
+    return {
+        str(k): v if isinstance(v, str) else json.dumps(v)
+        for k, v in _json_object(body).items()
+        if v is not None
+    }
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
     try:
         data: Any = json.loads(body)
     except ValueError:
         raise GatewayError(400, "InvalidParameter", "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise GatewayError(400, "InvalidParameter", "The request body must be a JSON object.")
-    return {
-        str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items() if v is not None
-    }
+    return {str(k): v for k, v in data.items()}

@@ -9,6 +9,11 @@ Spaces:
   channel GB ID), an offline IPC, an online NVR with two channels and a device whose status is
   spelled ``unregisterd`` and that has no ``Manufactory``.
 * ``shop``: one online IPC whose ``DeviceStreams`` is a list.
+
+PTZ (GetDeviceChannelsV2 ``DeviceItem.Info.PTZType``, GB/T 28181: 1 dome, 2 half-dome, 3 fixed,
+4 remote-controlled): the NVR's "Garden" channel is a dome with two named presets
+(``PRESET_NAMES``), "Back yard" and the channels derived from ``DeviceStreams`` are fixed, and
+the shop's "Counter" reports no PTZType at all (a camera that may or may not move).
 * ``big``: ``BIG_DEVICE_COUNT`` generated IPCs (every 10th one offline). Their nested objects
   are shared between states (built once per process); replace them rather than mutate them.
 """
@@ -58,6 +63,8 @@ SHOP_IPC_ID = "6851c282-c7f6-4a04-9d1e-000000000101"
 SHOP_IPC_NSID = "34020000001320000101"
 SHOP_IPC_CHANNEL_ID = "34020000001310000101"
 SHOP_IPC_STREAM_ID = "c0ffee00-0000-4000-8000-000000000101"
+# PTZ: the presets set on the Garden dome (StreamID -> preset number -> name)
+PRESET_NAMES = {HOME_NVR_STREAM_IDS[0]: {1: "Gate", 2: "Terrace"}}
 
 BIG_DEVICE_COUNT = 5000
 HOME_DEVICE_IDS = (HOME_IPC_ID, HOME_IPC_OFFLINE_ID, HOME_NVR_ID, HOME_UNREG_ID)
@@ -177,8 +184,10 @@ def channel(
     parent_id: str,
     status: str = "ON",
     ip: str = "",
+    ptz_type: int | None = 3,
 ) -> Raw:
-    """Return one ``Channels[]`` item of GetDeviceChannelsV2."""
+    """Return one ``Channels[]`` item of GetDeviceChannelsV2 (``ptz_type`` None: not reported)."""
+    info: Raw = {"PTZType": ptz_type} if ptz_type is not None else {}
     return {
         "StreamID": stream_id,
         "CreateAt": _CREATED,
@@ -200,7 +209,7 @@ def channel(
             "Status": status,
             "Longitude": 0.0,
             "Latitude": 0.0,
-            "Info": {"PTZType": 3, "Resolution": "6/4/2", "DownloadSpeed": "1/2/4"},
+            "Info": {**info, "Resolution": "6/4/2", "DownloadSpeed": "1/2/4"},
         },
     }
 
@@ -264,7 +273,15 @@ def _home(space: Raw) -> tuple[dict[str, Raw], dict[str, list[Raw]]]:
     )
     channels = {
         HOME_NVR_ID: [
-            channel(ch, sid, name, *model, parent_id=HOME_NVR_NSID, ip=f"192.168.1.{71 + i}")
+            channel(
+                ch,
+                sid,
+                name,
+                *model,
+                parent_id=HOME_NVR_NSID,
+                ip=f"192.168.1.{71 + i}",
+                ptz_type=1 if i == 0 else 3,
+            )
             for i, (ch, sid, name, model) in enumerate(
                 zip(HOME_NVR_CHANNEL_IDS, HOME_NVR_STREAM_IDS, names, nvr_models, strict=True)
             )
@@ -296,6 +313,7 @@ def _shop(space: Raw) -> tuple[dict[str, Raw], dict[str, list[Raw]]]:
                 *dahua,
                 parent_id=SHOP_IPC_NSID,
                 ip="10.0.0.20",
+                ptz_type=None,
             )
         ]
     }
@@ -342,6 +360,8 @@ class State:
     channels: dict[str, list[Raw]] = field(default_factory=dict)
     # StreamID -> {"SpaceID", "StreamingIndex"} of the streams started with StartStream.
     started_streams: dict[str, Raw] = field(default_factory=dict)
+    # StreamID -> preset number -> name: the presets a channel starts with (see emulator.ptz).
+    presets: dict[str, dict[int, str]] = field(default_factory=dict)
 
     def add_device(self, space_id: str, raw: Raw) -> None:
         """Add (or replace) a device in a space; ``raw`` needs at least DeviceID and DeviceNSID."""
@@ -412,6 +432,7 @@ def demo_state() -> State:
         state.spaces[space_id] = space
         state.devices[space_id], channels = build(space)
         state.channels.update(channels)
+    state.presets = {stream: dict(names) for stream, names in PRESET_NAMES.items()}
     state.spaces[SPACE_BIG_ID] = _space(SPACE_BIG_ID, "big", "5,000 generated cameras")
     state.devices[SPACE_BIG_ID] = {raw["DeviceID"]: dict(raw) for raw in _big_devices()}
     return state

@@ -40,3 +40,11 @@ def test_events_is_home_assistant_free_and_reaches_only_the_api() -> None:
         assert not any(m.startswith("homeassistant") for m in modules), path.name
         glue = {m for m in modules if m.startswith("..") and not m.startswith("..api")}
         assert not glue, f"{path.name} imports the HA glue: {glue}"
+
+
+def test_no_home_assistant_in_ptz() -> None:
+    ptz = TALK.parent / "ptz"
+    paths = sorted(ptz.glob("*.py"))
+    assert paths
+    for path in paths:
+        assert not any(m.startswith("homeassistant") for m in imports_of(path)), path.name

@@ -42,6 +42,7 @@ from .models import (
     StreamUrls,
     VoiceTalk,
 )
+from .ptz import PtzDialect, PtzMixin
 from .signer import Credentials, canonical_query, host_header, sign_headers
 
 _LOGGER = logging.getLogger(__name__)
@@ -114,8 +115,8 @@ def _endpoint_url(endpoint: str) -> URL:
     return URL.build(scheme=url.scheme, host=host, port=port, encoded=False)
 
 
-class VolcengineClient:
-    """Signed, retrying calls to the aiotvideo OpenAPI."""
+class VolcengineClient(PtzMixin):
+    """Signed, retrying calls to the aiotvideo OpenAPI (PTZ methods: ``api.ptz``)."""
 
     def __init__(
         self,
@@ -142,6 +143,7 @@ class VolcengineClient:
         self._retries = retries
         self._backoff = _BACKOFF_BASE if backoff is None else backoff
         self._clock = clock or (lambda: datetime.now(UTC))
+        self.ptz_dialect = PtzDialect()  # learned on the first PTZ success (diagnostics)
 
     def __repr__(self) -> str:
         """Return a representation without secrets."""

@@ -107,6 +107,43 @@ class VolcengineNotFoundError(VolcengineApiError):
     """The space, device or action does not exist."""
 
 
+class VolcenginePtzNotSupportedError(VolcengineApiError):
+    """The channel cannot move (a fixed camera) or the device refused the PTZ command."""
+
+
+class VolcenginePresetNotFoundError(VolcengineNotFoundError):
+    """The preset to go to or remove is not set on the camera."""
+
+
+class VolcenginePtzInputError(VolcengineError, ValueError):
+    """A PTZ argument is refused before anything is sent; ``translation_key`` names the text."""
+
+    translation_key = "ptz_invalid"
+
+    def __init__(self, message: str, **placeholders: str) -> None:
+        """Initialize with a message and translation placeholders."""
+        super().__init__(message)
+        self.placeholders: dict[str, str] = placeholders
+
+
+class VolcenginePtzCommandError(VolcenginePtzInputError):
+    """The PTZ command is not one of the documented ``Cmd`` values."""
+
+    translation_key = "ptz_invalid_command"
+
+
+class VolcenginePtzSpeedError(VolcenginePtzInputError):
+    """The speed is outside the command's documented range (0-255, zoom 0-15)."""
+
+    translation_key = "ptz_speed_out_of_range"
+
+
+class VolcenginePtzPresetError(VolcenginePtzInputError):
+    """The preset number is outside 1-255 (``PresetControl`` ``Para`` 0x01-0xFF)."""
+
+    translation_key = "ptz_preset_out_of_range"
+
+
 AUTH_CODES = frozenset(
     {
         "InvalidAccessKey",
@@ -131,6 +168,9 @@ NOT_FOUND_PREFIXES = (
     "InvalidParameter.StreamNotExist",
     "InvalidParameter.StreamNotFound",
 )
+# Not named by the docs: the emulator's choice for a fixed channel; verify on a real gateway.
+PTZ_NOT_SUPPORTED_CODES = frozenset({"InvalidParameter.PTZNotSupported"})
+PRESET_NOT_FOUND_CODES = frozenset({"InvalidParameter.PresetNotExist"})
 UNREACHABLE_CODES = frozenset(
     {"InternalError.VoiceTalkDeviceFail", "InvalidParameter.DeviceNotOnline"}
 )
@@ -150,6 +190,10 @@ def error_class(code: str, status: int) -> type[VolcengineApiError]:
         return VolcengineDeviceBusyError
     if code in UNREACHABLE_CODES:
         return VolcengineDeviceUnreachableError
+    if code in PTZ_NOT_SUPPORTED_CODES:
+        return VolcenginePtzNotSupportedError
+    if code in PRESET_NOT_FOUND_CODES:
+        return VolcenginePresetNotFoundError
     if code in BUSY_CODES or status in (502, 503, 504):
         return VolcengineServiceBusyError
     if status == 404 or code.startswith(NOT_FOUND_PREFIXES):  # noqa: PLR2004
