@@ -382,18 +382,29 @@ async def test_camera_offline_when_the_announcement_starts(
 async def test_announce_with_the_speaker_disabled(
     hass: HomeAssistant,
     emulator: Emulator,
+    front_door: str,
     loaded: MockConfigEntry,
     entity_registry: er.EntityRegistry,
 ) -> None:
-    """Announcements play through the camera's speaker entity: disabled, they cannot."""
+    """The speaker belongs to the camera: announcements play with its media player disabled.
+
+    The volume set on the media player before is kept across the reload and applied.
+    """
     speaker = entity_registry.async_get_entity_id(MP_DOMAIN, DOMAIN, f"{HOME_IPC_ID}_speaker")
     assert speaker is not None
+    await announce(hass, front_door, media_id=local("tone1000.mp3"), preannounce=False)
+    await hass.services.async_call(
+        MP_DOMAIN, "volume_set", {ATTR_ENTITY_ID: speaker, "volume_level": 0.25}, blocking=True
+    )
     entity_registry.async_update_entity(speaker, disabled_by=er.RegistryEntryDisabler.USER)
-    (front,) = await enable(hass, loaded, entity_registry, HOME_IPC_ID)
-    with pytest.raises(HomeAssistantError) as info:
-        await announce(hass, front, message="dinner is ready")
-    assert info.value.translation_key == "speaker_disabled"
-    assert "Front door" in str(info.value)
+    assert await hass.config_entries.async_reload(loaded.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(speaker) is None
+    await announce(hass, front_door, media_id=local("tone1000.mp3"), preannounce=False)
+    loud, quiet = (
+        rms(voiced(alaw_decode(r.alaw()))) for r in emulator.talk.sessions_for(HOME_IPC_NSID)
+    )
+    assert abs(quiet / loud - 0.25) < 0.03
     assert not emulator.talk.active(HOME_IPC_NSID)
 
 

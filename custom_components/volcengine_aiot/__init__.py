@@ -43,6 +43,7 @@ from .coordinator import (
 )
 from .push import async_remove_cloudhook
 from .services import async_setup_services
+from .speakers import SpeakerVolumes, async_setup_speakers, volume_store
 from .talk.cache import CachingTranscoderPool
 from .websocket_api import async_setup_websocket
 
@@ -120,7 +121,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) -
         hub_device_id=hub.id,
         transcoders=CachingTranscoderPool(get_ffmpeg_manager(hass).binary),
         alarms=VolcengineAlarms(hass, entry, client, entry.data[CONF_SPACE_ID]),
+        volumes=await SpeakerVolumes.async_load(hass, entry.entry_id),
     )
+    async_setup_speakers(hass, entry)
 
     async def _stop_talks(_event: Event) -> None:
         await _async_close_speakers(entry)
@@ -137,6 +140,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) 
     await entry.runtime_data.alarms.async_stop()
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     await _async_close_speakers(entry)
+    await entry.runtime_data.volumes.async_save()
     return unloaded
 
 
@@ -151,6 +155,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) 
     if isinstance(webhook_id, str) and webhook_id:
         await async_remove_cloudhook(hass, webhook_id)
     await store.async_remove()
+    await volume_store(hass, entry.entry_id).async_remove()
 
 
 async def _async_close_speakers(entry: VolcengineConfigEntry) -> None:

@@ -2,8 +2,9 @@
 
 Assist sends announcements (the ``HassBroadcast`` intent, ``assist_satellite.announce``) to
 Assist satellite entities only. A camera has a speaker and no microphone input here: the
-entity announces (pre-announce sound, then the message) through the camera's ``Speaker``, the
-one its media player created, and offers nothing else (no wake words, no pipeline runs).
+entity announces (pre-announce sound, then the message) through the camera's ``Speaker`` (owned
+by the runtime: the media player may be disabled) and offers nothing else (no wake words, no
+pipeline runs).
 
 It is disabled by default: a broadcast reaches every satellite, and an outdoor camera must not
 speak indoor messages into the street unless the user opted it in.
@@ -23,18 +24,15 @@ from homeassistant.components.assist_satellite import (
     AssistSatelliteEntityFeature,
 )
 from homeassistant.components.assist_satellite.const import PREANNOUNCE_FILENAME, PREANNOUNCE_URL
-from homeassistant.components.media_player import ATTR_MEDIA_VOLUME_LEVEL
-from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import entity_registry as er
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 import yarl
 
-from .const import CONF_GAIN_DB, DEFAULT_GAIN_DB, DOMAIN
+from .const import DOMAIN
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
 from .entity import VolcengineTalkEntity, async_add_device_entities
-from .media import async_file_source, async_resolve_source, gain_factor, media_label, tts_cache_key
+from .media import async_file_source, async_resolve_source, media_label, tts_cache_key
 from .playback import async_play, unavailable
 from .talk import AudioSource
 
@@ -96,15 +94,9 @@ class VolcengineAnnouncerEntity(VolcengineTalkEntity, AssistSatelliteEntity):
         """Play the pre-announce sound and the announcement; return once played."""
         name = self.device_name
         speaker = self._entry.runtime_data.speakers.get(self.device_id)
-        if speaker is None:  # the camera's speaker entity is disabled
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="speaker_disabled",
-                translation_placeholders={"name": name},
-            )
-        if not self.available:
+        if speaker is None or not self.available:
             raise unavailable(name)
-        gain = self._gain()
+        gain = self._entry.runtime_data.volumes.gain(self._entry, self.device_id)
         sources: list[AudioSource] = []
         if announcement.preannounce_media_id:
             sources.append(await self._preannounce_source(announcement.preannounce_media_id, gain))
@@ -146,18 +138,6 @@ class VolcengineAnnouncerEntity(VolcengineTalkEntity, AssistSatelliteEntity):
         else:
             media_id = announcement.media_id
         return await async_resolve_source(self.hass, media_id, self.entity_id, gain)
-
-    def _gain(self) -> float:
-        """Return the output gain option times the volume of the camera's speaker entity."""
-        volume = 1.0
-        speaker_id = er.async_get(self.hass).async_get_entity_id(
-            Platform.MEDIA_PLAYER, DOMAIN, f"{self.device_id}_speaker"
-        )
-        if speaker_id is not None and (state := self.hass.states.get(speaker_id)) is not None:
-            level = state.attributes.get(ATTR_MEDIA_VOLUME_LEVEL)
-            if isinstance(level, int | float):
-                volume = min(1.0, max(0.0, float(level)))
-        return volume * gain_factor(float(self._entry.options.get(CONF_GAIN_DB, DEFAULT_GAIN_DB)))
 
 
 def _tts_stream(

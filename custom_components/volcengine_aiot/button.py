@@ -7,10 +7,8 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import CONF_GAIN_DB, DEFAULT_GAIN_DB
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
 from .entity import VolcengineTalkEntity, async_add_device_entities
-from .media import gain_factor
 from .playback import async_play, unavailable
 from .talk.tone import tone_source
 
@@ -53,7 +51,7 @@ class VolcengineTestToneButton(VolcengineTalkEntity, ButtonEntity):
         speaker = self._entry.runtime_data.speakers.get(self.device_id)
         if speaker is None or not self.available:
             raise unavailable(name)
-        gain = gain_factor(float(self._entry.options.get(CONF_GAIN_DB, DEFAULT_GAIN_DB)))
+        gain = self._entry.runtime_data.volumes.gain(self._entry, self.device_id)
         await async_play(
             self.hass,
             self._entry,

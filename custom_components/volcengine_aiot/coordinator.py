@@ -25,6 +25,7 @@ from .const import CONF_SPACE_ID, DOMAIN, LOGGER, SCAN_INTERVAL
 if TYPE_CHECKING:
     from .alarms import VolcengineAlarms
     from .camera import VolcengineCameraEntity
+    from .speakers import SpeakerVolumes
     from .talk import Speaker
     from .talk.cache import CachingTranscoderPool
 
@@ -49,7 +50,8 @@ class VolcengineRuntimeData:
     hub_device_id: str
     transcoders: CachingTranscoderPool  # shared by the speakers: one ffmpeg per announcement
     alarms: VolcengineAlarms  # the space's alarm poller and the per-channel alarm listeners
-    speakers: dict[str, Speaker] = field(default_factory=dict)
+    volumes: SpeakerVolumes  # of the speakers, saved across restarts
+    speakers: dict[str, Speaker] = field(default_factory=dict)  # one per camera
     cameras: dict[str, VolcengineCameraEntity] = field(default_factory=dict)  # live streams
 
 

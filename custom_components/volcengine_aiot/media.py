@@ -23,11 +23,6 @@ TTS_MEDIA_SOURCE = "media-source://tts/"
 CHIME_PATH = Path(__file__).parent / "sounds" / "chime.wav"
 
 
-def gain_factor(gain_db: float) -> float:
-    """Return the linear factor of a gain in dB."""
-    return float(10 ** (gain_db / 20))
-
-
 def media_label(media_id: str) -> str:
     """Return a title for what is played: the TTS message or the file name.
 

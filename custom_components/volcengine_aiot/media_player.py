@@ -21,38 +21,15 @@ from homeassistant.components.media_player import (
     MediaType,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 from homeassistant.util import dt as dt_util
 
-from .const import (
-    CONF_FRAMING,
-    CONF_GAIN_DB,
-    CONF_MAX_DURATION,
-    CONF_PREROLL,
-    CONF_TAIL,
-    CONF_TRANSPORT,
-    DEFAULT_GAIN_DB,
-)
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
 from .entity import VolcengineTalkEntity, async_add_device_entities
-from .media import CHIME_PATH, async_file_source, async_resolve_source, gain_factor
+from .media import CHIME_PATH, async_file_source, async_resolve_source
 from .playback import async_play, unavailable
-from .talk import (
-    AudioSource,
-    ClientTalkOpener,
-    PlayResult,
-    Speaker,
-    TalkOptions,
-)
-from .talk.options import (
-    DEFAULT_MAX_DURATION,
-    DEFAULT_PREROLL,
-    DEFAULT_TAIL,
-    DEFAULT_TRANSPORT,
-    framing_or_default,
-)
+from .talk import AudioSource, PlayResult, Speaker
 from .talk.probe import probe_duration
 
 PARALLEL_UPDATES = 0
@@ -84,18 +61,6 @@ def _seconds(duration: float) -> int:
     return max(1, round(duration))
 
 
-def talk_options(entry: VolcengineConfigEntry) -> TalkOptions:
-    """Return the talk options of an entry."""
-    options = entry.options
-    return TalkOptions(
-        framing=framing_or_default(options.get(CONF_FRAMING)),
-        transport=options.get(CONF_TRANSPORT, DEFAULT_TRANSPORT),
-        preroll=float(options.get(CONF_PREROLL, DEFAULT_PREROLL)),
-        tail=float(options.get(CONF_TAIL, DEFAULT_TAIL)),
-        max_duration=float(options.get(CONF_MAX_DURATION, DEFAULT_MAX_DURATION)),
-    )
-
-
 class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEntity):
     """The speaker of a camera."""
 
@@ -116,7 +81,6 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
     ) -> None:
         """Initialize the speaker."""
         super().__init__(coordinator, SPEAKER, device_id, entry)
-        self._attr_volume_level = 1.0
         self._speaker: Speaker | None = None
         self._shown: AudioSource | None = None  # the source the progress is about
         self._probe: asyncio.Task[None] | None = None
@@ -135,35 +99,30 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
             return None
         return current.label or None
 
+    @property
+    def volume_level(self) -> float:
+        """Return the camera's volume (kept by the integration, not in this entity's state)."""
+        return self._entry.runtime_data.volumes.get(self.device_id)
+
     async def async_added_to_hass(self) -> None:
-        """Restore the volume and create the talk pipeline of the camera."""
+        """Show the camera's speaker; take over a volume only this entity's state still has."""
         await super().async_added_to_hass()
-        if (last := await self.async_get_last_state()) is not None and isinstance(
-            volume := last.attributes.get(ATTR_MEDIA_VOLUME_LEVEL), int | float
+        volumes = self._entry.runtime_data.volumes
+        if (
+            self.device_id not in volumes
+            and (last := await self.async_get_last_state()) is not None
+            and isinstance(volume := last.attributes.get(ATTR_MEDIA_VOLUME_LEVEL), int | float)
         ):
-            self._attr_volume_level = min(1.0, max(0.0, float(volume)))
-        device = self.coordinator.data[self.device_id]
-        options = talk_options(self._entry)
-        self._speaker = Speaker(
-            http=async_get_clientsession(self.hass),
-            opener=ClientTalkOpener(
-                self.coordinator.client, self.coordinator.space_id, device.nsid, options.transport
-            ),
-            transcoders=self._entry.runtime_data.transcoders,
-            options=options,
-            on_change=self._on_speaker_change,
-            name=device.name,
-        )
-        self._entry.runtime_data.speakers[self.device_id] = self._speaker
+            volumes.set(self.device_id, volume)
+        self._speaker = self._entry.runtime_data.speakers.get(self.device_id)
+        if self._speaker is not None:
+            self.async_on_remove(self._speaker.add_listener(self._on_speaker_change))
 
     async def async_will_remove_from_hass(self) -> None:
-        """End any talk of the camera."""
+        """Stop following the speaker (it keeps playing for the camera's other views)."""
         if self._probe is not None:
             self._probe.cancel()
-        speaker, self._speaker = self._speaker, None
-        if speaker is not None:
-            self._entry.runtime_data.speakers.pop(self.device_id, None)
-            await speaker.close()
+        self._speaker = None
         await super().async_will_remove_from_hass()
 
     @callback
@@ -216,7 +175,7 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
 
     async def async_set_volume_level(self, volume: float) -> None:
         """Set the software gain (0..1, 1 = unchanged)."""
-        self._attr_volume_level = min(1.0, max(0.0, volume))
+        self._entry.runtime_data.volumes.set(self.device_id, volume)
         self.async_write_ha_state()
 
     async def async_media_stop(self) -> None:
@@ -264,8 +223,7 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
         return {"played_seconds": round(result.seconds, 2), "interrupted": result.interrupted}
 
     def _gain(self, extra_db: float = 0.0) -> float:
-        options_db = float(self._entry.options.get(CONF_GAIN_DB, DEFAULT_GAIN_DB))
-        return (self._attr_volume_level or 0.0) * gain_factor(options_db + extra_db)
+        return self._entry.runtime_data.volumes.gain(self._entry, self.device_id, extra_db)
 
     async def _async_play(
         self, sources: Sequence[AudioSource], *, enqueue: bool, announce: bool = False

@@ -20,7 +20,6 @@ from typing import Any, Final
 from homeassistant.auth.permissions.const import POLICY_CONTROL
 from homeassistant.components import websocket_api
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, Unauthorized
 from homeassistant.helpers import (
@@ -70,21 +69,16 @@ def _speaker_of(
         if entry.config_entry_id
         else None
     )
-    state = hass.states.get(entity_id)
-    if (
-        device is None
-        or config_entry is None
-        or config_entry.state is not ConfigEntryState.LOADED
-        or state is None
-        or state.state == STATE_UNAVAILABLE
-    ):
+    if device is None or config_entry is None or config_entry.state is not ConfigEntryState.LOADED:
         raise _error("device_unavailable", name=name)
-    speakers = config_entry.runtime_data.speakers
+    # The camera's speaker, not the entity's: push-to-talk works with the media player disabled.
+    runtime = config_entry.runtime_data
     device_ids = [ident for domain, ident in device.identifiers if domain == DOMAIN]
-    device_id = next((i for i in device_ids if i in speakers), None)
-    if device_id is None:  # the entity is being removed
+    device_id = next((i for i in device_ids if i in runtime.speakers), None)
+    camera = runtime.coordinator.data.get(device_id) if device_id is not None else None
+    if device_id is None or camera is None or not camera.online:
         raise _error("device_unavailable", name=name)
-    return speakers[device_id], device_id, name, config_entry
+    return runtime.speakers[device_id], device_id, name, config_entry
 
 
 TALK_SCHEMA: Final[dict[Any, Any]] = {

@@ -55,6 +55,7 @@ class Speaker:
         self.transcoders = transcoders
         self.options = options
         self._on_change = on_change
+        self._listeners: list[Callable[[], None]] = []
         self.name = name
         self._queue: deque[Playback] = deque()
         self._session: TalkSession | None = None  # the session that takes new playbacks
@@ -180,11 +181,24 @@ class Speaker:
         self.notify()
         return queued
 
+    def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` whenever the state changes; return the function that removes it."""
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return remove
+
     def notify(self) -> None:
-        """Tell the entity that the state changed (its errors are contained)."""
+        """Tell the views that the state changed (their errors are contained)."""
+        listeners = [*self._listeners]
         if self._on_change is not None:
+            listeners.insert(0, self._on_change)
+        for listener in listeners:
             try:
-                self._on_change()
+                listener()
             except Exception:
                 _LOGGER.exception("State callback of %s failed", self.name)
 

@@ -1,0 +1,153 @@
+"""The speaker of every camera of an entry: owned by the runtime, its volume kept in a Store.
+
+Every camera gets one ``Speaker`` when the entry is set up (and when it appears later), built
+from the coordinator's data and the entry's options, closed on unload. The media player, the
+announce-only satellite, the test-tone button and push-to-talk are views of it: disabling one
+of them changes nothing for the others. The volume (set on the media player) is stored per
+entry, so it applies after a restart even while the media player is disabled.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.storage import Store
+
+from .const import (
+    CONF_FRAMING,
+    CONF_GAIN_DB,
+    CONF_MAX_DURATION,
+    CONF_PREROLL,
+    CONF_TAIL,
+    CONF_TRANSPORT,
+    DEFAULT_GAIN_DB,
+    DOMAIN,
+)
+from .coordinator import VolcengineConfigEntry
+from .talk import ClientTalkOpener, Speaker, TalkOptions
+from .talk.options import (
+    DEFAULT_MAX_DURATION,
+    DEFAULT_PREROLL,
+    DEFAULT_TAIL,
+    DEFAULT_TRANSPORT,
+    framing_or_default,
+)
+
+STORAGE_VERSION: Final = 1
+VOLUME_SAVE_DELAY: Final = 1.0  # seconds: a slider moved quickly is written once
+
+
+def gain_factor(gain_db: float) -> float:
+    """Return the linear factor of a gain in dB."""
+    return float(10 ** (gain_db / 20))
+
+
+def talk_options(entry: VolcengineConfigEntry) -> TalkOptions:
+    """Return the talk options of an entry."""
+    options = entry.options
+    return TalkOptions(
+        framing=framing_or_default(options.get(CONF_FRAMING)),
+        transport=options.get(CONF_TRANSPORT, DEFAULT_TRANSPORT),
+        preroll=float(options.get(CONF_PREROLL, DEFAULT_PREROLL)),
+        tail=float(options.get(CONF_TAIL, DEFAULT_TAIL)),
+        max_duration=float(options.get(CONF_MAX_DURATION, DEFAULT_MAX_DURATION)),
+    )
+
+
+def volume_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, float]]:
+    """Return the Store of an entry's speaker volumes (device ID -> 0..1)."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.volumes")
+
+
+def _clamp(volume: float) -> float:
+    return min(1.0, max(0.0, float(volume)))
+
+
+class SpeakerVolumes:
+    """The volume of every speaker of an entry (1.0 until set), saved across restarts."""
+
+    def __init__(self, store: Store[dict[str, float]], volumes: dict[str, float]) -> None:
+        """Initialize from what was stored."""
+        self._store = store
+        self._volumes = volumes
+        self._dirty = False
+
+    @classmethod
+    async def async_load(cls, hass: HomeAssistant, entry_id: str) -> SpeakerVolumes:
+        """Load the stored volumes of an entry (none stored: every volume is 1.0)."""
+        store = volume_store(hass, entry_id)
+        stored = await store.async_load()
+        volumes = (
+            {
+                device_id: _clamp(volume)
+                for device_id, volume in stored.items()
+                if isinstance(volume, int | float)
+            }
+            if isinstance(stored, dict)
+            else {}
+        )
+        return cls(store, volumes)
+
+    def __contains__(self, device_id: object) -> bool:
+        """Return whether a volume was set for a camera."""
+        return device_id in self._volumes
+
+    def get(self, device_id: str) -> float:
+        """Return a camera's volume (0..1)."""
+        return self._volumes.get(device_id, 1.0)
+
+    @callback
+    def set(self, device_id: str, volume: float) -> None:
+        """Set a camera's volume (clamped to 0..1) and save it shortly."""
+        self._volumes[device_id] = _clamp(volume)
+        self._dirty = True
+        self._store.async_delay_save(self._data, VOLUME_SAVE_DELAY)
+
+    def _data(self) -> dict[str, float]:
+        self._dirty = False
+        return dict(self._volumes)
+
+    async def async_save(self) -> None:
+        """Write a volume not saved yet now (unload: the entry may be set up again at once)."""
+        if self._dirty:
+            await self._store.async_save(self._data())
+
+    def gain(self, entry: VolcengineConfigEntry, device_id: str, extra_db: float = 0.0) -> float:
+        """Return the factor a camera's audio is multiplied by: the one gain formula.
+
+        Volume x 10^((output gain option + per-call gain) / 20).
+        """
+        options_db = float(entry.options.get(CONF_GAIN_DB, DEFAULT_GAIN_DB))
+        return self.get(device_id) * gain_factor(options_db + extra_db)
+
+
+@callback
+def async_setup_speakers(hass: HomeAssistant, entry: VolcengineConfigEntry) -> None:
+    """Give every camera of the entry its speaker, now and whenever new cameras appear.
+
+    Registered before the platforms: a new camera has its speaker before its entities are added.
+    """
+    runtime = entry.runtime_data
+    coordinator = runtime.coordinator
+    http = async_get_clientsession(hass)
+    options = talk_options(entry)
+
+    @callback
+    def add_new_speakers() -> None:
+        for device_id, device in coordinator.data.items():
+            if device_id in runtime.speakers:
+                continue
+            runtime.speakers[device_id] = Speaker(
+                http=http,
+                opener=ClientTalkOpener(
+                    runtime.client, runtime.space_id, device.nsid, options.transport
+                ),
+                transcoders=runtime.transcoders,
+                options=options,
+                name=device.name,
+            )
+
+    add_new_speakers()
+    entry.async_on_unload(coordinator.async_add_listener(add_new_speakers))
