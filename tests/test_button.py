@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
+from homeassistant.components.media_player import (
+    ATTR_MEDIA_VOLUME_LEVEL,
+    DOMAIN as MP_DOMAIN,
+    SERVICE_VOLUME_SET,
+)
 from homeassistant.const import ATTR_ENTITY_ID, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -12,7 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.volcengine_aiot.const import DOMAIN
-from tests.audio import alaw_decode, dominant_frequency, ffmpeg_children, voiced
+from tests.audio import alaw_decode, dominant_frequency, ffmpeg_children, rms, voiced
 from tests.emulator.app import Emulator
 from tests.emulator.data import HOME_IPC_ID, HOME_IPC_NSID, HOME_IPC_OFFLINE_ID
 from tests.entities import entities_of
@@ -95,3 +100,36 @@ async def test_an_offline_camera_cannot_be_pressed(
     finally:
         init_integration.runtime_data.speakers[HOME_IPC_ID] = speaker
     assert emulator.requests_for("StartVoiceTalk") == []
+
+
+async def test_press_with_the_speaker_disabled(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The tone plays on the camera's own speaker: the media player may be disabled.
+
+    The volume set on it before applies (one gain formula for every playback).
+    """
+    button = button_of(entity_registry, HOME_IPC_ID)
+    speaker = entity_registry.async_get_entity_id(MP_DOMAIN, DOMAIN, f"{HOME_IPC_ID}_speaker")
+    assert speaker is not None
+    await press(hass, button)
+    await hass.services.async_call(
+        MP_DOMAIN,
+        SERVICE_VOLUME_SET,
+        {ATTR_ENTITY_ID: speaker, ATTR_MEDIA_VOLUME_LEVEL: 0.5},
+        blocking=True,
+    )
+    entity_registry.async_update_entity(speaker, disabled_by=er.RegistryEntryDisabler.USER)
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(speaker) is None
+    await press(hass, button)
+    full, half = emulator.talk.sessions_for(HOME_IPC_NSID)
+    assert half.errors == []
+    assert abs(dominant_frequency(voiced(alaw_decode(half.alaw()))) - 1000) < 10
+    ratio = rms(voiced(alaw_decode(half.alaw()))) / rms(voiced(alaw_decode(full.alaw())))
+    assert 0.45 < ratio < 0.55
+    assert not emulator.talk.active(HOME_IPC_NSID)

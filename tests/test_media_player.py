@@ -456,6 +456,31 @@ async def test_volume_is_restored(
     await hass.config_entries.async_unload(mock_config_entry.entry_id)
 
 
+async def test_volume_is_kept_by_the_integration(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    media_dir: Path,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """The volume is saved with the entry, not only in the entity's state."""
+    store_key = f"{DOMAIN}.{mock_config_entry.entry_id}.volumes"
+    hass_storage[store_key] = {"version": 1, "key": store_key, "data": {HOME_IPC_ID: 0.3}}
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    speaker = er.async_get(hass).async_get_entity_id(MP_DOMAIN, DOMAIN, SPEAKER_UID)
+    assert speaker is not None
+    assert hass.states.get(speaker).attributes[ATTR_MEDIA_VOLUME_LEVEL] == 0.3
+    await hass.services.async_call(
+        MP_DOMAIN,
+        SERVICE_VOLUME_SET,
+        {ATTR_ENTITY_ID: speaker, ATTR_MEDIA_VOLUME_LEVEL: 0.7},
+        blocking=True,
+    )
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    assert hass_storage[store_key]["data"] == {HOME_IPC_ID: 0.7}
+
+
 async def test_stop(hass: HomeAssistant, emulator: Emulator, speaker: str) -> None:
     task = hass.async_create_task(play(hass, speaker, local("long.wav")))
     await wait_for_state(hass, speaker, "playing")

@@ -160,6 +160,31 @@ async def test_talk_plays_the_tone(
     assert hass.states.get(speaker).state == "idle"
 
 
+async def test_talk_with_the_speaker_disabled(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    speaker: str,
+    init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """Push-to-talk uses the camera's own speaker: its media player may be disabled.
+
+    The card still names the speaker entity (the entity registry keeps its device).
+    """
+    entity_registry.async_update_entity(speaker, disabled_by=er.RegistryEntryDisabler.USER)
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(speaker) is None
+    talker = Talker(await hass_ws_client(hass), speaker)
+    assert (await talker.press())["success"]
+    await talker.wait_talking()
+    await talker.stream(tone_frames(25))
+    await talker.release()
+    rec = await talk_ended(hass, emulator)
+    assert dominant_frequency(voiced(alaw_decode(rec.alaw()))) == pytest.approx(1000, abs=10)
+
+
 async def test_empty_message_ends_the_audio(
     hass: HomeAssistant, emulator: Emulator, speaker: str, hass_ws_client: WebSocketGenerator
 ) -> None:
