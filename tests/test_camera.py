@@ -511,7 +511,7 @@ async def test_cameras_follow_the_device_list(
         await hass.async_block_till_done()
     assert entity_registry.async_get("camera.side_gate") is None
     assert hass.states.get("camera.side_gate") is None
-    assert stream not in {c.stream_id for c in cameras.runtime_data.cameras.values()}
+    assert stream not in {c.stream.stream_id for c in cameras.runtime_data.channels.values()}
     (stop,) = emulator.requests_for("StopStream")  # tried; the platform no longer knows it
     assert stop.query["StreamID"] == stream
 

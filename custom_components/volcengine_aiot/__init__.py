@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from typing import Any
 
 from homeassistant.components.ffmpeg import get_ffmpeg_manager
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
@@ -15,35 +13,30 @@ from homeassistant.helpers import (
     device_registry as dr,
     issue_registry as ir,
 )
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .alarms import VolcengineAlarms, alarm_permission_issue_id, alarm_store, push_issue_id
 from .api import (
-    DEFAULT_ENDPOINT,
-    DEFAULT_REGION,
-    VolcengineClient,
     VolcengineInvalidCredentialsError,
     VolcengineSettingsError,
 )
 from .card import async_register_card
 from .const import (
-    CONF_ACCESS_KEY_ID,
-    CONF_ENDPOINT,
     CONF_REGION,
-    CONF_SECRET_ACCESS_KEY,
     CONF_SPACE_ID,
     DOMAIN,
 )
-from .coordinator import (
-    VolcengineConfigEntry,
-    VolcengineCoordinator,
-    VolcengineRuntimeData,
-    permission_issue_id,
-)
+from .coordinator import VolcengineCoordinator, permission_issue_id
 from .push import async_remove_cloudhook
+from .runtime import (
+    VolcengineConfigEntry,
+    VolcengineRuntimeData,
+    async_setup_channels,
+    async_setup_speakers,
+    create_client,
+)
 from .services import async_setup_services
-from .speakers import SpeakerVolumes, async_setup_speakers, volume_store
+from .speakers import SpeakerVolumes, volume_store
 from .talk.cache import CachingTranscoderPool
 from .websocket_api import async_setup_websocket
 
@@ -65,22 +58,6 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_setup_websocket(hass)
     await async_register_card(hass)
     return True
-
-
-def create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> VolcengineClient:
-    """Build the OpenAPI client from entry data (or the config flow's input, same keys).
-
-    The one place both the config flow and the setup build the client, so what the flow
-    validated is what the entry runs with. Raises ``VolcengineSettingsError`` (a
-    ``ValueError``) for a value the client refuses; nothing is sent then.
-    """
-    return VolcengineClient(
-        async_get_clientsession(hass),
-        data[CONF_ACCESS_KEY_ID],
-        data[CONF_SECRET_ACCESS_KEY],
-        region=data.get(CONF_REGION) or DEFAULT_REGION,
-        endpoint=data.get(CONF_ENDPOINT) or DEFAULT_ENDPOINT,
-    )
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) -> bool:
@@ -124,6 +101,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) -
         volumes=await SpeakerVolumes.async_load(hass, entry.entry_id),
     )
     async_setup_speakers(hass, entry)
+    async_setup_channels(hass, entry)
 
     async def _stop_talks(_event: Event) -> None:
         await _async_close_speakers(entry)
@@ -161,9 +139,9 @@ async def async_remove_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) 
 async def _async_close_speakers(entry: VolcengineConfigEntry) -> None:
     """End every talk and live stream of the entry (unload, HA shutdown)."""
     speakers = list(entry.runtime_data.speakers.values())
-    cameras = list(entry.runtime_data.cameras.values())
+    channels = list(entry.runtime_data.channels.values())
     await asyncio.gather(
         *(speaker.close() for speaker in speakers),
-        *(camera.async_close() for camera in cameras),
+        *(channel.async_close() for channel in channels),
         return_exceptions=True,
     )

@@ -30,10 +30,11 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 import yarl
 
 from .const import DOMAIN
-from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
+from .coordinator import VolcengineCoordinator
 from .entity import VolcengineTalkEntity, async_add_device_entities
 from .media import async_file_source, async_resolve_source, media_label, tts_cache_key
 from .playback import async_play, unavailable
+from .runtime import VolcengineConfigEntry
 from .talk import AudioSource
 
 PARALLEL_UPDATES = 0
@@ -96,7 +97,7 @@ class VolcengineAnnouncerEntity(VolcengineTalkEntity, AssistSatelliteEntity):
         speaker = self._entry.runtime_data.speakers.get(self.device_id)
         if speaker is None or not self.available:
             raise unavailable(name)
-        gain = self._entry.runtime_data.volumes.gain(self._entry, self.device_id)
+        gain = self._entry.runtime_data.volumes.gain(self._entry.options, self.device_id)
         sources: list[AudioSource] = []
         if announcement.preannounce_media_id:
             sources.append(await self._preannounce_source(announcement.preannounce_media_id, gain))

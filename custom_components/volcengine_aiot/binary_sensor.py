@@ -18,13 +18,13 @@ from homeassistant.helpers.event import async_call_later
 
 from .alarms import motion_quiet
 from .api import Alarm, AlarmEventType, Device, Stream
-from .coordinator import VolcengineConfigEntry
 from .entity import (
     VolcengineChannelEntity,
     VolcengineEntity,
     async_add_device_entities,
     channel_entities,
 )
+from .runtime import VolcengineConfigEntry
 
 PARALLEL_UPDATES = 0
 

@@ -7,9 +7,10 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
+from .coordinator import VolcengineCoordinator
 from .entity import VolcengineTalkEntity, async_add_device_entities
 from .playback import async_play, unavailable
+from .runtime import VolcengineConfigEntry
 from .talk.tone import tone_source
 
 PARALLEL_UPDATES = 0
@@ -51,7 +52,7 @@ class VolcengineTestToneButton(VolcengineTalkEntity, ButtonEntity):
         speaker = self._entry.runtime_data.speakers.get(self.device_id)
         if speaker is None or not self.available:
             raise unavailable(name)
-        gain = self._entry.runtime_data.volumes.gain(self._entry, self.device_id)
+        gain = self._entry.runtime_data.volumes.gain(self._entry.options, self.device_id)
         await async_play(
             self.hass,
             self._entry,

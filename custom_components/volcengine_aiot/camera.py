@@ -8,10 +8,6 @@ device's camera entity.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-
 from homeassistant.components.camera import (
     Camera,
     CameraEntityDescription,
@@ -27,28 +23,22 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Stream as ChannelStream
+from .channels import LiveChannel, channel_key, video_channels
 from .const import (
-    CONF_AUDIO_TRANSCODE,
-    CONF_STREAM_PROTOCOL,
-    DEFAULT_AUDIO_TRANSCODE,
-    DEFAULT_STREAM_PROTOCOL,
     DOMAIN,
-    LOGGER,
 )
-from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
-from .entity import VolcengineEntity, async_add_device_entities, video_channels
+from .coordinator import VolcengineCoordinator
+from .entity import VolcengineEntity, async_add_device_entities
 from .live import (
     PROTOCOL_FLV,
     PROTOCOL_HLS,
     PROTOCOL_RTMP,
-    LiveStream,
     LiveStreamError,
     Picture,
-    SnapshotCache,
     grab_frame,
     pick_url,
-    protocol_or_default,
 )
+from .runtime import VolcengineConfigEntry
 
 PARALLEL_UPDATES = 0
 SNAPSHOT_TIMEOUT = 15  # seconds ffmpeg may take to read one frame
@@ -57,40 +47,24 @@ CHANNEL_ONLINE = frozenset({"on", "online"})
 CAMERA = CameraEntityDescription(key="camera", translation_key="camera")
 
 
-@dataclass(frozen=True, slots=True)
-class LiveOptions:
-    """The live-view options of an entry, unknown stored values replaced by the defaults."""
-
-    protocol: str = DEFAULT_STREAM_PROTOCOL
-    transcode_audio: bool = DEFAULT_AUDIO_TRANSCODE
-
-
-def live_options(options: Mapping[str, Any]) -> LiveOptions:
-    """Read the live-view options; a value this version does not know falls back (a warning)."""
-    transcode = options.get(CONF_AUDIO_TRANSCODE, DEFAULT_AUDIO_TRANSCODE)
-    if not isinstance(transcode, bool):
-        LOGGER.warning("Unknown audio transcoding option %r: using the default", transcode)
-        transcode = DEFAULT_AUDIO_TRANSCODE
-    return LiveOptions(
-        protocol_or_default(options.get(CONF_STREAM_PROTOCOL, DEFAULT_STREAM_PROTOCOL)),
-        transcode,
-    )
-
-
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: VolcengineConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a camera for every channel of every device, now and whenever new devices appear."""
-    options = live_options(entry.options)
 
     def create(device_id: str) -> list[VolcengineCameraEntity]:
         coordinator = entry.runtime_data.coordinator
         channels = list(video_channels(coordinator.data[device_id].streams))
         return [
             VolcengineCameraEntity(
-                coordinator, entry, device_id, channel, options, single=len(channels) == 1
+                coordinator,
+                entry,
+                device_id,
+                channel,
+                entry.runtime_data.channels[channel_key(device_id, channel)],
+                single=len(channels) == 1,
             )
             for channel in channels
         ]
@@ -109,7 +83,7 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
         entry: VolcengineConfigEntry,
         device_id: str,
         channel: ChannelStream,
-        options: LiveOptions,
+        live: LiveChannel,
         *,
         single: bool,
     ) -> None:
@@ -127,16 +101,9 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
         else:
             self._attr_translation_key = "channel"
             self._attr_translation_placeholders = {"channel": channel.name or self.channel_id}
-        runtime = entry.runtime_data
-        self.live = LiveStream(
-            runtime.client,
-            runtime.space_id,
-            self.stream_id,
-            protocol=options.protocol,
-            transcode_audio=options.transcode_audio,
-            busy=self._stream_in_use,
-        )
-        self.snapshots = SnapshotCache()
+        # The channel's live stream and snapshots belong to the runtime: this is their view.
+        self.live = live.stream
+        self.snapshots = live.snapshots
         self._probing = False
 
     @property
@@ -156,22 +123,16 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
         return channel.status is None or channel.status.lower() in CHANNEL_ONLINE
 
     async def async_added_to_hass(self) -> None:
-        """Register the live stream with the entry so unloading stops it."""
+        """Let the live stream know when Home Assistant's stream worker still reads it."""
         await super().async_added_to_hass()
-        cameras = self.coordinator.config_entry.runtime_data.cameras
-        cameras[self.unique_id or self.stream_id] = self
+        self.live.busy = self._stream_in_use
 
     async def async_will_remove_from_hass(self) -> None:
-        """Stop the stream and the snapshot grabs of this camera."""
-        cameras = self.coordinator.config_entry.runtime_data.cameras
-        cameras.pop(self.unique_id or self.stream_id, None)
-        await self.async_close()
-        await super().async_will_remove_from_hass()
-
-    async def async_close(self) -> None:
-        """Cancel snapshot grabs (their ffmpeg ends); StopStream if this integration started it."""
+        """Stop the stream and the snapshot grabs of this camera (nothing else views them)."""
+        self.live.busy = None
         await self.snapshots.async_close()
-        await self.live.async_close()
+        await self.live.async_stop()
+        await super().async_will_remove_from_hass()
 
     def _stream_in_use(self) -> bool:
         """Return whether HA's stream worker has an output (HLS until its idle timeout)."""

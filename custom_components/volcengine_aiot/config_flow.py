@@ -28,7 +28,6 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
-from . import create_client
 from .api import (
     DEFAULT_ENDPOINT,
     DEFAULT_REGION,
@@ -74,7 +73,7 @@ from .const import (
     STREAM_PROTOCOLS,
     TRANSPORTS,
 )
-from .coordinator import VolcengineConfigEntry
+from .runtime import VolcengineConfigEntry, create_client
 from .talk.options import (
     DEFAULT_FRAMING,
     DEFAULT_MAX_DURATION,

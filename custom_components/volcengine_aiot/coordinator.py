@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -22,13 +21,6 @@ from .api import (
 )
 from .const import CONF_SPACE_ID, DOMAIN, LOGGER, SCAN_INTERVAL
 
-if TYPE_CHECKING:
-    from .alarms import VolcengineAlarms
-    from .camera import VolcengineCameraEntity
-    from .speakers import SpeakerVolumes
-    from .talk import Speaker
-    from .talk.cache import CachingTranscoderPool
-
 THROTTLED_RETRY_AFTER = 60
 STALE_AFTER = 2  # device lists in a row a device must be missing from before it is removed
 ISSUE_CLOCK_SKEW = "clock_skew"
@@ -40,31 +32,13 @@ def permission_issue_id(entry: ConfigEntry) -> str:
     return f"{ISSUE_MISSING_PERMISSION}_{entry.entry_id}"
 
 
-@dataclass(slots=True)
-class VolcengineRuntimeData:
-    """Everything a loaded entry owns."""
-
-    client: VolcengineClient
-    coordinator: VolcengineCoordinator
-    space_id: str
-    hub_device_id: str
-    transcoders: CachingTranscoderPool  # shared by the speakers: one ffmpeg per announcement
-    alarms: VolcengineAlarms  # the space's alarm poller and the per-channel alarm listeners
-    volumes: SpeakerVolumes  # of the speakers, saved across restarts
-    speakers: dict[str, Speaker] = field(default_factory=dict)  # one per camera
-    cameras: dict[str, VolcengineCameraEntity] = field(default_factory=dict)  # live streams
-
-
-type VolcengineConfigEntry = ConfigEntry[VolcengineRuntimeData]
-
-
 class VolcengineCoordinator(DataUpdateCoordinator[dict[str, Device]]):
     """Lists every device of the space (all pages) on an interval."""
 
-    config_entry: VolcengineConfigEntry
+    config_entry: ConfigEntry[Any]
 
     def __init__(
-        self, hass: HomeAssistant, entry: VolcengineConfigEntry, client: VolcengineClient
+        self, hass: HomeAssistant, entry: ConfigEntry[Any], client: VolcengineClient
     ) -> None:
         """Initialize the coordinator."""
         super().__init__(

@@ -9,7 +9,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_ACCESS_KEY_ID, CONF_SECRET_ACCESS_KEY
-from .coordinator import VolcengineConfigEntry
+from .runtime import VolcengineConfigEntry
 from .talk import redact_url
 
 TO_REDACT = {
@@ -63,18 +63,18 @@ async def async_get_config_entry_diagnostics(
             for device_id, speaker in sorted(runtime.speakers.items())
         },
         "cameras": {
-            unique_id: {
-                "stream_id": camera.live.stream_id,
-                "protocol": camera.live.protocol,
-                "transcode_audio": camera.live.transcode_audio,
-                "started": camera.live.started,
-                "starts": camera.live.starts,
-                "refreshes": camera.live.refreshes,
+            key: {
+                "stream_id": channel.stream.stream_id,
+                "protocol": channel.stream.protocol,
+                "transcode_audio": channel.stream.transcode_audio,
+                "started": channel.stream.started,
+                "starts": channel.stream.starts,
+                "refreshes": channel.stream.refreshes,
                 # the signature (volcSecret) is a capability: only scheme, host and path
-                "url": None if camera.live.url is None else redact_url(camera.live.url),
-                "snapshot_grabs": camera.snapshots.grabs,
-                "snapshot_hits": camera.snapshots.hits,
+                "url": None if channel.stream.url is None else redact_url(channel.stream.url),
+                "snapshot_grabs": channel.snapshots.grabs,
+                "snapshot_hits": channel.snapshots.hits,
             }
-            for unique_id, camera in sorted(runtime.cameras.items())
+            for key, channel in sorted(runtime.channels.items())
         },
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -12,17 +12,10 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from . import compat
 from .api import Device, Stream
+from .channels import video_channels
 from .const import DOMAIN
-from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
-
-
-def video_channels(streams: tuple[Stream, ...]) -> Iterator[Stream]:
-    """Return the channels of a device that have a stream to pull."""
-    seen: set[str] = set()
-    for stream in streams:
-        if stream.stream_id and stream.stream_id not in seen:
-            seen.add(stream.stream_id)
-            yield stream
+from .coordinator import VolcengineCoordinator
+from .runtime import VolcengineConfigEntry
 
 
 @callback

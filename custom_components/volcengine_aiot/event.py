@@ -9,8 +9,8 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Alarm, AlarmEventType, Stream
-from .coordinator import VolcengineConfigEntry
 from .entity import VolcengineChannelEntity, async_add_device_entities, channel_entities
+from .runtime import VolcengineConfigEntry
 
 PARALLEL_UPDATES = 0
 

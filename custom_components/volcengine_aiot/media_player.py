@@ -25,10 +25,11 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 from homeassistant.util import dt as dt_util
 
-from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
+from .coordinator import VolcengineCoordinator
 from .entity import VolcengineTalkEntity, async_add_device_entities
 from .media import CHIME_PATH, async_file_source, async_resolve_source
 from .playback import async_play, unavailable
+from .runtime import VolcengineConfigEntry
 from .talk import AudioSource, PlayResult, Speaker
 from .talk.probe import probe_duration
 
@@ -223,7 +224,7 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
         return {"played_seconds": round(result.seconds, 2), "interrupted": result.interrupted}
 
     def _gain(self, extra_db: float = 0.0) -> float:
-        return self._entry.runtime_data.volumes.gain(self._entry, self.device_id, extra_db)
+        return self._entry.runtime_data.volumes.gain(self._entry.options, self.device_id, extra_db)
 
     async def _async_play(
         self, sources: Sequence[AudioSource], *, enqueue: bool, announce: bool = False

@@ -20,7 +20,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN, LOGGER
-from .coordinator import VolcengineConfigEntry
+from .runtime import VolcengineConfigEntry
 from .talk import (
     AudioSource,
     PlayResult,

@@ -1,18 +1,19 @@
-"""The speaker of every camera of an entry: owned by the runtime, its volume kept in a Store.
+"""What the speakers of an entry share: talk options, volumes kept in a Store, the gain formula.
 
-Every camera gets one ``Speaker`` when the entry is set up (and when it appears later), built
-from the coordinator's data and the entry's options, closed on unload. The media player, the
-announce-only satellite, the test-tone button and push-to-talk are views of it: disabling one
-of them changes nothing for the others. The volume (set on the media player) is stored per
-entry, so it applies after a restart even while the media player is disabled.
+Every camera gets one ``Speaker`` from the runtime (``runtime.py``) when the entry is set up
+(and when it appears later), built from the coordinator's data and these options, closed on
+unload. The media player, the announce-only satellite, the test-tone button and push-to-talk are
+views of it: disabling one of them changes nothing for the others. The volume (set on the media
+player) is stored per entry, so it applies after a restart even while the media player is
+disabled.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from typing import Any, Final
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.storage import Store
 
 from .const import (
@@ -25,8 +26,7 @@ from .const import (
     DEFAULT_GAIN_DB,
     DOMAIN,
 )
-from .coordinator import VolcengineConfigEntry
-from .talk import ClientTalkOpener, Speaker, TalkOptions
+from .talk import TalkOptions
 from .talk.options import (
     DEFAULT_MAX_DURATION,
     DEFAULT_PREROLL,
@@ -44,9 +44,8 @@ def gain_factor(gain_db: float) -> float:
     return float(10 ** (gain_db / 20))
 
 
-def talk_options(entry: VolcengineConfigEntry) -> TalkOptions:
+def talk_options(options: Mapping[str, Any]) -> TalkOptions:
     """Return the talk options of an entry."""
-    options = entry.options
     return TalkOptions(
         framing=framing_or_default(options.get(CONF_FRAMING)),
         transport=options.get(CONF_TRANSPORT, DEFAULT_TRANSPORT),
@@ -114,40 +113,10 @@ class SpeakerVolumes:
         if self._dirty:
             await self._store.async_save(self._data())
 
-    def gain(self, entry: VolcengineConfigEntry, device_id: str, extra_db: float = 0.0) -> float:
+    def gain(self, options: Mapping[str, Any], device_id: str, extra_db: float = 0.0) -> float:
         """Return the factor a camera's audio is multiplied by: the one gain formula.
 
         Volume x 10^((output gain option + per-call gain) / 20).
         """
-        options_db = float(entry.options.get(CONF_GAIN_DB, DEFAULT_GAIN_DB))
+        options_db = float(options.get(CONF_GAIN_DB, DEFAULT_GAIN_DB))
         return self.get(device_id) * gain_factor(options_db + extra_db)
-
-
-@callback
-def async_setup_speakers(hass: HomeAssistant, entry: VolcengineConfigEntry) -> None:
-    """Give every camera of the entry its speaker, now and whenever new cameras appear.
-
-    Registered before the platforms: a new camera has its speaker before its entities are added.
-    """
-    runtime = entry.runtime_data
-    coordinator = runtime.coordinator
-    http = async_get_clientsession(hass)
-    options = talk_options(entry)
-
-    @callback
-    def add_new_speakers() -> None:
-        for device_id, device in coordinator.data.items():
-            if device_id in runtime.speakers:
-                continue
-            runtime.speakers[device_id] = Speaker(
-                http=http,
-                opener=ClientTalkOpener(
-                    runtime.client, runtime.space_id, device.nsid, options.transport
-                ),
-                transcoders=runtime.transcoders,
-                options=options,
-                name=device.name,
-            )
-
-    add_new_speakers()
-    entry.async_on_unload(coordinator.async_add_listener(add_new_speakers))

@@ -31,8 +31,8 @@ from homeassistant.util.hass_dict import HassKey
 import voluptuous as vol
 
 from .const import DOMAIN, LOGGER
-from .coordinator import VolcengineConfigEntry
 from .playback import async_talk_failed, async_talk_played
+from .runtime import VolcengineConfigEntry
 from .talk import Speaker, TalkError
 from .talk.flv import FRAME_MS, SAMPLE_RATE
 from .talk.live import END_NO_AUDIO, PCM_FRAME_BYTES, LiveFrames, live_source

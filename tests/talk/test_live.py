@@ -12,7 +12,7 @@ from custom_components.volcengine_aiot.talk.live import (
     alaw_encode,
     live_source,
 )
-from custom_components.volcengine_aiot.talk.transcode import AudioSource
+from custom_components.volcengine_aiot.talk.source import AudioSource
 from tests.audio import ALAW_TABLE
 
 

@@ -25,7 +25,8 @@ from custom_components.volcengine_aiot.talk import (
     TranscoderPool,
 )
 from custom_components.volcengine_aiot.talk.flv import FRAME_BYTES
-from custom_components.volcengine_aiot.talk.pool import FrameSource, _Reader
+from custom_components.volcengine_aiot.talk.pool import _Reader
+from custom_components.volcengine_aiot.talk.source import FrameSource
 from custom_components.volcengine_aiot.talk.transcode import QUEUE_FRAMES, READ_AHEAD_BYTES
 from tests.audio import FFMPEG, alaw_decode, dominant_frequency, ffmpeg_children, make_tone, voiced
 from tests.emulator.app import Emulator

@@ -141,7 +141,7 @@ class LiveStream:
         self.late_stop_delay = late_stop_delay
         self._clock = clock
         self._sleep = sleep
-        self._busy = busy
+        self.busy = busy  # set by the view that has a player (Home Assistant's stream)
         self._lock = asyncio.Lock()
         self._url: str | None = None
         self.expires_at: float | None = None
@@ -193,7 +193,7 @@ class LiveStream:
 
     def in_use(self) -> bool:
         """Return whether a viewer is open or a player reads the stream (``busy()``)."""
-        return bool(self._viewers) or (self._busy is not None and self._busy())
+        return bool(self._viewers) or (self.busy is not None and self.busy())
 
     # --- URLs ----------------------------------------------------------------------------
 

@@ -25,8 +25,9 @@ from .options import FRAMING_FLV, FRAMING_RAW, FRAMINGS, TalkOptions
 from .pool import TranscoderPool
 from .redact import redact_text, redact_url
 from .session import PlayResult, TalkOpener, TalkStats
+from .source import AudioSource
 from .speaker import Speaker
-from .transcode import AudioSource, Transcoder
+from .transcode import Transcoder
 
 __all__ = [
     "FRAMINGS",

@@ -17,8 +17,8 @@ import os
 from typing import Any, Final
 
 from .flv import FRAME_BYTES, SAMPLE_RATE
-from .pool import FrameSource, TranscoderPool
-from .transcode import AudioSource
+from .pool import TranscoderPool
+from .source import AudioSource, FrameSource
 
 _LOGGER = logging.getLogger(__name__)
 

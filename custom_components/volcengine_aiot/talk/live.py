@@ -25,7 +25,7 @@ import time
 from typing import Final
 
 from .flv import FRAME_BYTES
-from .transcode import AudioSource
+from .source import AudioSource
 
 _LOGGER = logging.getLogger(__name__)
 

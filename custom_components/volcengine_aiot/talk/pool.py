@@ -17,35 +17,17 @@ import asyncio
 from collections import deque
 import logging
 import time
-from typing import Final, Protocol
+from typing import Final
 
 from .errors import TalkError
 from .flv import FRAME_SECONDS
-from .transcode import QUEUE_FRAMES, AudioSource, Transcoder
+from .source import AudioSource, FrameSource
+from .transcode import QUEUE_FRAMES, Transcoder
 
 _LOGGER = logging.getLogger(__name__)
 
 JOIN_WINDOW: Final = 1.0
 REFILL_AFTER: Final = QUEUE_FRAMES // 2 * FRAME_SECONDS
-
-
-class FrameSource(Protocol):
-    """What a speaker reads: started, then polled frame by frame, then closed."""
-
-    done: bool
-
-    @property
-    def duration(self) -> float | None:
-        """Return how long the source plays, once known (None: not known, or not yet)."""
-
-    async def start(self) -> None:
-        """Start producing frames (raises the source's start errors)."""
-
-    def next_frame(self) -> bytes | None:
-        """Return the next frame if one is ready (raises the source's error)."""
-
-    async def aclose(self) -> None:
-        """Stop and release everything."""
 
 
 class TranscoderPool:

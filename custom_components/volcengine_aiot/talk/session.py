@@ -9,11 +9,14 @@ child, task or socket left, the talk stopped, and every caller's result settled 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 import logging
 import time
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import Final, Protocol
+
+import aiohttp
 
 from .clock import FrameClock
 from .errors import (
@@ -28,13 +31,10 @@ from .errors import (
 )
 from .flv import FRAME_SECONDS, SILENCE_FRAME
 from .options import TalkOptions
-from .pool import FrameSource, TranscoderPool
+from .pool import TranscoderPool
 from .record import TalkRecord
 from .sender import TalkSocket
-from .transcode import AudioSource
-
-if TYPE_CHECKING:
-    from .speaker import Speaker
+from .source import AudioSource, FrameSource
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -135,10 +135,41 @@ class _TalkAttempt:
     socket: TalkSocket | None = None
 
 
+class SessionHost(Protocol):
+    """What a talk session sees of its speaker: what it reports to and takes playbacks from."""
+
+    name: str
+    options: TalkOptions
+    http: aiohttp.ClientSession
+    opener: TalkOpener
+    transcoders: TranscoderPool
+    stats: TalkStats
+    talks: deque[TalkRecord]
+    stale: bool  # a talk of ours may still be open on the platform
+
+    def has_queued(self, session: TalkSession) -> bool:
+        """Return whether a playback waits for this session."""
+
+    def take(self, session: TalkSession) -> Playback | None:
+        """Return the next playback for this session, if any."""
+
+    def detach(self, session: TalkSession) -> list[Playback]:
+        """Take nothing more from this session; return the playbacks that were waiting."""
+
+    def notify(self) -> None:
+        """Report a change of state (what plays, its duration)."""
+
+    def talk_left_open(self) -> None:
+        """Have a talk that may still be open on the platform stopped again later."""
+
+    async def stale_stop_done(self) -> None:
+        """Wait for a StopVoiceTalk of a talk left open that is under way."""
+
+
 class TalkSession:
     """One talk of a speaker; it plays what the speaker hands it until nothing is left."""
 
-    def __init__(self, speaker: Speaker, previous: TalkSession | None) -> None:
+    def __init__(self, speaker: SessionHost, previous: TalkSession | None) -> None:
         """Start the session task (it first waits for the previous session's cleanup)."""
         self._speaker = speaker
         self._previous = previous

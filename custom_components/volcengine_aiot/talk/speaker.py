@@ -29,7 +29,8 @@ from .session import (
     TalkStats,
     settle,
 )
-from .transcode import AudioSource, check_source
+from .source import AudioSource
+from .transcode import check_source
 
 _LOGGER = logging.getLogger(__name__)
 

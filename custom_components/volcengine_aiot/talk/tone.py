@@ -8,7 +8,7 @@ import struct
 from typing import Final
 
 from .flv import SAMPLE_RATE
-from .transcode import AudioSource
+from .source import AudioSource
 
 TONE_FREQUENCY: Final = 1000.0
 TONE_SECONDS: Final = 2.0

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 import contextlib
-from dataclasses import dataclass
 import fcntl
 import logging
 import os
 from pathlib import Path
 import re
 import signal
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from .errors import (
     TalkEmptyAudioError,
@@ -27,9 +26,7 @@ from .ffmpeg import PROTOCOLS_FILE, PROTOCOLS_PIPE, PROTOCOLS_URL, lower_priorit
 from .flv import ALAW_SILENCE, FRAME_BYTES, FRAME_SECONDS, SAMPLE_RATE
 from .probe import decoded_seconds
 from .redact import redact_text
-
-if TYPE_CHECKING:
-    from .pool import FrameSource
+from .source import AudioSource
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -74,36 +71,6 @@ _INPUT_FAILED: Final = (
     "error retrieving a packet",
     "stream ends prematurely",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class AudioSource:
-    """What to play: a local path or URL for ffmpeg, a byte stream (TTS) or live frames. One."""
-
-    location: str | None = None
-    stream: Callable[[], AsyncIterator[bytes]] | None = None
-    gain: float = 1.0
-    label: str = ""
-    key: str | None = None  # identifies a stream's content, so equal streams can share ffmpeg
-    cache_key: str | None = None  # identifies the content for the A-law cache (None: never cached)
-    live: Callable[[], FrameSource] | None = None  # ready A-law frames (push-to-talk), no ffmpeg
-
-    def __post_init__(self) -> None:
-        """Check that exactly one input is given."""
-        if sum(x is not None for x in (self.location, self.stream, self.live)) != 1:
-            msg = "an AudioSource needs exactly one of location, stream and live"
-            raise ValueError(msg)
-
-    @property
-    def share_key(self) -> tuple[str, float] | None:
-        """Return what makes two sources decode to the same frames (None: never shared)."""
-        content = self.location if self.stream is None else self.key
-        return None if content is None else (content, round(self.gain, 4))
-
-    @property
-    def is_url(self) -> bool:
-        """Return whether the location is a network URL."""
-        return self.location is not None and self.location.startswith(("http://", "https://"))
 
 
 async def check_source(source: AudioSource) -> None:

@@ -1,0 +1,140 @@
+"""What a loaded entry owns: the client, the coordinator and one resource per device or channel.
+
+The runtime data holds library objects only, never entities: one ``Speaker`` per camera and one
+``LiveChannel`` (live stream and snapshot cache) per video channel, built from the coordinator's
+data and the entry's options, closed when their device leaves the space and on unload. Every
+entity is a view of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .alarms import VolcengineAlarms
+from .api import DEFAULT_ENDPOINT, DEFAULT_REGION, VolcengineClient
+from .channels import LiveChannel, channel_key, live_options, video_channels
+from .const import CONF_ACCESS_KEY_ID, CONF_ENDPOINT, CONF_REGION, CONF_SECRET_ACCESS_KEY
+from .coordinator import VolcengineCoordinator
+from .live import LiveStream
+from .speakers import SpeakerVolumes, talk_options
+from .talk import ClientTalkOpener, Speaker
+from .talk.cache import CachingTranscoderPool
+
+
+@dataclass(slots=True)
+class VolcengineRuntimeData:
+    """Everything a loaded entry owns."""
+
+    client: VolcengineClient
+    coordinator: VolcengineCoordinator
+    space_id: str
+    hub_device_id: str
+    transcoders: CachingTranscoderPool  # shared by the speakers: one ffmpeg per announcement
+    alarms: VolcengineAlarms  # the space's alarm poller and the per-channel alarm listeners
+    volumes: SpeakerVolumes  # of the speakers, saved across restarts
+    speakers: dict[str, Speaker] = field(default_factory=dict)  # one per camera
+    channels: dict[str, LiveChannel] = field(default_factory=dict)  # live stream per channel
+
+
+type VolcengineConfigEntry = ConfigEntry[VolcengineRuntimeData]
+
+
+def create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> VolcengineClient:
+    """Build the OpenAPI client from entry data (or the config flow's input, same keys).
+
+    The one place both the config flow and the setup build the client, so what the flow
+    validated is what the entry runs with. Raises ``VolcengineSettingsError`` (a
+    ``ValueError``) for a value the client refuses; nothing is sent then.
+    """
+    return VolcengineClient(
+        async_get_clientsession(hass),
+        data[CONF_ACCESS_KEY_ID],
+        data[CONF_SECRET_ACCESS_KEY],
+        region=data.get(CONF_REGION) or DEFAULT_REGION,
+        endpoint=data.get(CONF_ENDPOINT) or DEFAULT_ENDPOINT,
+    )
+
+
+@callback
+def async_setup_speakers(hass: HomeAssistant, entry: VolcengineConfigEntry) -> None:
+    """Give every camera of the entry its speaker, now and whenever new cameras appear.
+
+    Registered before the platforms: a new camera has its speaker before its entities are added.
+    """
+    runtime = entry.runtime_data
+    coordinator = runtime.coordinator
+    http = async_get_clientsession(hass)
+    options = talk_options(entry.options)
+
+    @callback
+    def add_new_speakers() -> None:
+        for device_id, device in coordinator.data.items():
+            if device_id in runtime.speakers:
+                continue
+            runtime.speakers[device_id] = Speaker(
+                http=http,
+                opener=ClientTalkOpener(
+                    runtime.client, runtime.space_id, device.nsid, options.transport
+                ),
+                transcoders=runtime.transcoders,
+                options=options,
+                name=device.name,
+            )
+
+    add_new_speakers()
+    entry.async_on_unload(coordinator.async_add_listener(add_new_speakers))
+
+
+async def _async_close_all(channels: list[LiveChannel]) -> None:
+    await asyncio.gather(*(channel.async_close() for channel in channels), return_exceptions=True)
+
+
+@callback
+def async_setup_channels(hass: HomeAssistant, entry: VolcengineConfigEntry) -> None:
+    """Give every channel of the entry its live stream, now and whenever devices come or go.
+
+    Registered before the platforms: a new channel has its stream before its camera is added.
+    """
+    runtime = entry.runtime_data
+    coordinator = runtime.coordinator
+    options = live_options(entry.options)
+    devices: dict[str, list[str]] = {}  # device ID -> its channels' keys
+
+    @callback
+    def update_channels() -> None:
+        for device_id, device in coordinator.data.items():
+            if device_id in devices:
+                continue
+            keys = devices[device_id] = []
+            for channel in video_channels(device.streams):
+                key = channel_key(device_id, channel)
+                keys.append(key)
+                runtime.channels[key] = LiveChannel(
+                    LiveStream(
+                        runtime.client,
+                        runtime.space_id,
+                        str(channel.stream_id),
+                        protocol=options.protocol,
+                        transcode_audio=options.transcode_audio,
+                    )
+                )
+        gone = [
+            runtime.channels.pop(key)
+            for device_id in set(devices) - set(coordinator.data)
+            for key in devices.pop(device_id)
+            if key in runtime.channels
+        ]
+        if gone:
+            entry.async_create_background_task(
+                hass, _async_close_all(gone), "volcengine_aiot close the streams of removed devices"
+            )
+
+    update_channels()
+    entry.async_on_unload(coordinator.async_add_listener(update_channels))
