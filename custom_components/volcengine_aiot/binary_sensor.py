@@ -16,6 +16,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later
 
+from . import compat
 from .alarms import motion_quiet
 from .api import Alarm, AlarmEventType, Device, Stream
 from .entity import (
@@ -108,6 +109,11 @@ class VolcengineMotionSensor(VolcengineChannelEntity, BinarySensorEntity):
         self._alarms = runtime.alarms
         self._quiet = timedelta(seconds=motion_quiet(entry.options))
         self._unsub_off: CALLBACK_TYPE | None = None
+
+    @callback
+    def async_entity_id_changed(self, old_entity_id: str) -> None:
+        """Apply a new entity ID in place: nothing here is keyed on it."""
+        compat.entity_id_changed(super(), old_entity_id)
 
     async def async_added_to_hass(self) -> None:
         """Listen to the alarms of the channel."""

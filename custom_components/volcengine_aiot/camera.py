@@ -22,6 +22,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from . import compat
 from .api import Stream as ChannelStream
 from .channels import LiveChannel, channel_key, video_channels
 from .const import (
@@ -121,6 +122,11 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
         if not super().available or device is None or channel is None or not device.online:
             return False
         return channel.status is None or channel.status.lower() in CHANNEL_ONLINE
+
+    @callback
+    def async_entity_id_changed(self, old_entity_id: str) -> None:
+        """Apply a new entity ID in place: nothing here is keyed on it."""
+        compat.entity_id_changed(super(), old_entity_id)
 
     async def async_added_to_hass(self) -> None:
         """Let the live stream know when Home Assistant's stream worker still reads it."""

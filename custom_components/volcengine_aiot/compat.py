@@ -50,3 +50,13 @@ def async_get_device_by_identifier(
     if device is None or config_entry_id not in device.config_entries:
         return None
     return device
+
+
+def entity_id_changed(parent: object, old_entity_id: str) -> None:
+    """Call the base classes' ``async_entity_id_changed`` (Home Assistant 2026.11 and later).
+
+    Older versions have no such hook (they re-add the entity instead) and never call it.
+    """
+    hook = getattr(parent, "async_entity_id_changed", None)
+    if hook is not None:
+        hook(old_entity_id)

@@ -8,6 +8,7 @@ from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from . import compat
 from .api import Alarm, AlarmEventType, Stream
 from .entity import VolcengineChannelEntity, async_add_device_entities, channel_entities
 from .runtime import VolcengineConfigEntry
@@ -66,6 +67,11 @@ class VolcengineAlarmEventEntity(VolcengineChannelEntity, EventEntity):
             runtime.coordinator, ALARM, device_id, runtime.hub_device_id, channel, single=single
         )
         self._listeners = runtime.alarms.listeners
+
+    @callback
+    def async_entity_id_changed(self, old_entity_id: str) -> None:
+        """Apply a new entity ID in place: nothing here is keyed on it."""
+        compat.entity_id_changed(super(), old_entity_id)
 
     async def async_added_to_hass(self) -> None:
         """Listen to the alarms of the channel."""

@@ -25,6 +25,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 from homeassistant.util import dt as dt_util
 
+from . import compat
 from .coordinator import VolcengineCoordinator
 from .entity import VolcengineTalkEntity, async_add_device_entities
 from .media import CHIME_PATH, async_file_source, async_resolve_source
@@ -104,6 +105,11 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
     def volume_level(self) -> float:
         """Return the camera's volume (kept by the integration, not in this entity's state)."""
         return self._entry.runtime_data.volumes.get(self.device_id)
+
+    @callback
+    def async_entity_id_changed(self, old_entity_id: str) -> None:
+        """Apply a new entity ID in place: nothing here is keyed on it."""
+        compat.entity_id_changed(super(), old_entity_id)
 
     async def async_added_to_hass(self) -> None:
         """Show the camera's speaker; take over a volume only this entity's state still has."""
