@@ -6,6 +6,8 @@ from datetime import timedelta
 import logging
 from typing import Final
 
+from .live.stream import PROTOCOL_FLV, PROTOCOLS
+
 DOMAIN: Final = "volcengine_aiot"
 LOGGER = logging.getLogger(__package__)
 
@@ -32,8 +34,9 @@ CONF_AUDIO_TRANSCODE: Final = "audio_transcode"
 TRANSPORTS: Final = ("tcp", "udp")
 # Framing names and talk defaults are defined once, in talk/options.py.
 DEFAULT_GAIN_DB: Final = 0.0
-STREAM_PROTOCOLS: Final = ("flv", "rtmp", "hls")
-DEFAULT_STREAM_PROTOCOL: Final = "flv"
+# The pull protocols are defined once, in live/stream.py.
+STREAM_PROTOCOLS: Final = PROTOCOLS
+DEFAULT_STREAM_PROTOCOL: Final = PROTOCOL_FLV
 DEFAULT_AUDIO_TRANSCODE: Final = False
 
 SCAN_INTERVAL: Final = timedelta(minutes=5)

@@ -27,14 +27,10 @@ from .talk import (
     Speaker,
     TalkAuthError,
     TalkDeviceUnreachableError,
-    TalkEmptyAudioError,
     TalkError,
-    TalkMediaError,
-    TalkMediaNotFoundError,
 )
+from .talk.errors import CALLER_ERRORS
 
-# The caller's mistakes (the media), not the camera's or the cloud's.
-CALLER_ERRORS = (TalkMediaError, TalkMediaNotFoundError, TalkEmptyAudioError)
 VOICE_TALK_DEVICE_FAIL = "InternalError.VoiceTalkDeviceFail"
 ISSUE_VOICE_CHANNEL = "voice_channel"
 

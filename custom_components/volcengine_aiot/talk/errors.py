@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 
 class TalkError(Exception):
     """Base class: a talk could not be played."""
@@ -107,3 +109,9 @@ class TalkInternalError(TalkError):
     """Something unexpected went wrong in the talk session (a bug): reported, never hidden."""
 
     translation_key = "talk_failed"
+
+
+# The caller's mistakes (the media), not the camera's or the cloud's: a validation error.
+CALLER_ERRORS: Final = (TalkMediaError, TalkMediaNotFoundError, TalkEmptyAudioError)
+# Errors that concern one playback only: the session goes on with the next one.
+PLAYBACK_ERRORS: Final = (*CALLER_ERRORS, TalkMaxDurationError)

@@ -20,13 +20,11 @@ import aiohttp
 
 from .clock import FrameClock
 from .errors import (
+    PLAYBACK_ERRORS,
     TalkDeviceBusyError,
-    TalkEmptyAudioError,
     TalkError,
     TalkInternalError,
     TalkMaxDurationError,
-    TalkMediaError,
-    TalkMediaNotFoundError,
     TalkStartError,
 )
 from .flv import FRAME_SECONDS, SILENCE_FRAME
@@ -39,13 +37,6 @@ from .source import AudioSource, FrameSource
 _LOGGER = logging.getLogger(__name__)
 
 STOP_TIMEOUT: Final = 5.0
-# Errors that concern one playback only: the session goes on with the next one.
-PLAYBACK_ERRORS: Final = (
-    TalkMediaError,
-    TalkMediaNotFoundError,
-    TalkEmptyAudioError,
-    TalkMaxDurationError,
-)
 
 
 @dataclass(frozen=True, slots=True)
