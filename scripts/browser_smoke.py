@@ -61,7 +61,13 @@ from smoke import DOMAIN, Hass, SmokeError, _slug, check, free_port
 
 from tests.audio import alaw_decode, dominant_frequency, voiced
 from tests.emulator.app import Emulator
-from tests.emulator.data import EMU_AK, EMU_SK, SPACE_HOME_ID
+from tests.emulator.data import (
+    EMU_AK,
+    EMU_SK,
+    HOME_IPC_CHANNEL_ID,
+    HOME_IPC_NSID,
+    SPACE_HOME_ID,
+)
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 USERNAME = "smoke"
@@ -951,6 +957,61 @@ async def walk_in_chinese(run: Run) -> None:
     await set_language(run, "en")
 
 
+async def events_on_device_page(run: Run) -> None:
+    """A camera's motion sensor and alarm event on its device page after a motion alarm, in
+    English and in Simplified Chinese (entity names follow Home Assistant's language, the
+    frontend's texts the user's: both switched, the entry reloaded for the names)."""
+    camera = await run.ws({"type": "config/entity_registry/get", "entity_id": "camera.front_door"})
+    registry = await run.ws({"type": "config/entity_registry/list"})
+    on_device = {
+        e["translation_key"]: e
+        for e in registry
+        if e["device_id"] == camera["device_id"] and e["platform"] == DOMAIN
+    }
+    motion, alarm = on_device["motion"]["entity_id"], on_device["alarm"]["entity_id"]
+    check(
+        on_device["motion"]["disabled_by"] is None and on_device["alarm"]["disabled_by"] is None,
+        f"{motion} and {alarm} are on the camera's device, enabled",
+    )
+    entry_id = on_device["motion"]["config_entry_id"]
+    await run.emulator.events.inject(SPACE_HOME_ID, HOME_IPC_NSID, HOME_IPC_CHANNEL_ID)
+    for language in ("en", "zh-Hans"):
+        if language != "en":
+            await _set_hass_language(run, entry_id, language)
+            await run.emulator.events.inject(SPACE_HOME_ID, HOME_IPC_NSID, HOME_IPC_CHANNEL_ID)
+        async with asyncio.timeout(60):  # the next poll (every 10 s)
+            while (await run.hass.request("GET", f"/api/states/{motion}"))["state"] != "on":
+                await asyncio.sleep(0.5)
+        event = await run.hass.request("GET", f"/api/states/{alarm}")
+        check(event["attributes"]["event_type"] == "motion", f"{alarm} fired 'motion'")
+        entity = strings(language)["entity"]
+        texts = (
+            entity["binary_sensor"]["motion"]["name"],
+            entity["event"]["alarm"]["name"],
+            entity["event"]["alarm"]["state_attributes"]["event_type"]["state"]["motion"],
+        )
+        await set_language(run, language)
+        await run.page.goto(f"{run.hass.url}/config/devices/device/{camera['device_id']}")
+        await expect_text(run, texts[1])
+        text = await check_page(run, f"{language}-device-events")
+        for shown in texts:
+            check(shown in text, f"{language}: {shown!r} shown on the device page")
+    await _set_hass_language(run, entry_id, "en")
+    await set_language(run, "en")
+
+
+async def _set_hass_language(run: Run, entry_id: str, language: str) -> None:
+    """Set Home Assistant's language and reload the entry (entity names are set up in it)."""
+    await run.ws({"type": "config/core/update", "language": language})
+    await run.hass.request("POST", f"/api/config/config_entries/entry/{entry_id}/reload")
+    async with asyncio.timeout(60):
+        while not any(
+            e["entry_id"] == entry_id and e["state"] == "loaded"
+            for e in await run.hass.request("GET", "/api/config/config_entries/entry")
+        ):
+            await asyncio.sleep(0.5)
+
+
 STEPS: list[Step] = [
     login,
     add_integration,
@@ -959,6 +1020,7 @@ STEPS: list[Step] = [
     play_my_media,
     options_dialog,
     walk_in_chinese,
+    events_on_device_page,
     create_dashboard,
     open_dashboard,
     push_to_talk,
