@@ -8,9 +8,7 @@ device's camera entity.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
 
 from homeassistant.components.camera import (
     Camera,
@@ -27,14 +25,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Stream as ChannelStream
-from .const import (
-    CONF_AUDIO_TRANSCODE,
-    CONF_STREAM_PROTOCOL,
-    DEFAULT_AUDIO_TRANSCODE,
-    DEFAULT_STREAM_PROTOCOL,
-    DOMAIN,
-    LOGGER,
-)
+from .const import DOMAIN
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
 from .entity import VolcengineEntity, async_add_device_entities
 from .live import (
@@ -47,8 +38,8 @@ from .live import (
     SnapshotCache,
     grab_frame,
     pick_url,
-    protocol_or_default,
 )
+from .options import LiveOptions, live_options
 
 PARALLEL_UPDATES = 0
 SNAPSHOT_TIMEOUT = 15  # seconds ffmpeg may take to read one frame
@@ -64,26 +55,6 @@ def video_channels(streams: tuple[ChannelStream, ...]) -> Iterator[ChannelStream
         if stream.stream_id and stream.stream_id not in seen:
             seen.add(stream.stream_id)
             yield stream
-
-
-@dataclass(frozen=True, slots=True)
-class LiveOptions:
-    """The live-view options of an entry, unknown stored values replaced by the defaults."""
-
-    protocol: str = DEFAULT_STREAM_PROTOCOL
-    transcode_audio: bool = DEFAULT_AUDIO_TRANSCODE
-
-
-def live_options(options: Mapping[str, Any]) -> LiveOptions:
-    """Read the live-view options; a value this version does not know falls back (a warning)."""
-    transcode = options.get(CONF_AUDIO_TRANSCODE, DEFAULT_AUDIO_TRANSCODE)
-    if not isinstance(transcode, bool):
-        LOGGER.warning("Unknown audio transcoding option %r: using the default", transcode)
-        transcode = DEFAULT_AUDIO_TRANSCODE
-    return LiveOptions(
-        protocol_or_default(options.get(CONF_STREAM_PROTOCOL, DEFAULT_STREAM_PROTOCOL)),
-        transcode,
-    )
 
 
 async def async_setup_entry(
