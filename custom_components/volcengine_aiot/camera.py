@@ -8,10 +8,7 @@ device's camera entity.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-
+from aiohttp import web
 from homeassistant.components.camera import (
     Camera,
     CameraEntityDescription,
@@ -19,6 +16,7 @@ from homeassistant.components.camera import (
     WebRTCError,
     WebRTCMessage,
     WebRTCSendMessage,
+    async_get_still_stream,
 )
 from homeassistant.components.ffmpeg import get_ffmpeg_manager
 from homeassistant.components.stream import Stream
@@ -27,14 +25,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Stream as ChannelStream
-from .const import (
-    CONF_AUDIO_TRANSCODE,
-    CONF_STREAM_PROTOCOL,
-    DEFAULT_AUDIO_TRANSCODE,
-    DEFAULT_STREAM_PROTOCOL,
-    DOMAIN,
-    LOGGER,
-)
+from .const import DOMAIN, LOGGER
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
 from .entity import VolcengineEntity, async_add_device_entities, video_channels
 from .live import (
@@ -47,34 +38,14 @@ from .live import (
     SnapshotCache,
     grab_frame,
     pick_url,
-    protocol_or_default,
 )
+from .options import LiveOptions, live_options
 
 PARALLEL_UPDATES = 0
 SNAPSHOT_TIMEOUT = 15  # seconds ffmpeg may take to read one frame
 CHANNEL_ONLINE = frozenset({"on", "online"})
 
 CAMERA = CameraEntityDescription(key="camera", translation_key="camera")
-
-
-@dataclass(frozen=True, slots=True)
-class LiveOptions:
-    """The live-view options of an entry, unknown stored values replaced by the defaults."""
-
-    protocol: str = DEFAULT_STREAM_PROTOCOL
-    transcode_audio: bool = DEFAULT_AUDIO_TRANSCODE
-
-
-def live_options(options: Mapping[str, Any]) -> LiveOptions:
-    """Read the live-view options; a value this version does not know falls back (a warning)."""
-    transcode = options.get(CONF_AUDIO_TRANSCODE, DEFAULT_AUDIO_TRANSCODE)
-    if not isinstance(transcode, bool):
-        LOGGER.warning("Unknown audio transcoding option %r: using the default", transcode)
-        transcode = DEFAULT_AUDIO_TRANSCODE
-    return LiveOptions(
-        protocol_or_default(options.get(CONF_STREAM_PROTOCOL, DEFAULT_STREAM_PROTOCOL)),
-        transcode,
-    )
 
 
 async def async_setup_entry(
@@ -280,6 +251,25 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
                 translation_key=err.translation_key,
                 translation_placeholders={"entity": self.entity_id, **err.placeholders},
             ) from err
+
+    async def handle_async_still_stream(
+        self, request: web.Request, interval: float
+    ) -> web.StreamResponse:
+        """Serve frames as MJPEG (the frontend's fallback when no live stream plays).
+
+        A frame that cannot be had (the camera is offline, the platform refused the stream)
+        ends the stream quietly: the reason is the stream's error, already sent to the frontend,
+        and raising it here would only leave a traceback after the response started.
+        """
+
+        async def frame() -> bytes | None:
+            try:
+                return await self.async_camera_image()
+            except HomeAssistantError as err:
+                LOGGER.debug("MJPEG stream of %s ended: %s", self.entity_id, err)
+                return None
+
+        return await async_get_still_stream(request, frame, self.content_type, interval)
 
     async def _grab(self) -> Picture:
         binary = get_ffmpeg_manager(self.hass).binary

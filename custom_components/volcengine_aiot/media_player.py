@@ -32,12 +32,12 @@ from .const import (
     CONF_MAX_DURATION,
     CONF_PREROLL,
     CONF_TAIL,
-    CONF_TRANSPORT,
     DEFAULT_GAIN_DB,
 )
 from .coordinator import VolcengineConfigEntry, VolcengineCoordinator
 from .entity import VolcengineTalkEntity, async_add_device_entities
 from .media import CHIME_PATH, async_file_source, async_resolve_source, gain_factor
+from .options import transport_or_default
 from .playback import async_play, unavailable
 from .talk import (
     AudioSource,
@@ -50,7 +50,6 @@ from .talk.options import (
     DEFAULT_MAX_DURATION,
     DEFAULT_PREROLL,
     DEFAULT_TAIL,
-    DEFAULT_TRANSPORT,
     framing_or_default,
 )
 from .talk.probe import probe_duration
@@ -90,7 +89,7 @@ def talk_options(entry: VolcengineConfigEntry) -> TalkOptions:
     options = entry.options
     return TalkOptions(
         framing=framing_or_default(options.get(CONF_FRAMING)),
-        transport=options.get(CONF_TRANSPORT, DEFAULT_TRANSPORT),
+        transport=transport_or_default(options),
         preroll=float(options.get(CONF_PREROLL, DEFAULT_PREROLL)),
         tail=float(options.get(CONF_TAIL, DEFAULT_TAIL)),
         max_duration=float(options.get(CONF_MAX_DURATION, DEFAULT_MAX_DURATION)),
