@@ -10,6 +10,12 @@ ends (StopStream once idle),
 received (FLV framing, the tone's frequency), unloads the entry, stops Home Assistant and checks
 that no ffmpeg is left and the log has no error of the integration.
 
+Events: the motion blueprint is copied into the configuration's ``blueprints/automation/`` (as a
+user does; Home Assistant's ``blueprint/import`` only fetches URLs), an automation is created from
+it over HTTP, and motion alarms injected into the emulator (polled, then pushed to the webhook
+shown in the options) turn the motion sensor on, fire the alarm event and make the camera speak.
+It prints the latencies (alarm -> sensor on / event fired / first sound of the announcement).
+
 This is the check that the integration works on the current Home Assistant release, which the
 test harness (pinned one release behind) cannot load yet.
 """
@@ -19,10 +25,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+from datetime import datetime
 from pathlib import Path
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,18 +38,32 @@ import time
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.audio import alaw_decode, dominant_frequency, make_tone, tones, voiced
+from tests.audio import alaw_decode, dominant_frequency, make_tone, rms, tones, voiced
 from tests.emulator.app import Emulator
-from tests.emulator.data import EMU_AK, EMU_SK, HOME_NVR_STREAM_IDS, SPACE_HOME_ID
+from tests.emulator.data import (
+    EMU_AK,
+    EMU_SK,
+    HOME_IPC_CHANNEL_ID,
+    HOME_IPC_NSID,
+    HOME_NVR_STREAM_IDS,
+    SPACE_HOME_ID,
+)
 from tests.emulator.stream import HEIGHT, WIDTH
 from tests.images import jpeg_size
 
 DOMAIN = "volcengine_aiot"
 SPEECH_HZ = 550  # what the smoke TTS "says" for "dinner is ready"
+ANNOUNCE_HZ = 770  # what it "says" for the motion blueprint's message
+ANNOUNCE_MESSAGE = "you are being recorded"
+BLUEPRINT = "volcengine_aiot/motion_announce.yaml"  # under blueprints/automation/
+AUTOMATION_ID = "smoke_motion_announce"
+POLL_SAMPLES = 3  # alarms measured through polling (each waits for the next 10 s tick)
+PUSH_SAMPLES = 5  # and through the webhook
 PREANNOUNCE_HZ = 3265  # Home Assistant's pre-announce sound, heard through 8 kHz A-law
 CONFIGURATION = """\
 homeassistant:
@@ -53,6 +75,7 @@ http:
   server_port: {port}
 api:
 config:
+automation: !include automations.yaml
 onboarding:
 brands:
 media_source:
@@ -218,7 +241,7 @@ class Hass:
         }
 
 
-async def run(hass_bin: str, startup: float) -> None:
+async def run(hass_bin: str, startup: float, *, hls: bool = True) -> None:
     emulator = Emulator()
     await emulator.start("127.0.0.1", 0)
     port = free_port()
@@ -234,7 +257,9 @@ async def run(hass_bin: str, startup: float) -> None:
     (config / "smoke_tts").mkdir()
     make_tone(config / "smoke_tts" / "660.mp3", 660, 1.5)
     make_tone(config / "smoke_tts" / "dinner is ready.mp3", SPEECH_HZ, 1.0)
+    make_tone(config / "smoke_tts" / f"{ANNOUNCE_MESSAGE}.mp3", ANNOUNCE_HZ, 1.0)
     (config / "configuration.yaml").write_text(CONFIGURATION.format(media=media, port=port))
+    (config / "automations.yaml").write_text("[]\n")  # what the automation editor writes to
     make_tone(media / "tone.mp3", 440, 1.0)
     make_tone(workdir / "url.wav", 1000, 0.5)
     make_tone(media / "long.mp3", 300, 30.0)
@@ -257,7 +282,11 @@ async def run(hass_bin: str, startup: float) -> None:
             await confirm_http_config(hass)
             await check_brand_icon(hass)
             speaker, nsid = await scenario(hass, emulator, workdir)
-            await hls_view_ends(hass, emulator)
+            if hls:
+                await hls_view_ends(hass, emulator)
+            else:
+                print("  ..  HLS view skipped (--skip-hls)", flush=True)
+            await motion_announces(hass, emulator, config)
             await shutdown_while_talking(hass, emulator, proc, speaker, nsid)
     finally:
         if proc.poll() is None:
@@ -614,6 +643,187 @@ async def hls_view_ends(hass: Hass, emulator: Emulator) -> None:
     )
 
 
+async def motion_announces(hass: Hass, emulator: Emulator, config: Path) -> None:
+    """Motion alarms -> motion sensor, alarm event and the blueprint's announcement."""
+    target = config / "blueprints" / "automation" / BLUEPRINT
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ROOT / "blueprints" / "automation" / BLUEPRINT, target)
+    blueprints = await hass.ws({"type": "blueprint/list", "domain": "automation"})
+    listed = blueprints.get(BLUEPRINT, {})
+    check(
+        "error" not in listed and "metadata" in listed,
+        "the blueprint copied into blueprints/automation/ is listed: "
+        f"{listed.get('metadata', {}).get('name', listed)!r}",
+    )
+
+    registry = await hass.ws({"type": "config/entity_registry/list"})
+    device = next(e["device_id"] for e in registry if e["entity_id"] == "camera.front_door")
+    on_device = {e["entity_id"] for e in registry if e["device_id"] == device}
+    binary = await hass.states("binary_sensor")
+    motion = next(
+        e
+        for e in sorted(on_device)
+        if binary.get(e, {}).get("attributes", {}).get("device_class") == "motion"
+    )
+    event = next(e for e in sorted(on_device) if e.startswith("event."))
+    speaker = next(e for e in sorted(on_device) if e.startswith("media_player."))
+    check(
+        binary[motion]["state"] == "off",
+        f"camera.front_door's device has {motion} (off), {event} and {speaker}",
+    )
+    events = await hass.states("event")
+    check(
+        "motion" in events[event]["attributes"]["event_types"],
+        f"{event} offers {', '.join(events[event]['attributes']['event_types'])}",
+    )
+
+    result = await hass.request(
+        "POST",
+        f"/api/config/automation/config/{AUTOMATION_ID}",
+        {
+            "alias": "Front door: announce motion",
+            "description": "",
+            "use_blueprint": {
+                "path": BLUEPRINT,
+                "input": {
+                    "motion_entity": motion,
+                    "tts_entity": "tts.smoke",
+                    "message": ANNOUNCE_MESSAGE,
+                },
+            },
+        },
+    )
+    check(result == {"result": "ok"}, "an automation created from the blueprint over HTTP")
+    async with asyncio.timeout(30):
+        while not (
+            automation := next(
+                (
+                    (e, s)
+                    for e, s in (await hass.states("automation")).items()
+                    if s["attributes"].get("id") == AUTOMATION_ID
+                ),
+                None,
+            )
+        ):
+            await asyncio.sleep(0.5)
+    automation_id, state = automation
+    check(state["state"] == "on", f"{automation_id} is on")
+
+    # Polling (the default, every 10 s): the first alarm turns the sensor on and makes the
+    # camera speak; each alarm fires the event.
+    talks = len(emulator.talk.sessions_for(HOME_IPC_NSID))
+    sensor_on: dict[str, float] = {}
+    fired: dict[str, list[float]] = {"polling": [], "push": []}
+    sound = 0.0
+    for sample in range(POLL_SAMPLES):
+        wall, mono, seen = await _inject_motion(hass, emulator, event, f"poll {sample}")
+        fired["polling"].append(seen - wall)
+        if sample == 0:
+            state = await hass.request("GET", f"/api/states/{motion}")
+            check(state["state"] == "on", f"polling: {motion} turned on")
+            sensor_on["polling"] = _time(state["last_changed"]) - wall
+            async with asyncio.timeout(60):
+                while len(sessions := emulator.talk.sessions_for(HOME_IPC_NSID)) == talks or not (
+                    sessions[-1].stopped
+                ):
+                    await asyncio.sleep(0.1)
+            recording = sessions[-1]
+            check(len(sessions) == talks + 1, f"the automation made {speaker} talk once")
+            heard = voiced(alaw_decode(recording.alaw()))
+            freq = dominant_frequency(heard)
+            check(
+                recording.errors == [] and abs(freq - ANNOUNCE_HZ) < 5,
+                f"  the camera received the announcement ({freq:.1f} Hz, "
+                f"{len(heard) / 8000:.2f} s) and the talk was stopped",
+            )
+            first = next(f.arrival for f in recording.frames if rms(alaw_decode(f.payload)) > 0.01)
+            sound = first - mono
+            talks += 1
+    check(
+        len(emulator.talk.sessions_for(HOME_IPC_NSID)) == talks,
+        "more motion within the blueprint's cooldown: no second announcement",
+    )
+
+    # Push: the webhook URL the options dialog shows, entered as the space's callback URL.
+    entries = await hass.request("GET", "/api/config/config_entries/entry")
+    entry_id = next(e["entry_id"] for e in entries if e["domain"] == DOMAIN)
+    url = URL(await _webhook_url(hass, entry_id))
+    check(
+        url.port == URL(hass.url).port and url.path.startswith("/api/webhook/"),
+        f"the options show a webhook URL of Home Assistant (port {url.port}, /api/webhook/…)",
+    )
+    # Home Assistant names its network address; it listens on 127.0.0.1 here, and the emulator
+    # calls back loopback addresses only.
+    url = url.with_host("127.0.0.1")
+    emulator.events.set_callback(SPACE_HOME_ID, str(url))
+    async with asyncio.timeout(120):  # the quiet time (30 s) after the last polled alarm
+        while (await hass.request("GET", f"/api/states/{motion}"))["state"] != "off":
+            await asyncio.sleep(0.5)
+    print(f"  ok  {motion} turned off after the quiet time", flush=True)
+    deliveries = len(emulator.events.deliveries)
+    try:
+        for sample in range(PUSH_SAMPLES):
+            if sample:  # the polls a callback asks for are spaced by a second: one alarm each
+                await asyncio.sleep(1.5)
+            wall, _mono, seen = await _inject_motion(hass, emulator, event, f"push {sample}")
+            fired["push"].append(seen - wall)
+            if sample == 0:
+                state = await hass.request("GET", f"/api/states/{motion}")
+                check(state["state"] == "on", f"push: {motion} turned on")
+                sensor_on["push"] = _time(state["last_changed"]) - wall
+    finally:
+        emulator.events.set_callback(SPACE_HOME_ID, "")
+    answers = [d.status for d in emulator.events.deliveries[deliveries:]]
+    check(answers == [200] * PUSH_SAMPLES, f"every callback answered 200 ({answers})")
+    for path in ("polling", "push"):
+        times = fired[path]
+        print(
+            f"  ..  {path}: alarm -> {motion} on {sensor_on[path] * 1000:.0f} ms (first alarm); "
+            f"-> {event} fired p50 {statistics.median(times) * 1000:.0f} ms, "
+            f"max {max(times) * 1000:.0f} ms ({len(times)} alarms)",
+            flush=True,
+        )
+    print(
+        f"  ..  polling: alarm -> first sound of the announcement {sound:.2f} s "
+        f"({sound - sensor_on['polling']:.2f} s after the sensor turned on)",
+        flush=True,
+    )
+
+
+async def _webhook_url(hass: Hass, entry_id: str) -> str:
+    """The webhook URL the options dialog shows (the flow is opened and closed again)."""
+    flow = await hass.request(
+        "POST", "/api/config/config_entries/options/flow", {"handler": entry_id}
+    )
+    await hass.request("DELETE", f"/api/config/config_entries/options/flow/{flow['flow_id']}")
+    return str(flow["description_placeholders"]["webhook_url"])
+
+
+async def _inject_motion(
+    hass: Hass, emulator: Emulator, event: str, description: str
+) -> tuple[float, float, float]:
+    """Inject one motion alarm of the front door; return its wall and monotonic time and when
+    the event entity fired it (wall time, from the entity's state)."""
+    wall, mono = time.time(), time.monotonic()
+    await emulator.events.inject(
+        SPACE_HOME_ID, HOME_IPC_NSID, HOME_IPC_CHANNEL_ID, description=description
+    )
+    async with asyncio.timeout(60):
+        while (state := await hass.request("GET", f"/api/states/{event}"))["attributes"].get(
+            "description"
+        ) != description:
+            await asyncio.sleep(0.1)
+    check(
+        state["attributes"].get("event_type") == "motion",
+        f"{event} fired 'motion' ({description})",
+    )
+    return wall, mono, _time(state["state"])
+
+
+def _time(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
 def _slug(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
 
@@ -657,9 +867,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hass", required=True, help="the hass executable to test")
     parser.add_argument("--timeout", type=float, default=300, help="start-up timeout (s)")
+    parser.add_argument(
+        "--skip-hls", action="store_true", help="skip the HLS idle check (about 6 minutes)"
+    )
     args = parser.parse_args()
     try:
-        asyncio.run(run(args.hass, args.timeout))
+        asyncio.run(run(args.hass, args.timeout, hls=not args.skip_hls))
     except SmokeError as err:
         print(f"FAIL {err}", flush=True)
         return 1

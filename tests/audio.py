@@ -116,3 +116,21 @@ def ffmpeg_children() -> list[int]:
             if any(b"ffmpeg" in name for name in names):
                 found.append(int(proc.name))
     return found
+
+
+def describe_processes(pids: list[int]) -> str:
+    """Return the command line and state of each process (what a leftover child was)."""
+    lines = []
+    for pid in pids:
+        proc = Path("/proc") / str(pid)
+        try:
+            args = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = next(
+                line
+                for line in (proc / "status").read_text().splitlines()
+                if line.startswith("State:")
+            )
+        except OSError, StopIteration:
+            args, state = "?", "gone"
+        lines.append(f"{pid} [{state}] {args.strip()}")
+    return "; ".join(lines)

@@ -25,7 +25,7 @@ from custom_components.volcengine_aiot.const import (
     DOMAIN,
 )
 from custom_components.volcengine_aiot.talk import Transcoder
-from tests.audio import ffmpeg_children
+from tests.audio import describe_processes, ffmpeg_children
 from tests.emulator.app import Emulator
 from tests.emulator.data import EMU_AK, EMU_SK, SPACE_HOME_ID
 
@@ -74,7 +74,8 @@ def own_tts_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def no_leftover_ffmpeg() -> Iterator[None]:
     """Fail the test if an ffmpeg child of this process outlives it (use it per module)."""
     yield
-    assert ffmpeg_children() == []
+    left = ffmpeg_children()
+    assert left == [], describe_processes(left)
 
 
 @pytest.fixture

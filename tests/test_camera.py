@@ -348,6 +348,29 @@ async def test_camera_proxy_over_http(
     assert jpeg_size(await response.read()) == (320, 180)
 
 
+@pytest.mark.parametrize("entity_id", ["camera.garage", FRONT_DOOR])
+async def test_mjpeg_of_an_offline_camera_ends_quietly(
+    hass: HomeAssistant,
+    cameras: MockConfigEntry,
+    emulator: Emulator,
+    hass_client: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
+    entity_id: str,
+) -> None:
+    """The frontend's MJPEG fallback (after the live stream failed) logs no traceback.
+
+    ``camera.garage`` is offline in the device list; the front door is listed online but does
+    not answer the platform's invite.
+    """
+    emulator.faults.add("StartStream", code="InvalidParameter.DeviceNotOnline", status=400, times=0)
+    client = await hass_client()
+    response = await client.get(f"/api/camera_proxy_stream/{entity_id}")
+    assert response.status == 200
+    assert await response.read() == b""  # no frame: the stream ended
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert "Traceback" not in caplog.text
+
+
 async def test_offline_camera_is_unavailable(
     hass: HomeAssistant, cameras: MockConfigEntry, emulator: Emulator
 ) -> None:

@@ -34,6 +34,8 @@ from custom_components.volcengine_aiot.const import (
     CONF_STREAM_PROTOCOL,
     CONF_TAIL,
     CONF_TRANSPORT,
+    DEFAULT_ALARM_INTERVAL,
+    DEFAULT_MOTION_QUIET,
     DOMAIN,
     REGIONS,
 )
@@ -254,6 +256,56 @@ async def test_options_flow_reloads(hass: HomeAssistant, init_integration: MockC
     await hass.async_block_till_done()
     assert entry.options == options
     assert entry.state is ConfigEntryState.LOADED
+
+
+def _as_the_frontend_fills(result: Any) -> dict[str, Any]:
+    """Return what the frontend submits unchanged: the suggested value, else the default."""
+    data: dict[str, Any] = {}
+    for key in result["data_schema"].schema:
+        suggested = (key.description or {}).get("suggested_value", vol.UNDEFINED)
+        default = key.default() if callable(key.default) else vol.UNDEFINED
+        data[str(key)] = default if suggested is vol.UNDEFINED else suggested
+    return data
+
+
+async def test_options_form_shows_defaults_for_unknown_stored_values(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Values a newer or older version stored are not offered: the form shows the defaults."""
+    stored = {
+        CONF_TRANSPORT: "quic",
+        CONF_FRAMING: "opus_in_flv",
+        CONF_GAIN_DB: 99.0,  # out of the form's range
+        CONF_MAX_DURATION: "long",
+        CONF_PREROLL: 0.2,  # valid: kept
+        CONF_TAIL: 0.1,
+        CONF_STREAM_PROTOCOL: "webrtc",
+        CONF_AUDIO_TRANSCODE: "yes",
+        CONF_ALARM_INTERVAL: "often",  # not a number
+        CONF_MOTION_QUIET: 1,  # under the form's minimum
+    }
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(mock_config_entry, options=stored)
+    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    shown = _as_the_frontend_fills(result)
+    assert shown == {
+        CONF_TRANSPORT: DEFAULT_TRANSPORT,
+        CONF_FRAMING: DEFAULT_FRAMING,
+        CONF_GAIN_DB: 0.0,
+        CONF_MAX_DURATION: DEFAULT_MAX_DURATION,
+        CONF_PREROLL: 0.2,
+        CONF_TAIL: 0.1,
+        CONF_STREAM_PROTOCOL: "flv",
+        CONF_AUDIO_TRANSCODE: False,
+        CONF_ALARM_INTERVAL: DEFAULT_ALARM_INTERVAL,
+        CONF_MOTION_QUIET: DEFAULT_MOTION_QUIET,
+    }
+    assert "Unknown live view protocol 'webrtc': using flv" in caplog.text
+    assert "Unknown talk transport 'quic': using tcp" in caplog.text
+    # Submitted unchanged, the form is valid and stores the defaults.
+    result = await hass.config_entries.options.async_configure(result["flow_id"], shown)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert mock_config_entry.options == shown
 
 
 async def test_flow_over_http(hass: HomeAssistant, emulator: Emulator, hass_client: Any) -> None:

@@ -57,6 +57,7 @@ from custom_components.volcengine_aiot.const import CONF_MAX_DURATION, DOMAIN
 from custom_components.volcengine_aiot.talk import sender
 from custom_components.volcengine_aiot.talk.flv import SILENCE_FRAME
 from tests.audio import (
+    FFMPEG,
     alaw_decode,
     dominant_frequency,
     ffmpeg_children,
@@ -1061,3 +1062,41 @@ async def test_progress_of_a_repeated_sound_comes_from_the_cache(
     unsubscribe()
     assert spawned == []
     assert 1 in durations
+
+
+async def test_playback_returns_with_its_duration_probe_reaped(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    media_dir: Path,
+    mock_config_entry: MockConfigEntry,
+    tmp_path: Path,
+) -> None:
+    """A playback that ends while the file's duration probe still runs leaves no ffmpeg behind.
+
+    The probe (a second, short ffmpeg) is made slow by a wrapper of the real ffmpeg; the play
+    returns only once the cancelled probe has reaped its child.
+    """
+    wrapper = tmp_path / "ffmpeg"
+    wrapper.write_text(
+        "#!/bin/bash\n"
+        "# the duration probe (-nostdin -hide_banner -protocol_whitelist X -i F) hangs\n"
+        '[ "$#" -eq 6 ] && exec -a ffmpeg-slow-probe sleep 30\n'
+        f'exec {FFMPEG} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    assert await async_setup_component(hass, "ffmpeg", {"ffmpeg": {"ffmpeg_bin": str(wrapper)}})
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    entity_id = er.async_get(hass).async_get_entity_id(MP_DOMAIN, DOMAIN, SPEAKER_UID)
+    assert entity_id is not None
+    await play(hass, entity_id, local("tone440.wav"))
+    assert ffmpeg_children() == []  # checked before the event loop runs anything else
+    task = hass.async_create_task(play(hass, entity_id, local("long.wav")))
+    await wait_for_state(hass, entity_id, "playing")
+    await hass.services.async_call(
+        MP_DOMAIN, "media_stop", {ATTR_ENTITY_ID: entity_id}, blocking=True
+    )
+    assert ffmpeg_children() == []
+    await task
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)

@@ -8,6 +8,7 @@ device's camera entity.
 
 from __future__ import annotations
 
+from aiohttp import web
 from homeassistant.components.camera import (
     Camera,
     CameraEntityDescription,
@@ -15,6 +16,7 @@ from homeassistant.components.camera import (
     WebRTCError,
     WebRTCMessage,
     WebRTCSendMessage,
+    async_get_still_stream,
 )
 from homeassistant.components.ffmpeg import get_ffmpeg_manager
 from homeassistant.components.stream import Stream
@@ -25,9 +27,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from . import compat
 from .api import Stream as ChannelStream
 from .channels import LiveChannel, channel_key, video_channels
-from .const import (
-    DOMAIN,
-)
+from .const import DOMAIN, LOGGER
 from .coordinator import VolcengineCoordinator
 from .entity import VolcengineEntity, async_add_device_entities
 from .live import (
@@ -247,6 +247,25 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
                 translation_key=err.translation_key,
                 translation_placeholders={"entity": self.entity_id, **err.placeholders},
             ) from err
+
+    async def handle_async_still_stream(
+        self, request: web.Request, interval: float
+    ) -> web.StreamResponse:
+        """Serve frames as MJPEG (the frontend's fallback when no live stream plays).
+
+        A frame that cannot be had (the camera is offline, the platform refused the stream)
+        ends the stream quietly: the reason is the stream's error, already sent to the frontend,
+        and raising it here would only leave a traceback after the response started.
+        """
+
+        async def frame() -> bytes | None:
+            try:
+                return await self.async_camera_image()
+            except HomeAssistantError as err:
+                LOGGER.debug("MJPEG stream of %s ended: %s", self.entity_id, err)
+                return None
+
+        return await async_get_still_stream(request, frame, self.content_type, interval)
 
     async def _grab(self) -> Picture:
         binary = get_ffmpeg_manager(self.hass).binary

@@ -9,39 +9,11 @@ diagnostics read it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from .api import Stream
-from .const import (
-    CONF_AUDIO_TRANSCODE,
-    CONF_STREAM_PROTOCOL,
-    DEFAULT_AUDIO_TRANSCODE,
-    DEFAULT_STREAM_PROTOCOL,
-    LOGGER,
-)
-from .live import LiveStream, SnapshotCache, protocol_or_default
-
-
-@dataclass(frozen=True, slots=True)
-class LiveOptions:
-    """The live-view options of an entry, unknown stored values replaced by the defaults."""
-
-    protocol: str = DEFAULT_STREAM_PROTOCOL
-    transcode_audio: bool = DEFAULT_AUDIO_TRANSCODE
-
-
-def live_options(options: Mapping[str, Any]) -> LiveOptions:
-    """Read the live-view options; a value this version does not know falls back (a warning)."""
-    transcode = options.get(CONF_AUDIO_TRANSCODE, DEFAULT_AUDIO_TRANSCODE)
-    if not isinstance(transcode, bool):
-        LOGGER.warning("Unknown audio transcoding option %r: using the default", transcode)
-        transcode = DEFAULT_AUDIO_TRANSCODE
-    return LiveOptions(
-        protocol_or_default(options.get(CONF_STREAM_PROTOCOL, DEFAULT_STREAM_PROTOCOL)),
-        transcode,
-    )
+from .live import LiveStream, SnapshotCache
 
 
 @dataclass(slots=True)

@@ -73,6 +73,7 @@ from .const import (
     STREAM_PROTOCOLS,
     TRANSPORTS,
 )
+from .options import live_options, transport_or_default
 from .runtime import VolcengineConfigEntry, create_client
 from .talk.options import (
     DEFAULT_FRAMING,
@@ -81,6 +82,7 @@ from .talk.options import (
     DEFAULT_TAIL,
     DEFAULT_TRANSPORT,
     FRAMINGS,
+    framing_or_default,
 )
 
 SECTION_ADVANCED = "advanced"
@@ -507,7 +509,9 @@ class VolcengineOptionsFlow(OptionsFlowWithReload):
         )
         return self.async_show_form(
             step_id="init",
-            data_schema=self.add_suggested_values_to_schema(schema, self.config_entry.options),
+            data_schema=self.add_suggested_values_to_schema(
+                schema, _form_values(schema, self.config_entry.options)
+            ),
             description_placeholders={"webhook_url": self._webhook_url()},
         )
 
@@ -528,3 +532,32 @@ def _whole_seconds(options: dict[str, Any]) -> dict[str, Any]:
             if key in options
         },
     }
+
+
+def _form_values(schema: vol.Schema, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the stored options the form shows; a value it cannot offer shows the default.
+
+    Choices fall back as the entities read them (``options.py``, ``framing_or_default``); any
+    other stored value the form's own selector rejects (a number out of range, not a number)
+    is left out, so the field shows its default instead of failing on submit.
+    """
+    live = live_options(options)
+    values = {
+        **options,
+        CONF_TRANSPORT: transport_or_default(options),
+        CONF_FRAMING: framing_or_default(options.get(CONF_FRAMING)),
+        CONF_STREAM_PROTOCOL: live.protocol,
+        CONF_AUDIO_TRANSCODE: live.transcode_audio,
+    }
+    shown: dict[str, Any] = {}
+    for key, selector in schema.schema.items():
+        name = str(key)
+        if name not in values:
+            continue
+        try:
+            selector(values[name])
+        except vol.Invalid:
+            LOGGER.warning("Unknown option %s=%r: the form shows the default", name, values[name])
+            continue
+        shown[name] = values[name]
+    return shown

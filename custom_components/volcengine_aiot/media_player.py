@@ -35,6 +35,7 @@ from .talk import AudioSource, PlayResult, Speaker
 from .talk.probe import probe_duration
 
 PARALLEL_UPDATES = 0
+PROBE_REAP_TIMEOUT = 5.0  # seconds a cancelled duration probe may take to reap its ffmpeg
 
 SPEAKER = MediaPlayerEntityDescription(
     key="speaker",
@@ -86,6 +87,7 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
         self._speaker: Speaker | None = None
         self._shown: AudioSource | None = None  # the source the progress is about
         self._probe: asyncio.Task[None] | None = None
+        self._ending_probes: set[asyncio.Task[None]] = set()  # cancelled, ffmpeg being reaped
 
     @property
     def state(self) -> MediaPlayerState:
@@ -127,10 +129,27 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
 
     async def async_will_remove_from_hass(self) -> None:
         """Stop following the speaker (it keeps playing for the camera's other views)."""
-        if self._probe is not None:
-            self._probe.cancel()
+        self._cancel_probe()
         self._speaker = None
+        await self._async_probes_ended()
         await super().async_will_remove_from_hass()
+
+    @callback
+    def _cancel_probe(self) -> None:
+        """Cancel the duration probe; its ffmpeg is reaped by ``_async_probes_ended``."""
+        probe, self._probe = self._probe, None
+        if probe is not None and not probe.done():
+            probe.cancel()
+            self._ending_probes.add(probe)
+            probe.add_done_callback(self._ending_probes.discard)
+
+    async def _async_probes_ended(self) -> None:
+        """Wait (bounded) until cancelled probes have reaped their ffmpeg.
+
+        A playback or a stop returns only once nothing it started is left running.
+        """
+        if self._ending_probes:
+            await asyncio.wait(set(self._ending_probes), timeout=PROBE_REAP_TIMEOUT)
 
     @callback
     def _on_speaker_change(self) -> None:
@@ -150,9 +169,7 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
                 self._attr_media_duration = _seconds(duration)
             return
         self._shown = source
-        if self._probe is not None:
-            self._probe.cancel()
-            self._probe = None
+        self._cancel_probe()
         self._attr_media_duration = None
         if source is None:
             self._attr_media_position = self._attr_media_position_updated_at = None
@@ -189,6 +206,7 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
         """Stop talking and clear the queue."""
         if self._speaker is not None:
             await self._speaker.stop()
+        await self._async_probes_ended()
 
     async def async_browse_media(
         self, media_content_type: MediaType | str | None = None, media_content_id: str | None = None
@@ -238,14 +256,17 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
         """Play through the speaker, turning every failure into a translated error."""
         if self._speaker is None or not self.available:
             raise unavailable(self.device_name)
-        return await async_play(
-            self.hass,
-            self._entry,
-            self._speaker,
-            sources,
-            name=self.device_name,
-            entity_id=self.entity_id,
-            device_id=self.device_id,
-            enqueue=enqueue,
-            announce=announce,
-        )
+        try:
+            return await async_play(
+                self.hass,
+                self._entry,
+                self._speaker,
+                sources,
+                name=self.device_name,
+                entity_id=self.entity_id,
+                device_id=self.device_id,
+                enqueue=enqueue,
+                announce=announce,
+            )
+        finally:
+            await self._async_probes_ended()

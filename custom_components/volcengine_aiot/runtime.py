@@ -19,11 +19,12 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .alarms import VolcengineAlarms
 from .api import DEFAULT_ENDPOINT, DEFAULT_REGION, VolcengineClient
-from .channels import LiveChannel, channel_key, live_options, video_channels
+from .channels import LiveChannel, channel_key, video_channels
 from .const import CONF_ACCESS_KEY_ID, CONF_ENDPOINT, CONF_REGION, CONF_SECRET_ACCESS_KEY
 from .coordinator import VolcengineCoordinator
 from .live import LiveStream
-from .speakers import SpeakerVolumes, talk_options
+from .options import live_options, talk_options
+from .speakers import SpeakerVolumes
 from .talk import ClientTalkOpener, Speaker
 from .talk.cache import CachingTranscoderPool
 

@@ -16,24 +16,7 @@ from typing import Any, Final
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
-from .const import (
-    CONF_FRAMING,
-    CONF_GAIN_DB,
-    CONF_MAX_DURATION,
-    CONF_PREROLL,
-    CONF_TAIL,
-    CONF_TRANSPORT,
-    DEFAULT_GAIN_DB,
-    DOMAIN,
-)
-from .talk import TalkOptions
-from .talk.options import (
-    DEFAULT_MAX_DURATION,
-    DEFAULT_PREROLL,
-    DEFAULT_TAIL,
-    DEFAULT_TRANSPORT,
-    framing_or_default,
-)
+from .const import CONF_GAIN_DB, DEFAULT_GAIN_DB, DOMAIN
 
 STORAGE_VERSION: Final = 1
 VOLUME_SAVE_DELAY: Final = 1.0  # seconds: a slider moved quickly is written once
@@ -42,17 +25,6 @@ VOLUME_SAVE_DELAY: Final = 1.0  # seconds: a slider moved quickly is written onc
 def gain_factor(gain_db: float) -> float:
     """Return the linear factor of a gain in dB."""
     return float(10 ** (gain_db / 20))
-
-
-def talk_options(options: Mapping[str, Any]) -> TalkOptions:
-    """Return the talk options of an entry."""
-    return TalkOptions(
-        framing=framing_or_default(options.get(CONF_FRAMING)),
-        transport=options.get(CONF_TRANSPORT, DEFAULT_TRANSPORT),
-        preroll=float(options.get(CONF_PREROLL, DEFAULT_PREROLL)),
-        tail=float(options.get(CONF_TAIL, DEFAULT_TAIL)),
-        max_duration=float(options.get(CONF_MAX_DURATION, DEFAULT_MAX_DURATION)),
-    )
 
 
 def volume_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, float]]:
