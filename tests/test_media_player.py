@@ -54,6 +54,7 @@ from pytest_homeassistant_custom_component.common import (
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.volcengine_aiot.const import CONF_MAX_DURATION, DOMAIN
+from custom_components.volcengine_aiot.media import async_file_source
 from custom_components.volcengine_aiot.talk import sender
 from custom_components.volcengine_aiot.talk.flv import SILENCE_FRAME
 from tests.audio import (
@@ -71,6 +72,7 @@ from tests.emulator.data import (
     HOME_IPC_NSID,
     HOME_NVR_ID,
     HOME_NVR_NSID,
+    SPACE_HOME_ID,
 )
 from tests.entities import entities_of
 from tests.media_server import MediaServer, hls_playlist, make_ts
@@ -675,6 +677,38 @@ async def test_shutdown_ends_talks(hass: HomeAssistant, emulator: Emulator, spea
     await asyncio.wait_for(task, 5)
     await hass.async_block_till_done()
     assert not emulator.talk.active(HOME_IPC_NSID)
+
+
+async def test_removed_device_ends_its_talk(
+    hass: HomeAssistant, emulator: Emulator, loaded: MockConfigEntry, media_dir: Path
+) -> None:
+    """A camera that leaves the space has its speaker closed: its talk ends, like its streams."""
+    new_id, nsid = "6851c282-c7f6-4a04-9d1e-00000000beef", "34020000001320000097"
+    emulator.state.add_device(
+        SPACE_HOME_ID,
+        {"DeviceID": new_id, "DeviceNSID": nsid, "DeviceName": "Shed", "Status": "online"},
+    )
+    coordinator = loaded.runtime_data.coordinator
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    speaker = loaded.runtime_data.speakers[new_id]
+    source = await async_file_source(str(media_dir / "long.wav"), 1.0, "long")
+    task = hass.async_create_task(speaker.play([source]))
+    await wait_for_audio(emulator, nsid)
+    emulator.state.remove_device(SPACE_HOME_ID, new_id)
+    for _ in range(2):  # removed after two device lists without it
+        await coordinator.async_refresh()
+        await hass.async_block_till_done()
+    assert new_id not in loaded.runtime_data.speakers
+    assert speaker.closed
+    result = await asyncio.wait_for(task, 5)
+    assert result.interrupted
+    (recording,) = emulator.talk.sessions_for(nsid)
+    await recording.wait_closed()  # our socket is closed (StopVoiceTalk: the device is gone)
+    assert recording.closed_by == "client"
+    async with asyncio.timeout(5):  # StopVoiceTalk tried (the platform no longer knows it)
+        while not emulator.requests_for("StopVoiceTalk"):
+            await asyncio.sleep(0.01)
 
 
 class UrlSource(MediaSource):

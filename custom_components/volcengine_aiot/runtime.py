@@ -65,9 +65,10 @@ def create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> VolcengineCli
 
 @callback
 def async_setup_speakers(hass: HomeAssistant, entry: VolcengineConfigEntry) -> None:
-    """Give every camera of the entry its speaker, now and whenever new cameras appear.
+    """Give every camera of the entry its speaker, now and whenever cameras come or go.
 
     Registered before the platforms: a new camera has its speaker before its entities are added.
+    A camera that leaves the space has its speaker closed (its talk ends), like its streams.
     """
     runtime = entry.runtime_data
     coordinator = runtime.coordinator
@@ -75,7 +76,7 @@ def async_setup_speakers(hass: HomeAssistant, entry: VolcengineConfigEntry) -> N
     options = talk_options(entry.options)
 
     @callback
-    def add_new_speakers() -> None:
+    def update_speakers() -> None:
         for device_id, device in coordinator.data.items():
             if device_id in runtime.speakers:
                 continue
@@ -88,9 +89,23 @@ def async_setup_speakers(hass: HomeAssistant, entry: VolcengineConfigEntry) -> N
                 options=options,
                 name=device.name,
             )
+        gone = [
+            runtime.speakers.pop(device_id)
+            for device_id in set(runtime.speakers) - set(coordinator.data)
+        ]
+        if gone:
+            entry.async_create_background_task(
+                hass,
+                _async_close_speakers(gone),
+                "volcengine_aiot close the speakers of removed devices",
+            )
 
-    add_new_speakers()
-    entry.async_on_unload(coordinator.async_add_listener(add_new_speakers))
+    update_speakers()
+    entry.async_on_unload(coordinator.async_add_listener(update_speakers))
+
+
+async def _async_close_speakers(speakers: list[Speaker]) -> None:
+    await asyncio.gather(*(speaker.close() for speaker in speakers), return_exceptions=True)
 
 
 async def _async_close_all(channels: list[LiveChannel]) -> None:
