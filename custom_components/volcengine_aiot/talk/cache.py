@@ -75,10 +75,6 @@ class AlawCache:
             _, dropped = self._entries.popitem(last=False)
             self.size -= len(dropped)
 
-    def peek(self, key: CacheKey) -> bytes | None:
-        """Return a sound's A-law if kept, without counting or reordering anything."""
-        return self._entries.get(key)
-
     def clear(self) -> None:
         """Forget everything."""
         self._entries.clear()

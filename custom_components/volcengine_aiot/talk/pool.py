@@ -59,11 +59,6 @@ class TranscoderPool:
             del self._shared[stale]
         return shared.reader()
 
-    @property
-    def active(self) -> int:
-        """Return how many shared transcodes can still be joined."""
-        return sum(s.joinable for s in self._shared.values())
-
 
 class _SharedTranscode:
     """One transcoder, read by several readers at their own positions."""
