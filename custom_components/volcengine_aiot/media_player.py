@@ -28,8 +28,8 @@ from homeassistant.util import dt as dt_util
 from . import compat
 from .coordinator import VolcengineCoordinator
 from .entity import VolcengineTalkEntity, async_add_device_entities
-from .media import CHIME_PATH, async_file_source, async_resolve_source
-from .playback import async_play, unavailable
+from .media import async_resolve_source
+from .playback import async_play, async_play_audio, unavailable
 from .runtime import VolcengineConfigEntry
 from .talk import AudioSource, PlayResult, Speaker
 from .talk.probe import probe_duration
@@ -239,13 +239,19 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
         enqueue: bool = False,  # noqa: FBT001, FBT002 - service call data
     ) -> dict[str, Any]:
         """Play audio (optionally after the chime) and return how long was played."""
-        gain = self._gain(gain_db or 0.0)
-        sources: list[AudioSource] = []
-        if chime:
-            sources.append(await async_file_source(str(CHIME_PATH), gain, "chime"))
-        sources.append(await async_resolve_source(self.hass, media, self.entity_id, gain))
-        result = await self._async_play(sources, enqueue=enqueue)
-        return {"played_seconds": round(result.seconds, 2), "interrupted": result.interrupted}
+        try:
+            return await async_play_audio(
+                self.hass,
+                self._entry,
+                self.device_id,
+                entity_id=self.entity_id,
+                media=media,
+                gain_db=gain_db,
+                chime=chime,
+                enqueue=enqueue,
+            )
+        finally:
+            await self._async_probes_ended()
 
     def _gain(self, extra_db: float = 0.0) -> float:
         return self._entry.runtime_data.volumes.gain(self._entry.options, self.device_id, extra_db)

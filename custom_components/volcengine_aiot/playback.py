@@ -14,12 +14,14 @@ telling what to configure; the next talk that plays audio removes it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN, LOGGER
+from .media import CHIME_PATH, async_file_source, async_resolve_source
 from .runtime import VolcengineConfigEntry
 from .talk import (
     AudioSource,
@@ -119,3 +121,48 @@ async def async_play(
         raise async_talk_failed(hass, entry, err, name=name, device_id=device_id) from err
     async_talk_played(hass, result, device_id=device_id)
     return result
+
+
+async def async_play_audio(
+    hass: HomeAssistant,
+    entry: VolcengineConfigEntry,
+    device_id: str,
+    *,
+    entity_id: str,
+    media: str,
+    gain_db: float | None = None,
+    chime: bool = False,
+    enqueue: bool = False,
+) -> dict[str, Any]:
+    """Play the play_audio action on a camera's speaker; return how long was played.
+
+    Works from the runtime's speaker alone, so it needs no enabled entity: the media player
+    and the domain action (a device target, or a disabled speaker entity) share it.
+    """
+    runtime = entry.runtime_data
+    device = runtime.coordinator.data.get(device_id)
+    name = device.name if device is not None else device_id
+    speaker = runtime.speakers.get(device_id)
+    if (
+        speaker is None
+        or device is None
+        or not device.online
+        or not runtime.coordinator.last_update_success
+    ):
+        raise unavailable(name)
+    gain = runtime.volumes.gain(entry.options, device_id, gain_db or 0.0)
+    sources: list[AudioSource] = []
+    if chime:
+        sources.append(await async_file_source(str(CHIME_PATH), gain, "chime"))
+    sources.append(await async_resolve_source(hass, media, entity_id, gain))
+    result = await async_play(
+        hass,
+        entry,
+        speaker,
+        sources,
+        name=name,
+        entity_id=entity_id,
+        device_id=device_id,
+        enqueue=enqueue,
+    )
+    return {"played_seconds": round(result.seconds, 2), "interrupted": result.interrupted}
