@@ -3,9 +3,9 @@
 A client sends 20 ms frames of 16-bit PCM in real time as binary WebSocket messages prefixed
 with a handler byte (the way the dashboard card sends them on Home Assistant's connection) to a
 small WebSocket server in this process that hands them to the integration's live source
-(``talk.live.LiveFrames``: A-law, 100 ms jitter buffer), played by a ``Speaker`` with the default
-options through the paced sender to the emulator (in its own process: its CPU is not counted,
-arrival times use CLOCK_MONOTONIC, which all processes share). Each frame carries one A-law
+(``talk.microphone.LiveFrames``: A-law, 100 ms jitter buffer), played by a ``Speaker`` with the
+default options through the paced sender to the emulator (in its own process: its CPU is not
+counted, arrival times use CLOCK_MONOTONIC, which all processes share). Each frame carries one A-law
 code, so every frame the emulator receives is matched to the moment it was sent.
 
 Printed: press -> talk open (the client's first frame, which starts the talk as in
@@ -41,7 +41,7 @@ from custom_components.volcengine_aiot.talk import (
     TalkOptions,
     TranscoderPool,
 )
-from custom_components.volcengine_aiot.talk.live import LiveFrames, live_source
+from custom_components.volcengine_aiot.talk.microphone import LiveFrames, live_source
 from tests.audio import ALAW_TABLE
 from tests.emulator.app import Emulator
 from tests.emulator.data import EMU_AK, EMU_SK, SPACE_BIG_ID

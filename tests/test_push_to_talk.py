@@ -30,8 +30,8 @@ from pytest_homeassistant_custom_component.typing import (
 )
 
 from custom_components.volcengine_aiot.const import CONF_MAX_DURATION, CONF_PREROLL, DOMAIN
-from custom_components.volcengine_aiot.talk import live
-from custom_components.volcengine_aiot.websocket_api import DATA_TALKS, PushToTalk
+from custom_components.volcengine_aiot.talk import microphone as live
+from custom_components.volcengine_aiot.talk.push_to_talk import PushToTalk
 from tests.audio import alaw_decode, dominant_frequency, make_tone, voiced
 from tests.emulator.app import Emulator
 from tests.emulator.data import HOME_IPC_ID, HOME_IPC_NSID, SPACE_HOME_ID
@@ -40,6 +40,22 @@ from tests.emulator.talk import TalkRecording
 SPEAKER_UID = f"{HOME_IPC_ID}_speaker"
 RATE = 8000
 FRAME = 160
+
+
+def talks(hass: HomeAssistant) -> dict[str, PushToTalk]:
+    """Return the push-to-talks of the loaded entries (by camera device ID)."""
+    return {
+        device_id: talk
+        for entry in hass.config_entries.async_loaded_entries(DOMAIN)
+        for device_id, talk in entry.runtime_data.talks.items()
+    }
+
+
+async def talks_over(hass: HomeAssistant) -> None:
+    """Wait (bounded) until no push-to-talk is left."""
+    async with asyncio.timeout(5):
+        while talks(hass):
+            await asyncio.sleep(0.01)
 
 
 def tone_frames(count: int, frequency: float = 1000.0, start: int = 0) -> list[bytes]:
@@ -85,6 +101,7 @@ class Talker:
         self.sub_id = 0
         self.handler = 0
         self.events: list[dict[str, Any]] = []
+        self.started: dict[str, Any] = {}
 
     async def press(self) -> dict[str, Any]:
         await self.client.send_json_auto_id(
@@ -97,6 +114,7 @@ class Talker:
             assert started["type"] == "started"
             assert started["frame_bytes"] == 320
             self.handler = started["binary_handler_id"]
+            self.started = started
         return result
 
     async def event(self) -> dict[str, Any]:
@@ -132,7 +150,7 @@ class Talker:
 async def talk_ended(hass: HomeAssistant, emulator: Emulator) -> TalkRecording:
     """Wait until the push-to-talk is over and return what the emulator recorded."""
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert hass.data[DATA_TALKS] == {}
+    assert talks(hass) == {}
     (rec,) = emulator.talk.sessions_for(HOME_IPC_NSID)
     await rec.wait_closed()
     assert rec.stopped
@@ -343,7 +361,7 @@ async def test_malformed_frames(
     for frame in burst:  # 4 s of audio at once: far too fast
         await client.send_bytes(bytes([talker.handler]) + frame)
     await talker.stream(tone_frames(25, start=200))
-    talk = hass.data[DATA_TALKS][speaker]
+    talk = talks(hass)[HOME_IPC_ID]
     await talker.release()
     rec = await talk_ended(hass, emulator)
     assert talk.frames.rejected == 2
@@ -436,7 +454,7 @@ async def test_talk_start_failure(
     assert error["code"] == key
     assert text in error["message"]
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert hass.data[DATA_TALKS] == {}
+    assert talks(hass) == {}
     assert emulator.talk.sessions_for(HOME_IPC_NSID) == []
 
 
@@ -607,16 +625,15 @@ async def test_press_without_audio_does_not_touch_the_camera(
     rec = await _wait_frames(emulator, 20)  # the file is playing
     talker = Talker(await hass_ws_client(hass), speaker)
     assert (await talker.press())["success"]  # the microphone is refused, missing or failing
-    talk: PushToTalk = hass.data[DATA_TALKS][speaker]
+    talk: PushToTalk = talks(hass)[HOME_IPC_ID]
     if timeout:  # nothing came in time
         ended = await talker.event()
         assert ended == {"type": "ended", "reason": "no_audio", "seconds": 0.0}
     else:
         await talker.release()  # the card gives up
-    assert talk.task is not None
-    await asyncio.wait_for(talk.task, 5)
+    await talks_over(hass)
     assert talk.frames.end_reason == ("no_audio" if timeout else "released")
-    assert hass.data[DATA_TALKS] == {}
+    assert talks(hass) == {}
     # the file plays on, in its one talk session; the camera was not touched
     frames = len(rec.frames)
     await _wait_frames(emulator, frames + 10)
@@ -631,3 +648,22 @@ async def test_press_without_audio_does_not_touch_the_camera(
     await hass.async_block_till_done(wait_background_tasks=True)
     if timeout:
         await talker.release()
+
+
+async def test_started_carries_the_audio_format(
+    hass: HomeAssistant, emulator: Emulator, speaker: str, hass_ws_client: WebSocketGenerator
+) -> None:
+    """The started event says what the client sends: the one server-side definition."""
+    talker = Talker(await hass_ws_client(hass), speaker)
+    await talker.press()
+    assert talker.started == {
+        "type": "started",
+        "binary_handler_id": talker.handler,
+        "sample_rate": 8000,
+        "frame_ms": 20,
+        "sample_format": "s16le",
+        "frame_bytes": 320,
+    }
+    assert {k: v for k, v in talker.started.items() if k in live.PCM_FORMAT} == live.PCM_FORMAT
+    await talker.release()
+    await talks_over(hass)

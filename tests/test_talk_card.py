@@ -27,8 +27,8 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.volcengine_aiot.talk import live
-from custom_components.volcengine_aiot.websocket_api import DATA_TALKS
+from custom_components.volcengine_aiot import websocket_api
+from custom_components.volcengine_aiot.talk import microphone as live
 from tests.emulator.app import Emulator
 from tests.emulator.data import HOME_IPC_NSID
 
@@ -39,6 +39,7 @@ from tests.test_push_to_talk import (  # noqa: F401
     long_media,
     mock_config_entry,
     speaker,
+    talks,
 )
 
 HARNESS = Path(__file__).parent / "js" / "card_harness.mjs"
@@ -103,7 +104,7 @@ async def card_runner(
 
 async def _settled(hass: HomeAssistant, emulator: Emulator) -> None:
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert hass.data[DATA_TALKS] == {}
+    assert talks(hass) == {}
     for rec in emulator.talk.sessions_for(HOME_IPC_NSID):
         await rec.wait_closed()
         assert rec.stopped
@@ -192,6 +193,36 @@ async def test_press_without_microphone_audio_leaves_the_playback_alone(
         MP_DOMAIN, "media_stop", {ATTR_ENTITY_ID: speaker}, blocking=True
     )
     await asyncio.wait_for(play, 5)
+    await _settled(hass, emulator)
+
+
+@pytest.mark.parametrize("sample_rate", [8000, 16000])
+async def test_card_frames_by_the_started_event(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    card_runner: Callable[[str], Any],
+    monkeypatch: pytest.MonkeyPatch,
+    sample_rate: int,
+) -> None:
+    """The card's worklet cuts the frames the server's started event describes (its own code,
+    fed 48 kHz audio): 20 ms at 8 kHz are 320 bytes; told 16 kHz, it sends 640-byte frames."""
+    monkeypatch.setattr(live, "FIRST_AUDIO_TIMEOUT", 1.0)
+    audio_format = live.PcmFormat(
+        sample_rate=sample_rate,
+        frame_ms=20,
+        sample_format="s16le",
+        frame_bytes=sample_rate * 20 // 1000 * 2,
+    )
+    if sample_rate != live.SAMPLE_RATE:  # the server plays 8 kHz: its frames are refused
+        monkeypatch.setattr(websocket_api, "PCM_FORMAT", audio_format)
+    assert audio_format["frame_bytes"] == 320 or sample_rate != 8000
+    lines = await card_runner("format")
+    result = next(line for line in lines if line.get("step") == "format")
+    assert result["formats"] == [{"rate": sample_rate, "samples": sample_rate // 50}]
+    assert len(result["frameSizes"]) >= 5
+    assert set(result["frameSizes"]) == {1 + audio_format["frame_bytes"]}
+    assert lines[-1]["unhandled"] == []
+    assert lines[-1]["microphoneLive"] == 0
     await _settled(hass, emulator)
 
 

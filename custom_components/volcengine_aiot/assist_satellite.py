@@ -33,7 +33,7 @@ from .const import DOMAIN
 from .coordinator import VolcengineCoordinator
 from .entity import VolcengineTalkEntity, async_add_device_entities
 from .media import async_file_source, async_resolve_source, media_label, tts_cache_key
-from .playback import async_play, unavailable
+from .playing import async_play, unavailable
 from .runtime import VolcengineConfigEntry
 from .talk import AudioSource
 

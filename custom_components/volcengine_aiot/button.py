@@ -9,7 +9,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import VolcengineCoordinator
 from .entity import VolcengineTalkEntity, async_add_device_entities
-from .playback import async_play, unavailable
+from .playing import async_play, unavailable
 from .runtime import VolcengineConfigEntry
 from .talk.tone import tone_source
 

@@ -29,7 +29,7 @@ from . import compat
 from .coordinator import VolcengineCoordinator
 from .entity import VolcengineTalkEntity, async_add_device_entities
 from .media import async_resolve_source
-from .playback import async_play, async_play_audio, unavailable
+from .playing import async_play, async_play_audio, unavailable
 from .runtime import VolcengineConfigEntry
 from .talk import AudioSource, PlayResult, Speaker
 from .talk.probe import probe_duration

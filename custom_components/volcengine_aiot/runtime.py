@@ -27,6 +27,7 @@ from .options import live_options, talk_options
 from .speakers import SpeakerVolumes
 from .talk import ClientTalkOpener, Speaker
 from .talk.cache import CachingTranscoderPool
+from .talk.push_to_talk import PushToTalk
 
 
 @dataclass(slots=True)
@@ -41,6 +42,7 @@ class VolcengineRuntimeData:
     alarms: VolcengineAlarms  # the space's alarm poller and the per-channel alarm listeners
     volumes: SpeakerVolumes  # of the speakers, saved across restarts
     speakers: dict[str, Speaker] = field(default_factory=dict)  # one per camera
+    talks: dict[str, PushToTalk] = field(default_factory=dict)  # push-to-talk per camera
     channels: dict[str, LiveChannel] = field(default_factory=dict)  # live stream per channel
 
 

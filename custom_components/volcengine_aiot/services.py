@@ -35,7 +35,7 @@ import voluptuous as vol
 
 from . import compat
 from .const import DOMAIN
-from .playback import async_play_audio
+from .playing import async_play_audio
 from .runtime import VolcengineConfigEntry
 
 SERVICE_PLAY_AUDIO = "play_audio"

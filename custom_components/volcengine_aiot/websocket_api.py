@@ -1,14 +1,14 @@
-"""Push-to-talk over Home Assistant's websocket: ``volcengine_aiot/talk``.
+"""Push-to-talk over Home Assistant's websocket: the ``volcengine_aiot/talk`` protocol.
 
-The dashboard card subscribes with an entity ID, gets a binary handler ID, and sends 20 ms
-frames of 8 kHz mono 16-bit PCM as binary messages on the same connection. The frames are
-played on the camera through its speaker (``talk.live``): a push-to-talk takes the camera (what
-is playing is interrupted, the queue cleared), but only once the first frame arrived, so a press
-whose microphone delivers nothing never touches the camera. Unsubscribing (release), closing the
-connection, 2 s without audio and the maximum talk duration end the talk; the speaker always
-stops it. The binary handler stays registered until the client unsubscribes, so frames still in
-flight when the server ends a talk are dropped quietly. A refused press (busy, unavailable) is
-normal use: it is answered with a translated error and not logged as one.
+The dashboard card subscribes with an entity ID and gets a ``started`` event with a binary
+handler ID and the audio format to send (``talk.microphone.PCM_FORMAT``: 20 ms frames of 8 kHz
+mono signed 16-bit PCM), then sends frames as binary messages on the same connection. The talk
+itself (taking the camera with the first frame, the end reasons) is ``talk.push_to_talk``, on the
+camera's speaker from the runtime, so it works with the media player disabled; the runtime holds
+the one talk per camera. Unsubscribing (release) or closing the connection ends the talk. The
+binary handler stays registered until the client unsubscribes, so frames still in flight when the
+server ends a talk are dropped quietly. A refused press (busy, unavailable) is normal use: it is
+answered with a translated error and not logged as one.
 """
 
 from __future__ import annotations
@@ -27,24 +27,21 @@ from homeassistant.helpers import (
     device_registry as dr,
     entity_registry as er,
 )
-from homeassistant.util.hass_dict import HassKey
 import voluptuous as vol
 
 from .const import DOMAIN, LOGGER
-from .playback import async_talk_failed, async_talk_played
+from .playing import async_talk_failed, async_talk_played
 from .runtime import VolcengineConfigEntry
 from .talk import Speaker, TalkError
-from .talk.flv import FRAME_MS, SAMPLE_RATE
-from .talk.live import END_NO_AUDIO, PCM_FRAME_BYTES, LiveFrames, live_source
+from .talk.microphone import PCM_FORMAT
+from .talk.push_to_talk import PushToTalk, TalkEvent
 
 TALK_COMMAND: Final = f"{DOMAIN}/talk"
-DATA_TALKS: HassKey[dict[str, PushToTalk]] = HassKey(f"{DOMAIN}_talks")
 
 
 @callback
 def async_setup_websocket(hass: HomeAssistant) -> None:
     """Register the push-to-talk command."""
-    hass.data.setdefault(DATA_TALKS, {})
     websocket_api.async_register_command(hass, ws_talk)
 
 
@@ -96,10 +93,9 @@ async def ws_talk(
     entity_id: str = msg["entity_id"]
     if not connection.user.permissions.check_entity(entity_id, POLICY_CONTROL):
         raise Unauthorized(context=connection.context(msg), entity_id=entity_id)
-    talks = hass.data[DATA_TALKS]
     try:
         speaker, device_id, name, config_entry = _speaker_of(hass, entity_id)
-        if entity_id in talks:
+        if device_id in config_entry.runtime_data.talks:
             raise _error("talk_in_progress", name=name)
     except HomeAssistantError as err:
         # Normal use (a busy or offline camera): the card shows it; nothing to log as an error.
@@ -113,13 +109,13 @@ async def ws_talk(
             translation_placeholders=err.translation_placeholders,
         )
         return
-    talk = PushToTalk(hass, connection, msg["id"], entity_id, name=name, device_id=device_id)
-    talks[entity_id] = talk
-    talk.start(speaker, config_entry)
+    TalkSubscription(hass, connection, msg["id"], entity_id, name=name, device_id=device_id).start(
+        speaker, config_entry
+    )
 
 
-class PushToTalk:
-    """One push-to-talk: the client's subscription, its binary handler and the playback."""
+class TalkSubscription:
+    """The protocol of one push-to-talk: the client's subscription, binary handler and events."""
 
     def __init__(
         self,
@@ -139,59 +135,44 @@ class PushToTalk:
         self._name = name
         self.device_id = device_id
         self._subscribed = True
-        self._pressed_at = hass.loop.time()
-        self.frames = LiveFrames(on_open=self._on_open)
         self.task: asyncio.Task[None] | None = None
         self._unregister: Callable[[], None] | None = None
+        self._talk: PushToTalk | None = None
 
     @callback
     def start(self, speaker: Speaker, config_entry: VolcengineConfigEntry) -> None:
-        """Answer the subscription; play what the client sends once its first frame arrived."""
+        """Answer the subscription; the talk plays what the client sends."""
+        talk = self._talk = PushToTalk(speaker, self._send)
+        talks = config_entry.runtime_data.talks
+        talks[self.device_id] = talk
         handler_id, self._unregister = self._connection.async_register_binary_handler(
             self._on_audio
         )
         self._connection.subscriptions[self._msg_id] = self._unsubscribe
         self._connection.send_result(self._msg_id)
-        self._send(
-            {
-                "type": "started",
-                "binary_handler_id": handler_id,
-                "sample_rate": SAMPLE_RATE,
-                "frame_ms": FRAME_MS,
-                "frame_bytes": PCM_FRAME_BYTES,
-            }
-        )
+        self._send({"type": "started", "binary_handler_id": handler_id, **PCM_FORMAT})
         self.task = self._hass.async_create_background_task(
-            self._run(speaker, config_entry),
+            self._run(talk, config_entry),
             f"{DOMAIN} push-to-talk {self.entity_id}",
         )
 
-    def _send(self, event: dict[str, Any]) -> None:
+    def _send(self, event: TalkEvent) -> None:
         if self._subscribed:
             self._connection.send_event(self._msg_id, event)
-
-    def _on_open(self) -> None:
-        LOGGER.debug(
-            "%s: push-to-talk open after %.0f ms",
-            self.entity_id,
-            (self._hass.loop.time() - self._pressed_at) * 1000,
-        )
-        self._send({"type": "talking"})
 
     @callback
     def _on_audio(
         self, _hass: HomeAssistant, _connection: websocket_api.ActiveConnection, data: bytes
     ) -> None:
-        if data:
-            self.frames.push(data)
-        else:  # an empty message: the client has no more audio
-            self.frames.end()
+        if self._talk is not None:
+            self._talk.push(data)
 
     @callback
     def _unsubscribe(self) -> None:
-        """Release, or the connection closed: play what is buffered, then stop."""
+        """Release, or the connection closed: the talk plays what is buffered, then stops."""
         self._subscribed = False
-        self.frames.end()
+        if self._talk is not None:
+            self._talk.release()
         if self.task is None or self.task.done():
             self._release_handler()
 
@@ -202,14 +183,9 @@ class PushToTalk:
         if unregister is not None:
             unregister()
 
-    async def _run(self, speaker: Speaker, config_entry: VolcengineConfigEntry) -> None:
+    async def _run(self, talk: PushToTalk, config_entry: VolcengineConfigEntry) -> None:
         try:
-            if not await self.frames.wait_audio():
-                # Released, closed or no microphone audio in time: the camera was not touched.
-                why = self.frames.end_reason or END_NO_AUDIO
-                self._send({"type": "ended", "reason": why, "seconds": 0.0})
-                return
-            result = await speaker.play([live_source(self.frames)])
+            result = await talk.run()
         except TalkError as err:
             # Not an action: nothing else logs it (the card shows the translated error).
             LOGGER.warning("%s: push-to-talk failed: %s", self.entity_id, err)
@@ -218,18 +194,21 @@ class PushToTalk:
             )
             self._send({"type": "error", "code": error.translation_key, "message": str(error)})
         else:
-            async_talk_played(self._hass, result, device_id=self.device_id)
-            reason = self.frames.end_reason
-            if result.interrupted or reason is None:
-                reason = "interrupted"
-            self._send({"type": "ended", "reason": reason, "seconds": round(result.seconds, 2)})
+            if result is not None:
+                async_talk_played(self._hass, result, device_id=self.device_id)
         finally:
             if not self._subscribed:
                 self._release_handler()
-            talks = self._hass.data[DATA_TALKS]
-            if talks.get(self.entity_id) is self:
-                del talks[self.entity_id]
-            frames = self.frames
+            talks = config_entry.runtime_data.talks
+            if talks.get(self.device_id) is talk:
+                del talks[self.device_id]
+            frames = talk.frames
+            if talk.opened_at is not None:
+                LOGGER.debug(
+                    "%s: push-to-talk open after %.0f ms",
+                    self.entity_id,
+                    (talk.opened_at - talk.pressed_at) * 1000,
+                )
             LOGGER.debug(
                 "%s: push-to-talk ended (%s): %d frames, %d dropped, %d malformed",
                 self.entity_id,

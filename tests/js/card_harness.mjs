@@ -1,7 +1,7 @@
 // Runs the push-to-talk card (the real file) in node against a real Home Assistant websocket,
 // connected with the frontend's own library, home-assistant-js-websocket, and its reconnect logic.
-// Only the browser is stood in for: a minimal DOM, a fake microphone (an AudioWorklet that posts
-// 20 ms frames of a 1 kHz tone) and the `ws` package as WebSocket.
+// Only the browser is stood in for: a minimal DOM, a fake microphone (48 kHz blocks of a 1 kHz
+// tone every 20 ms, fed to the card's own AudioWorklet code) and the `ws` package as WebSocket.
 //
 //   node card_harness.mjs SCENARIO URL TOKEN ENTITY
 //
@@ -9,6 +9,7 @@
 // installs them under the cache dir). Prints one JSON line per step ({"step": ...}) and a last
 // line {"done": true, ...}; exits non-zero on a failed expectation. Every wait is bounded.
 
+import { resolveObjectURL } from "node:buffer";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
@@ -114,16 +115,37 @@ navigator.mediaDevices.getUserMedia = async () => {
   microphone.tracks.push(track);
   return { getTracks: () => [track], track };
 };
+// The card's worklet module, run as the browser's audio thread would: 48 kHz, its own port.
+const CONTEXT_RATE = 48000;
+const processors = {};
+class FakeAudioWorkletProcessor {
+  constructor() {
+    this.port = { onmessage: null, postMessage: (data) => this.port.peer(data) };
+  }
+}
+async function addModule(moduleUrl) {
+  const source = await resolveObjectURL(moduleUrl).text();
+  const register = (name, cls) => {
+    processors[name] = cls;
+  };
+  new Function("AudioWorkletProcessor", "registerProcessor", "sampleRate", source)(
+    FakeAudioWorkletProcessor,
+    register,
+    CONTEXT_RATE,
+  );
+}
 let phase = 0;
-function toneFrame() {
-  const pcm = new Int16Array(160);
-  for (let i = 0; i < 160; i++, phase++) pcm[i] = Math.round(16000 * Math.sin((2 * Math.PI * 1000 * phase) / 8000));
-  return pcm.buffer;
+function toneBlock() {
+  const block = new Float32Array(CONTEXT_RATE / 50); // 20 ms
+  for (let i = 0; i < block.length; i++, phase++) {
+    block[i] = 0.5 * Math.sin((2 * Math.PI * 1000 * phase) / CONTEXT_RATE);
+  }
+  return block;
 }
 globalThis.AudioContext = class {
   constructor() {
     this.closed = false;
-    this.audioWorklet = { addModule: async () => {} };
+    this.audioWorklet = { addModule };
     this.destination = {};
   }
   async resume() {
@@ -143,8 +165,17 @@ globalThis.AudioContext = class {
   }
 };
 globalThis.AudioWorkletNode = class {
-  constructor(context) {
-    this.port = { onmessage: null };
+  constructor(context, name) {
+    const processor = new processors[name]();
+    this.formats = []; // what the card told the worklet
+    this.port = {
+      onmessage: null,
+      postMessage: (data) => {
+        this.formats.push(data);
+        processor.port.onmessage({ data });
+      },
+    };
+    processor.port.peer = (data) => this.port.onmessage && this.port.onmessage({ data });
     this.context = context;
     this.connect = () => {};
     this.disconnected = false;
@@ -158,7 +189,7 @@ globalThis.AudioWorkletNode = class {
         clearInterval(this.timer);
         return;
       }
-      if (this.port.onmessage) this.port.onmessage({ data: { pcm: toneFrame(), level: 0.35 } });
+      processor.process([[toneBlock()]]);
     }, 20);
   }
 };
@@ -211,9 +242,16 @@ async function connect() {
     if (message && message.type === "volcengine_aiot/talk") talkMessages += 1;
     return send(message, id);
   };
+  // The size of every binary message the card sends (handler ID + one frame).
+  const sendBinary = connection.socket.send.bind(connection.socket);
+  connection.socket.send = (data) => {
+    if (typeof data !== "string") frameSizes.push(data.byteLength);
+    return sendBinary(data);
+  };
   return { connection, ready };
 }
 let talkMessages = 0;
+const frameSizes = [];
 
 function makeCard(connection, language = "en") {
   const card = new Card();
@@ -293,6 +331,17 @@ const scenarios = {
     release(card);
     report("released", cardView(card));
     await sleep(500);
+    connection.close();
+  },
+  // The card frames by the format of the server's started event (it tells the worklet).
+  async format() {
+    const { connection } = await connect();
+    const card = makeCard(connection);
+    press(card);
+    await until("frames", () => frameSizes.length >= 5 || card._state === "error");
+    release(card);
+    report("format", { ...cardView(card), formats: microphone.nodes.at(-1).formats, frameSizes });
+    await sleep(300);
     connection.close();
   },
   // The microphone is refused: the card says so and the camera is never touched.

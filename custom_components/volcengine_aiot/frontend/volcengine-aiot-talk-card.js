@@ -3,8 +3,9 @@
  *
  * Served by the integration itself (no resource to add). Hold the button (or the space/enter
  * key) and speak: the microphone is captured with echo cancellation, noise suppression and
- * auto gain, an AudioWorklet downmixes and resamples it to 8 kHz mono 16-bit and cuts 20 ms
- * frames (320 bytes), which are sent as binary messages on Home Assistant's own websocket
+ * auto gain, an AudioWorklet downmixes and resamples it to the format the integration's `started`
+ * event names (8 kHz mono signed 16-bit, 20 ms frames of 320 bytes) and cuts frames, which are
+ * sent as binary messages on Home Assistant's own websocket
  * connection to the `volcengine_aiot/talk` subscription. The integration starts the talk on the
  * camera only once the first frame arrives, so a press whose microphone delivers nothing never
  * touches the camera. Releasing unsubscribes: the integration plays what it has and stops the
@@ -20,8 +21,7 @@ const CARD_TAG = "volcengine-aiot-talk-card";
 const EDITOR_TAG = "volcengine-aiot-talk-card-editor";
 const DOMAIN = "volcengine_aiot";
 const WORKLET_NAME = "volcengine-aiot-pcm-framer";
-const TARGET_RATE = 8000;
-const FRAME_SAMPLES = 160; // 20 ms at 8 kHz
+const SAMPLE_FORMAT = "s16le"; // what the worklet makes (Int16Array: little-endian everywhere)
 
 const STRINGS = {
   en: {
@@ -127,23 +127,29 @@ function localize(hass, key, values = {}) {
   return text;
 }
 
-// --- the AudioWorklet: downmix, low-pass, resample to 8 kHz, 20 ms Int16 frames ------------
+// --- the AudioWorklet: downmix, low-pass, resample to the server's rate, Int16 frames -------
 
 const WORKLET_SOURCE = `
 class Framer extends AudioWorkletProcessor {
   constructor() {
     super();
-    this.ratio = sampleRate / ${TARGET_RATE};
+    this.ratio = 0; // nothing is framed until the card posts the server's format
+    this.port.onmessage = (ev) => this.configure(ev.data);
+  }
+  configure({ rate, samples }) {
+    this.ratio = sampleRate / rate;
+    this.samples = samples;
     this.pos = 0;
     this.prev = 0;
-    this.frame = new Int16Array(${FRAME_SAMPLES});
+    this.frame = new Int16Array(samples);
     // The first frame is sent after the first 2 ms of audio (silence before it): the talk starts
-    // on the camera with it, so the microphone's first audio is not held back for 20 ms.
-    this.count = ${FRAME_SAMPLES} - 16;
+    // on the camera with it, so the microphone's first audio is not held back for a whole frame.
+    this.count = samples - Math.round(rate * 0.002);
     this.energy = 0;
-    // 4th-order Butterworth low-pass at 3.4 kHz (two biquads) against aliasing.
+    // 4th-order Butterworth low-pass at 0.425 × the rate (3.4 kHz at 8 kHz; two biquads)
+    // against aliasing.
     this.sections = [0.5412, 1.3066].map((q) => {
-      const w0 = (2 * Math.PI * Math.min(3400, sampleRate * 0.45)) / sampleRate;
+      const w0 = (2 * Math.PI * Math.min(rate * 0.425, sampleRate * 0.45)) / sampleRate;
       const alpha = Math.sin(w0) / (2 * q);
       const cos = Math.cos(w0);
       const a0 = 1 + alpha;
@@ -165,17 +171,17 @@ class Framer extends AudioWorkletProcessor {
     const clamped = Math.max(-1, Math.min(1, value));
     this.frame[this.count++] = clamped < 0 ? clamped * 0x8000 : clamped * 0x7fff;
     this.energy += clamped * clamped;
-    if (this.count === ${FRAME_SAMPLES}) {
-      const level = Math.sqrt(this.energy / ${FRAME_SAMPLES});
+    if (this.count === this.samples) {
+      const level = Math.sqrt(this.energy / this.samples);
       this.port.postMessage({ pcm: this.frame.buffer, level }, [this.frame.buffer]);
-      this.frame = new Int16Array(${FRAME_SAMPLES});
+      this.frame = new Int16Array(this.samples);
       this.count = 0;
       this.energy = 0;
     }
   }
   process(inputs) {
     const input = inputs[0];
-    if (!input || input.length === 0 || input[0].length === 0) return true;
+    if (this.ratio === 0 || !input || input.length === 0 || input[0].length === 0) return true;
     const length = input[0].length;
     const mono = new Float32Array(length);
     for (const channel of input) {
@@ -472,6 +478,7 @@ class VolcengineAiotTalkCard extends HTMLElement {
       released: false,
       torn: false, // torn down: whatever still arrives is closed at once
       handlerId: null,
+      format: null, // the worklet's format, from the server's started event
       unsub: null,
       audio: null,
       connection,
@@ -561,6 +568,7 @@ class VolcengineAiotTalkCard extends HTMLElement {
     node.port.onmessage = (ev) => this._onFrame(session, ev.data);
     audio.source = source;
     audio.node = node;
+    if (session.format) node.port.postMessage(session.format);
   }
 
   async _subscribe(session) {
@@ -581,7 +589,15 @@ class VolcengineAiotTalkCard extends HTMLElement {
   _onEvent(session, event) {
     if (this._session !== session) return;
     if (event.type === "started") {
+      // The server says what it plays: the worklet frames the microphone by it.
+      const samples = (event.sample_rate * event.frame_ms) / 1000;
+      if (event.sample_format !== SAMPLE_FORMAT || samples * 2 !== event.frame_bytes) {
+        this._fail(session, this._t("failed", { error: `audio format ${event.sample_format}` }));
+        return;
+      }
+      session.format = { rate: event.sample_rate, samples };
       session.handlerId = event.binary_handler_id;
+      if (session.audio && session.audio.node) session.audio.node.port.postMessage(session.format);
     } else if (event.type === "talking") {
       this.stats.talkingAt = performance.now();
       if (!session.released) this._setState("talking");

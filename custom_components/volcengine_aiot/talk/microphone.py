@@ -22,14 +22,33 @@ from collections.abc import Callable
 import logging
 import sys
 import time
-from typing import Final
+from typing import Final, TypedDict
 
-from .flv import FRAME_BYTES
+from .flv import FRAME_BYTES, FRAME_MS, SAMPLE_RATE
 from .source import AudioSource
 
 _LOGGER = logging.getLogger(__name__)
 
 PCM_FRAME_BYTES: Final = FRAME_BYTES * 2  # 160 samples of 16 bits: 320 bytes
+SAMPLE_FORMAT: Final = "s16le"  # signed 16-bit little-endian, mono
+
+
+class PcmFormat(TypedDict):
+    """The audio a client sends (told in the push-to-talk's ``started`` event)."""
+
+    sample_rate: int
+    frame_ms: int
+    sample_format: str
+    frame_bytes: int
+
+
+# The one definition of what a push-to-talk client sends: the card frames its audio by it.
+PCM_FORMAT: Final = PcmFormat(
+    sample_rate=SAMPLE_RATE,
+    frame_ms=FRAME_MS,
+    sample_format=SAMPLE_FORMAT,
+    frame_bytes=PCM_FRAME_BYTES,
+)
 BUFFER_FRAMES: Final = 5  # 100 ms jitter buffer
 IDLE_TIMEOUT: Final = 2.0  # seconds without audio that end an open talk
 FIRST_AUDIO_TIMEOUT: Final = 10.0  # seconds from the press to the first frame (a permission prompt)
@@ -108,7 +127,9 @@ class LiveFrames:
         if len(pcm) != PCM_FRAME_BYTES:
             self.rejected += 1
             if self.rejected == 1:
-                _LOGGER.debug("Dropping a %d-byte audio message (expected 320)", len(pcm))
+                _LOGGER.debug(
+                    "Dropping a %d-byte audio message (expected %d)", len(pcm), PCM_FRAME_BYTES
+                )
             return False
         if len(self._buffer) == self._buffer.maxlen:
             self.dropped += 1

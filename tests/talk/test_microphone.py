@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from custom_components.volcengine_aiot.talk import TranscoderPool, live
+from custom_components.volcengine_aiot.talk import TranscoderPool, microphone as live
 from custom_components.volcengine_aiot.talk.flv import ALAW_SILENCE
-from custom_components.volcengine_aiot.talk.live import (
+from custom_components.volcengine_aiot.talk.microphone import (
     LiveFrames,
     alaw_encode,
     live_source,
