@@ -2,7 +2,8 @@
 
 Unknown fields are ignored, optional fields default, documented spelling variants are accepted,
 and a missing required field raises ``VolcengineResponseError`` instead of a ``KeyError``.
-Secrets (GB registration passwords, talk URL tokens) are kept out of ``repr``.
+Secrets (talk URL tokens, pull URLs) are kept out of ``repr``; a GB registration password is not
+kept at all.
 """
 
 from __future__ import annotations
@@ -158,7 +159,6 @@ class Device:
     ip_address: str | None = None
     rtp_transport_tcp: bool | None = None
     streams: tuple[Stream, ...] = ()
-    password: str | None = field(default=None, repr=False)
 
     @property
     def online(self) -> bool:
@@ -190,7 +190,6 @@ class Device:
             ip_address=_str(data, "DeviceIP"),
             rtp_transport_tcp=rtp_tcp if isinstance(rtp_tcp, bool) else None,
             streams=streams,
-            password=_str(data, "Password"),
         )
 
 
