@@ -376,6 +376,22 @@ async def test_malformed_frames(
     assert (await client.receive_json())["type"] == "pong"
 
 
+def play_in_background(hass: HomeAssistant, speaker: str, media: Path) -> asyncio.Task[Any]:
+    """Start playing a My-media file on the speaker; the task ends when it has been played."""
+    return hass.async_create_task(
+        hass.services.async_call(
+            MP_DOMAIN,
+            SERVICE_PLAY_MEDIA,
+            {
+                ATTR_ENTITY_ID: speaker,
+                ATTR_MEDIA_CONTENT_ID: f"media-source://media_source/local/{media.name}",
+                ATTR_MEDIA_CONTENT_TYPE: "music",
+            },
+            blocking=True,
+        )
+    )
+
+
 @pytest.fixture
 def long_media(hass: HomeAssistant, tmp_path: Path) -> Path:
     """An 8 s file in My media (set up before the integration)."""
@@ -392,18 +408,7 @@ async def test_push_to_talk_interrupts_playback(
 ) -> None:
     """A push-to-talk takes the camera: the playing media is interrupted."""
     media = long_media
-    play = hass.async_create_task(
-        hass.services.async_call(
-            MP_DOMAIN,
-            SERVICE_PLAY_MEDIA,
-            {
-                ATTR_ENTITY_ID: speaker,
-                ATTR_MEDIA_CONTENT_ID: f"media-source://media_source/local/{media.name}",
-                ATTR_MEDIA_CONTENT_TYPE: "music",
-            },
-            blocking=True,
-        )
-    )
+    play = play_in_background(hass, speaker, media)
     (rec,) = [r for r in [await _first_session(emulator)] if r]
     while len(rec.frames) < 20:  # the media is playing
         await asyncio.sleep(0.02)
@@ -469,18 +474,7 @@ async def test_playback_interrupts_push_to_talk(
     talker = Talker(await hass_ws_client(hass), speaker)
     await talker.press()
     await talker.wait_talking()
-    play = hass.async_create_task(
-        hass.services.async_call(
-            MP_DOMAIN,
-            SERVICE_PLAY_MEDIA,
-            {
-                ATTR_ENTITY_ID: speaker,
-                ATTR_MEDIA_CONTENT_ID: f"media-source://media_source/local/{long_media.name}",
-                ATTR_MEDIA_CONTENT_TYPE: "music",
-            },
-            blocking=True,
-        )
-    )
+    play = play_in_background(hass, speaker, long_media)
     ended = await talker.event()
     assert ended["type"] == "ended"
     assert ended["reason"] == "interrupted"
@@ -610,18 +604,7 @@ async def test_press_without_audio_does_not_touch_the_camera(
 ) -> None:
     """A press whose microphone delivers nothing starts no talk and interrupts nothing."""
     monkeypatch.setattr(live, "FIRST_AUDIO_TIMEOUT", 0.3, raising=False)
-    play = hass.async_create_task(
-        hass.services.async_call(
-            MP_DOMAIN,
-            SERVICE_PLAY_MEDIA,
-            {
-                ATTR_ENTITY_ID: speaker,
-                ATTR_MEDIA_CONTENT_ID: f"media-source://media_source/local/{long_media.name}",
-                ATTR_MEDIA_CONTENT_TYPE: "music",
-            },
-            blocking=True,
-        )
-    )
+    play = play_in_background(hass, speaker, long_media)
     rec = await _wait_frames(emulator, 20)  # the file is playing
     talker = Talker(await hass_ws_client(hass), speaker)
     assert (await talker.press())["success"]  # the microphone is refused, missing or failing

@@ -16,10 +16,7 @@ import shutil
 from typing import Any
 
 from homeassistant.components.media_player import (
-    ATTR_MEDIA_CONTENT_ID,
-    ATTR_MEDIA_CONTENT_TYPE,
     DOMAIN as MP_DOMAIN,
-    SERVICE_PLAY_MEDIA,
 )
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
@@ -38,6 +35,7 @@ from tests.test_push_to_talk import (  # noqa: F401
     entry_options,
     long_media,
     mock_config_entry,
+    play_in_background,
     speaker,
     talks,
 )
@@ -166,18 +164,7 @@ async def test_press_without_microphone_audio_leaves_the_playback_alone(
 ) -> None:
     """A press whose microphone is refused or delivers nothing says so; the file plays on."""
     monkeypatch.setattr(live, "FIRST_AUDIO_TIMEOUT", 1.0, raising=False)
-    play = hass.async_create_task(
-        hass.services.async_call(
-            MP_DOMAIN,
-            SERVICE_PLAY_MEDIA,
-            {
-                ATTR_ENTITY_ID: speaker,
-                ATTR_MEDIA_CONTENT_ID: f"media-source://media_source/local/{long_media.name}",
-                ATTR_MEDIA_CONTENT_TYPE: "music",
-            },
-            blocking=True,
-        )
-    )
+    play = play_in_background(hass, speaker, long_media)
     rec = await _wait_frames(emulator, 20)
     lines = await card_runner(scenario)
     pressed = next(line for line in lines if line.get("step") == scenario)
