@@ -45,7 +45,7 @@ from .const import (
     MIN_ALARM_INTERVAL,
     MIN_MOTION_QUIET,
 )
-from .coordinator import ISSUE_CLOCK_SKEW, THROTTLED_RETRY_AFTER
+from .coordinator import ISSUE_CLOCK_SKEW, THROTTLED_RETRY_AFTER, async_create_clock_skew_issue
 from .events import AlarmCursor, AlarmListeners, AlarmPoller
 from .push import AlarmPush
 
@@ -329,14 +329,7 @@ class VolcengineAlarms:
                 },
             )
         elif isinstance(err, VolcengineClockSkewError):
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                ISSUE_CLOCK_SKEW,
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key=ISSUE_CLOCK_SKEW,
-            )
+            async_create_clock_skew_issue(self.hass)
         elif isinstance(err, VolcengineThrottledError):
             # Like the device coordinator's retry_after: no call for a minute.
             self._paused = math.ceil(THROTTLED_RETRY_AFTER / self.interval.total_seconds()) - 1

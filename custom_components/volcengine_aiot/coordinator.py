@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -30,6 +30,19 @@ ISSUE_MISSING_PERMISSION = "missing_permission"
 def permission_issue_id(entry: ConfigEntry) -> str:
     """Return the ID of the entry's "missing permission" repair issue."""
     return f"{ISSUE_MISSING_PERMISSION}_{entry.entry_id}"
+
+
+@callback
+def async_create_clock_skew_issue(hass: HomeAssistant) -> None:
+    """Ask the user to fix the host's clock: one issue, whichever call found the skew."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        ISSUE_CLOCK_SKEW,
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=ISSUE_CLOCK_SKEW,
+    )
 
 
 class VolcengineCoordinator(DataUpdateCoordinator[dict[str, Device]]):
@@ -80,14 +93,7 @@ class VolcengineCoordinator(DataUpdateCoordinator[dict[str, Device]]):
                 translation_placeholders=placeholders,
             ) from err
         except VolcengineClockSkewError as err:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                ISSUE_CLOCK_SKEW,
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key=ISSUE_CLOCK_SKEW,
-            )
+            async_create_clock_skew_issue(self.hass)
             raise UpdateFailed(translation_domain=DOMAIN, translation_key="clock_skew") from err
         except VolcengineThrottledError as err:
             raise UpdateFailed(
