@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant
 
 from .const import CONF_ACCESS_KEY_ID, CONF_SECRET_ACCESS_KEY
 from .runtime import VolcengineConfigEntry
-from .talk import redact_url
+from .util import redact_url
 
 TO_REDACT = {
     CONF_ACCESS_KEY_ID,

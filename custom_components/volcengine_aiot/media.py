@@ -15,8 +15,9 @@ from homeassistant.exceptions import ServiceValidationError
 import yarl
 
 from .const import DOMAIN, LOGGER
-from .talk import AudioSource, redact_url
+from .talk import AudioSource
 from .talk.cache import file_cache_key
+from .util import redact_url
 
 TTS_PROXY_PATH = "/api/tts_proxy/"
 TTS_MEDIA_SOURCE = "media-source://tts/"

@@ -25,13 +25,13 @@ from custom_components.volcengine_aiot.talk import (
     transcode,
 )
 from custom_components.volcengine_aiot.talk.flv import FRAME_BYTES
-from custom_components.volcengine_aiot.talk.redact import redact_text, redact_url
 from custom_components.volcengine_aiot.talk.transcode import (
     READ_AHEAD_BYTES,
     _exit_text,
     _FfmpegLog,
     ffmpeg_args,
 )
+from custom_components.volcengine_aiot.util.redact import redact_text, redact_url
 from tests.audio import (
     FFMPEG,
     alaw_decode,

@@ -38,7 +38,7 @@ def test_events_is_home_assistant_free_and_reaches_only_the_api() -> None:
     for path in paths:
         modules = imports_of(path)
         assert not any(m.startswith("homeassistant") for m in modules), path.name
-        glue = {m for m in modules if m.startswith("..") and not m.startswith("..api")}
+        glue = {m for m in modules if m.startswith("..") and not m.startswith(("..api", "..util"))}
         assert not glue, f"{path.name} imports the HA glue: {glue}"
 
 
@@ -48,3 +48,13 @@ def test_no_home_assistant_in_ptz() -> None:
     assert paths
     for path in paths:
         assert not any(m.startswith("homeassistant") for m in imports_of(path)), path.name
+
+
+def test_util_imports_nothing_of_the_integration() -> None:
+    """``util`` is shared by every HA-free package, so it may lean on none of them."""
+    paths = sorted((TALK.parent / "util").glob("*.py"))
+    assert {p.name for p in paths} >= {"__init__.py", "process.py", "redact.py"}
+    for path in paths:
+        modules = imports_of(path)
+        assert not any(m.startswith("homeassistant") for m in modules), path.name
+        assert not any(m.startswith("..") for m in modules), path.name

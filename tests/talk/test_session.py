@@ -42,7 +42,7 @@ from custom_components.volcengine_aiot.talk import (
     speaker as speaker_module,
 )
 from custom_components.volcengine_aiot.talk.flv import ALAW_SILENCE
-from custom_components.volcengine_aiot.talk.redact import redact_message
+from custom_components.volcengine_aiot.util.redact import redact_message
 from tests.audio import (
     FFMPEG,
     alaw_decode,

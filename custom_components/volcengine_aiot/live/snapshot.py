@@ -13,17 +13,16 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-import contextlib
 from dataclasses import dataclass, field
 import io
 import logging
-import re
 import shutil
 import time
 from typing import TYPE_CHECKING, Any, Final
 
 from PIL import Image
 
+from ..util import redact_text, run_to_end
 from .errors import LiveFfmpegError, LiveSnapshotError
 
 if TYPE_CHECKING:
@@ -41,7 +40,6 @@ _SOF_MARKERS: Final = frozenset(
     {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 )
 _MARKER: Final = 0xFF
-_QUERY = re.compile(r"\?[^\s'\"]*")
 
 type Size = tuple[int, int]
 
@@ -123,10 +121,10 @@ def snapshot_args(ffmpeg: str, url: str) -> list[str]:
     ]
 
 
-def _redacted(stderr: bytes) -> str:
-    """Return ffmpeg's last error line without URL queries (signatures are secrets)."""
+def _last_line(stderr: bytes) -> str:
+    """Return ffmpeg's last error line, its URLs redacted (signatures are secrets)."""
     lines = stderr.decode(errors="replace").strip().splitlines()
-    return _QUERY.sub("?…", lines[-1]) if lines else ""
+    return redact_text(lines[-1]) if lines else ""
 
 
 async def read_frame(ffmpeg: str, url: str, *, within: float) -> Picture | None:
@@ -136,30 +134,17 @@ async def read_frame(ffmpeg: str, url: str, *, within: float) -> Picture | None:
     whatever happens, cancellation included.
     """
     try:
-        process = await asyncio.create_subprocess_exec(
-            *snapshot_args(ffmpeg, url),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        result = await run_to_end(snapshot_args(ffmpeg, url), within=within)
     except OSError as err:
         raise LiveFfmpegError(f"cannot run ffmpeg: {err}", error=str(err)) from err
-    try:
-        async with asyncio.timeout(within):
-            stdout, stderr = await process.communicate()
-    except TimeoutError:
+    if result is None:
         _LOGGER.debug("No frame within %s s", within)
         return None
-    finally:
-        if process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            await process.wait()
-    size = jpeg_size(stdout)
-    if process.returncode != 0 or size is None:
-        _LOGGER.debug("No frame (ffmpeg exit %s): %s", process.returncode, _redacted(stderr))
+    size = jpeg_size(result.stdout)
+    if result.code != 0 or size is None:
+        _LOGGER.debug("No frame (ffmpeg exit %s): %s", result.code, _last_line(result.stderr))
         return None
-    return Picture(stdout, size)
+    return Picture(result.stdout, size)
 
 
 async def grab_frame(ffmpeg: str, live: LiveStream, *, within: float) -> Picture:

@@ -23,7 +23,6 @@ from .errors import (
 from .opener import ClientTalkOpener
 from .options import FRAMING_FLV, FRAMING_RAW, FRAMINGS, TalkOptions
 from .pool import TranscoderPool
-from .redact import redact_text, redact_url
 from .session import PlayResult, TalkOpener, TalkStats
 from .source import AudioSource
 from .speaker import Speaker
@@ -57,6 +56,4 @@ __all__ = [
     "TalkStats",
     "Transcoder",
     "TranscoderPool",
-    "redact_text",
-    "redact_url",
 ]

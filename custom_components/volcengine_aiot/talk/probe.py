@@ -13,7 +13,8 @@ from collections.abc import Sequence
 import re
 from typing import Final
 
-from .ffmpeg import PROTOCOLS_FILE, run_to_end
+from ..util import Finished, run_to_end
+from .ffmpeg import PROTOCOLS_FILE
 from .flv import SAMPLE_RATE
 
 PROBE_TIMEOUT: Final = 5.0
@@ -32,8 +33,8 @@ def parse_duration(stderr: bytes) -> float | None:
 async def probe_duration(ffmpeg: str, path: str) -> float | None:
     """Return the seconds a local file plays, None when ffmpeg cannot tell (or not in time)."""
     args = [ffmpeg, "-nostdin", "-hide_banner", "-protocol_whitelist", PROTOCOLS_FILE]
-    result = await run_to_end([*args, "-i", f"file:{path}"], output="stderr", within=PROBE_TIMEOUT)
-    return None if result is None else parse_duration(result[1])
+    result = await _run([*args, "-i", f"file:{path}"], within=PROBE_TIMEOUT)
+    return None if result is None else parse_duration(result.stderr)
 
 
 async def decoded_seconds(args: Sequence[str], data: bytes) -> float | None:
@@ -42,7 +43,15 @@ async def decoded_seconds(args: Sequence[str], data: bytes) -> float | None:
     With the transcode's own arguments, the length of the output is the length of the audio
     that will be sent. None when ffmpeg fails or takes too long.
     """
-    result = await run_to_end(args, data=data, output="stdout", within=MEASURE_TIMEOUT)
-    if result is None or result[0] != 0 or not result[1]:
+    result = await _run(args, data=data, within=MEASURE_TIMEOUT)
+    if result is None or result.code != 0 or not result.stdout:
         return None
-    return len(result[1]) / SAMPLE_RATE
+    return len(result.stdout) / SAMPLE_RATE
+
+
+async def _run(args: Sequence[str], *, within: float, data: bytes | None = None) -> Finished | None:
+    """Run ffmpeg to its end; None when it cannot be started or has not ended in time."""
+    try:
+        return await run_to_end(args, within=within, data=data)
+    except OSError:
+        return None

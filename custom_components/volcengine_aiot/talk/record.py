@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import time
 from typing import Final
 
-from .redact import redact_message
+from ..util.redact import redact_message
 
 KEEP: Final = 10
 MAX_TEXT: Final = 500

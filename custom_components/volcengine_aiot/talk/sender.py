@@ -15,11 +15,11 @@ from typing import Final
 import aiohttp
 from yarl import URL
 
+from ..util.redact import redact_message, redact_url
 from .errors import TalkConnectError, TalkConnectionLostError
 from .flv import FLV_HEADER, FRAME_MS, audio_tag
 from .options import FRAMING_FLV, FRAMING_FLV_JOINED, FRAMING_RAW
 from .record import MAX_TEXT, TalkRecord
-from .redact import redact_message, redact_url
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ import re
 import signal
 from typing import Final
 
+from ..util import lower_priority, redact_text
 from .errors import (
     TalkEmptyAudioError,
     TalkError,
@@ -22,10 +23,9 @@ from .errors import (
     TalkMediaInterruptedError,
     TalkMediaNotFoundError,
 )
-from .ffmpeg import PROTOCOLS_FILE, PROTOCOLS_PIPE, PROTOCOLS_URL, lower_priority
+from .ffmpeg import PROTOCOLS_FILE, PROTOCOLS_PIPE, PROTOCOLS_URL
 from .flv import ALAW_SILENCE, FRAME_BYTES, FRAME_SECONDS, SAMPLE_RATE
 from .probe import decoded_seconds
-from .redact import redact_text
 from .source import AudioSource
 
 _LOGGER = logging.getLogger(__name__)

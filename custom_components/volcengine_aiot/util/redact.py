@@ -1,4 +1,4 @@
-"""The one place that makes URLs safe to show: no userinfo, no query, no fragment.
+"""The one place that makes URLs and texts safe to show: no userinfo, no query, no fragment.
 
 Media URLs may carry credentials (``http://user:password@nas/a.mp3``) or tokens (signed Home
 Assistant paths ``?authSig=…``, the talk socket's ``?token=…``). Everything that logs a URL, puts
