@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,10 +31,8 @@ from .media import async_resolve_source
 from .playing import async_play, async_play_audio, unavailable
 from .runtime import VolcengineConfigEntry
 from .talk import AudioSource, PlayResult, Speaker
-from .talk.probe import probe_duration
 
 PARALLEL_UPDATES = 0
-PROBE_REAP_TIMEOUT = 5.0  # seconds a cancelled duration probe may take to reap its ffmpeg
 
 SPEAKER = MediaPlayerEntityDescription(
     key="speaker",
@@ -86,8 +83,6 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
         super().__init__(coordinator, SPEAKER, device_id, entry)
         self._speaker: Speaker | None = None
         self._shown: AudioSource | None = None  # the source the progress is about
-        self._probe: asyncio.Task[None] | None = None
-        self._ending_probes: set[asyncio.Task[None]] = set()  # cancelled, ffmpeg being reaped
 
     @property
     def state(self) -> MediaPlayerState:
@@ -129,27 +124,8 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
 
     async def async_will_remove_from_hass(self) -> None:
         """Stop following the speaker (it keeps playing for the camera's other views)."""
-        self._cancel_probe()
         self._speaker = None
-        await self._async_probes_ended()
         await super().async_will_remove_from_hass()
-
-    @callback
-    def _cancel_probe(self) -> None:
-        """Cancel the duration probe; its ffmpeg is reaped by ``_async_probes_ended``."""
-        probe, self._probe = self._probe, None
-        if probe is not None and not probe.done():
-            probe.cancel()
-            self._ending_probes.add(probe)
-            probe.add_done_callback(self._ending_probes.discard)
-
-    async def _async_probes_ended(self) -> None:
-        """Wait (bounded) until cancelled probes have reaped their ffmpeg.
-
-        A playback or a stop returns only once nothing it started is left running.
-        """
-        if self._ending_probes:
-            await asyncio.wait(set(self._ending_probes), timeout=PROBE_REAP_TIMEOUT)
 
     @callback
     def _on_speaker_change(self) -> None:
@@ -159,17 +135,16 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
 
     @callback
     def _track_progress(self, source: AudioSource | None, duration: float | None) -> None:
-        """Start the progress of a new source at 0; show its duration once known.
+        """Start the progress of a new source at 0; show its duration once the speaker knows it.
 
-        The speaker knows it at once for a cached sound and once all of a TTS result has
-        arrived; a local file is probed by ffmpeg.
+        The speaker knows it at once for a cached sound, once all of a TTS result has arrived,
+        and once ffmpeg has described a local file.
         """
         if source is not None and source is self._shown:
             if duration is not None and self._attr_media_duration is None:
                 self._attr_media_duration = _seconds(duration)
             return
         self._shown = source
-        self._cancel_probe()
         self._attr_media_duration = None
         if source is None:
             self._attr_media_position = self._attr_media_position_updated_at = None
@@ -178,24 +153,6 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
         self._attr_media_position_updated_at = dt_util.utcnow()
         if duration is not None:
             self._attr_media_duration = _seconds(duration)
-        elif source.location is not None and not source.is_url:
-            self._probe = self.hass.async_create_background_task(
-                self._async_probe(
-                    source, self._entry.runtime_data.transcoders.ffmpeg, source.location
-                ),
-                f"volcengine_aiot duration of {source.label}",
-            )
-
-    async def _async_probe(self, source: AudioSource, ffmpeg: str, path: str) -> None:
-        duration = await probe_duration(ffmpeg, path)
-        if (
-            duration is not None
-            and source is self._shown
-            and self._attr_media_duration is None
-            and self.hass is not None
-        ):
-            self._attr_media_duration = _seconds(duration)
-            self.async_write_ha_state()
 
     async def async_set_volume_level(self, volume: float) -> None:
         """Set the software gain (0..1, 1 = unchanged)."""
@@ -206,7 +163,6 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
         """Stop talking and clear the queue."""
         if self._speaker is not None:
             await self._speaker.stop()
-        await self._async_probes_ended()
 
     async def async_browse_media(
         self, media_content_type: MediaType | str | None = None, media_content_id: str | None = None
@@ -239,19 +195,16 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
         enqueue: bool = False,  # noqa: FBT001, FBT002 - service call data
     ) -> dict[str, Any]:
         """Play audio (optionally after the chime) and return how long was played."""
-        try:
-            return await async_play_audio(
-                self.hass,
-                self._entry,
-                self.device_id,
-                entity_id=self.entity_id,
-                media=media,
-                gain_db=gain_db,
-                chime=chime,
-                enqueue=enqueue,
-            )
-        finally:
-            await self._async_probes_ended()
+        return await async_play_audio(
+            self.hass,
+            self._entry,
+            self.device_id,
+            entity_id=self.entity_id,
+            media=media,
+            gain_db=gain_db,
+            chime=chime,
+            enqueue=enqueue,
+        )
 
     def _gain(self, extra_db: float = 0.0) -> float:
         return self._entry.runtime_data.volumes.gain(self._entry.options, self.device_id, extra_db)
@@ -262,17 +215,14 @@ class VolcengineSpeakerEntity(VolcengineTalkEntity, MediaPlayerEntity, RestoreEn
         """Play through the speaker, turning every failure into a translated error."""
         if self._speaker is None or not self.available:
             raise unavailable(self.device_name)
-        try:
-            return await async_play(
-                self.hass,
-                self._entry,
-                self._speaker,
-                sources,
-                name=self.device_name,
-                entity_id=self.entity_id,
-                device_id=self.device_id,
-                enqueue=enqueue,
-                announce=announce,
-            )
-        finally:
-            await self._async_probes_ended()
+        return await async_play(
+            self.hass,
+            self._entry,
+            self._speaker,
+            sources,
+            name=self.device_name,
+            entity_id=self.entity_id,
+            device_id=self.device_id,
+            enqueue=enqueue,
+            announce=announce,
+        )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 import shutil
 
+from custom_components.volcengine_aiot.talk import AudioSource, Transcoder
 from custom_components.volcengine_aiot.talk.probe import parse_duration, probe_duration
-from tests.audio import make_tone
+from tests.audio import ffmpeg_children, make_tone
 
 FFMPEG = shutil.which("ffmpeg") or "ffmpeg"
 
@@ -27,3 +29,38 @@ async def test_probe_duration_of_files(tmp_path: Path) -> None:
     assert await probe_duration(FFMPEG, str(tmp_path / "junk.mp3")) is None
     assert await probe_duration(FFMPEG, str(tmp_path / "missing.wav")) is None
     assert await probe_duration(str(tmp_path / "no-ffmpeg"), str(tmp_path / "a.wav")) is None
+
+
+async def test_a_transcoder_learns_how_long_its_file_plays(tmp_path: Path) -> None:
+    """Every caller of the speaker (media player, satellite, play_audio) sees a file's length."""
+    make_tone(tmp_path / "a.wav", 440, 2.5)
+    transcoder = Transcoder(FFMPEG, AudioSource(location=str(tmp_path / "a.wav"), label="a"))
+    await transcoder.start()
+    try:
+        async with asyncio.timeout(10):
+            while transcoder.duration is None and await transcoder.read_frame() is not None:
+                await asyncio.sleep(0.02)  # the probe runs beside the decode, at a talk's pace
+        assert transcoder.duration is not None
+        assert abs(transcoder.duration - 2.5) < 0.05
+    finally:
+        await transcoder.aclose()
+    assert ffmpeg_children() == []
+
+
+async def test_closing_a_transcoder_reaps_its_probe(tmp_path: Path) -> None:
+    """A playback that ends while its file is still being probed leaves no ffmpeg behind."""
+    make_tone(tmp_path / "a.wav", 440, 2.5)
+    slow = tmp_path / "ffmpeg"
+    slow.write_text(
+        "#!/bin/bash\n"
+        "# the duration probe (-nostdin -hide_banner -protocol_whitelist X -i F) hangs\n"
+        '[ "$#" -eq 6 ] && exec -a ffmpeg-slow-probe sleep 30\n'
+        f'exec {FFMPEG} "$@"\n'
+    )
+    slow.chmod(0o755)
+    transcoder = Transcoder(str(slow), AudioSource(location=str(tmp_path / "a.wav"), label="a"))
+    await transcoder.start()
+    assert await transcoder.read_frame() is not None
+    await transcoder.aclose()
+    assert transcoder.duration is None
+    assert ffmpeg_children() == []  # the slow probe (a "sleep" named ffmpeg-slow-probe) too

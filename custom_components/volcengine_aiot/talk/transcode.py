@@ -25,7 +25,7 @@ from .errors import (
 )
 from .ffmpeg import PROTOCOLS_FILE, PROTOCOLS_PIPE, PROTOCOLS_URL
 from .flv import ALAW_SILENCE, FRAME_BYTES, FRAME_SECONDS, SAMPLE_RATE
-from .probe import decoded_seconds
+from .probe import decoded_seconds, probe_duration
 from .source import AudioSource
 
 _LOGGER = logging.getLogger(__name__)
@@ -178,7 +178,8 @@ class Transcoder:
     its input to the end, else the error (a failure after some audio included).
 
     ``duration`` is how long the source plays once known: for a piped source (TTS), when all
-    of it has arrived (None before, and for other sources).
+    of it has arrived; for a local file, once ffmpeg has described it (None before, and for
+    URLs, which are never fetched twice).
     """
 
     def __init__(self, ffmpeg: str, source: AudioSource) -> None:
@@ -229,6 +230,8 @@ class Transcoder:
         self._tasks.append(loop.create_task(self._read(process, stdout)))
         if source.stream is not None and process.stdin is not None:
             self._tasks.append(loop.create_task(self._feed(process.stdin, source.stream)))
+        elif source.location is not None and not source.is_url:
+            self._tasks.append(loop.create_task(self._measure_file(source.location)))
 
     async def _feed(
         self, stdin: asyncio.StreamWriter, stream: Callable[[], AsyncIterator[bytes]]
@@ -270,6 +273,10 @@ class Transcoder:
                 ffmpeg_args(self._ffmpeg, self._source), b"".join(kept)
             )
             _LOGGER.debug("%s plays %s s", self._source.label, self.duration)
+
+    async def _measure_file(self, path: str) -> None:
+        """Learn how long a local file plays (its probe's ffmpeg is reaped by ``aclose``)."""
+        self.duration = await probe_duration(self._ffmpeg, path)
 
     async def _drain_stderr(self, stderr: asyncio.StreamReader) -> None:
         while chunk := await stderr.read(1024):
