@@ -28,6 +28,7 @@ from tests.emulator.data import (
     SHOP_IPC_ID,
     SPACE_HOME_ID,
     SPACE_SHOP_ID,
+    channel,
 )
 from tests.entities import entities_of
 
@@ -172,3 +173,40 @@ async def test_channel_reporting_nothing_is_disabled(
     assert all(e.unique_id.startswith(SHOP_IPC_ID) for e in ptz)
     assert {e.disabled_by for e in ptz} == {er.RegistryEntryDisabler.INTEGRATION}
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_ptz_entities_follow_the_device_list(
+    hass: HomeAssistant, loaded: MockConfigEntry, emulator: Emulator
+) -> None:
+    """A dome that joins the space gets its select once its PTZType was read; gone with it."""
+    new_id, stream, channel_id = (
+        "6851c282-c7f6-4a04-9d1e-00000000cafe",
+        "c0ffee00-0000-4000-8000-0000000000ca",
+        "34020000001310000098",
+    )
+    emulator.state.add_device(
+        SPACE_HOME_ID,
+        {
+            "DeviceID": new_id,
+            "DeviceNSID": "34020000001320000098",
+            "DeviceName": "Side gate",
+            "Status": "online",
+            "DeviceStreams": {channel_id: {"StreamID": stream, "Name": "Side gate"}},
+        },
+    )
+    emulator.state.channels[new_id] = [
+        channel(channel_id, stream, "Side gate", "Hikvision", "DS-2DE", parent_id="x", ptz_type=2)
+    ]
+    emulator.state.presets[stream] = {4: "Gate"}
+    runtime = loaded.runtime_data
+    await runtime.coordinator.async_refresh()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert options(hass, "select.side_gate_ptz_preset") == ["Gate"]
+    key = f"{new_id}_{channel_id}_camera"
+    assert runtime.ptz_channels[key].ptz_type == 2
+    emulator.state.remove_device(SPACE_HOME_ID, new_id)
+    for _ in range(2):  # removed after two device lists without it
+        await runtime.coordinator.async_refresh()
+        await hass.async_block_till_done()
+    assert key not in runtime.ptz_channels
+    assert hass.states.get("select.side_gate_ptz_preset") is None
