@@ -250,7 +250,7 @@ async def test_fixed_camera_cannot_move(
         assert err.value.translation_key == "ptz_not_supported"
         assert err.value.translation_placeholders == {
             "camera": BACK_YARD,
-            "error": "VolcenginePtzNotSupportedError",
+            "error": "InvalidParameter.PTZNotSupported",
         }
         assert "cannot pan, tilt or zoom" in str(err.value)
     assert emulator.requests_for("CloudControl") == []  # refused before sending
@@ -340,3 +340,16 @@ async def test_home_assistant_stop_during_a_move_stops(
     assert cmds(emulator) == [("zoomout", 3), ("stop", 0)]
     with pytest.raises((asyncio.CancelledError, HomeAssistantError)):
         await task
+
+
+async def test_other_refusal_names_the_code(
+    hass: HomeAssistant, init_integration: MockConfigEntry, emulator: Emulator
+) -> None:
+    emulator.faults.add("CloudControl", code="InvalidParameter.Whatever", status=400)
+    with pytest.raises(HomeAssistantError) as err:
+        await preset(hass, "goto", 1)
+    assert err.value.translation_key == "ptz_command_failed"
+    assert err.value.translation_placeholders == {
+        "camera": GARDEN,
+        "error": "InvalidParameter.Whatever",
+    }
