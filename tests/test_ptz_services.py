@@ -58,7 +58,8 @@ async def test_every_camera_has_its_ptz_channel(
     # one GetDeviceChannelsV2 per device, not per channel
     devices = [r.query["DeviceID"] for r in emulator.requests_for("GetDeviceChannelsV2")]
     assert sorted(devices) == sorted(set(devices))
-    assert len(devices) == len(runtime.coordinator.data)
+    with_channels = {d for d, device in runtime.coordinator.data.items() if device.streams}
+    assert set(devices) == with_channels  # a device without video channels is not asked
 
     found_entry, garden = ptz_channel_of(hass, GARDEN)
     assert found_entry is entry
@@ -353,3 +354,16 @@ async def test_other_refusal_names_the_code(
         "camera": GARDEN,
         "error": "InvalidParameter.Whatever",
     }
+
+
+async def test_channel_listed_without_stream_id_is_found_by_its_channel_id(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, emulator: Emulator
+) -> None:
+    for item in emulator.state.channels[HOME_NVR_ID]:
+        del item["StreamID"]
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert ptz_channel_of(hass, GARDEN)[1].ptz_type == 1
+    assert ptz_channel_of(hass, BACK_YARD)[1].ptz_type == 3
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
