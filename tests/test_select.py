@@ -213,3 +213,27 @@ async def test_ptz_entities_follow_the_device_list(
         await hass.async_block_till_done()
     assert key not in runtime.ptz_channels
     assert hass.states.get("select.side_gate_ptz_preset") is None
+
+
+async def test_first_read_retried_when_the_camera_is_back(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, emulator: Emulator
+) -> None:
+    """Offline at setup: no presets; read at the first device list that finds it online."""
+    emulator.state.set_status(SPACE_HOME_ID, HOME_NVR_ID, "offline")
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(GARDEN).state == "unavailable"
+    reads = len(emulator.requests_for("QueryPresetInfo"))
+    coordinator = mock_config_entry.runtime_data.coordinator
+    await coordinator.async_refresh()  # still offline: not asked again
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(emulator.requests_for("QueryPresetInfo")) == reads
+    emulator.state.set_status(SPACE_HOME_ID, HOME_NVR_ID, "online")
+    await coordinator.async_refresh()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert options(hass) == ["Gate", "Terrace"]
+    await coordinator.async_refresh()  # read once: not asked again
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(emulator.requests_for("QueryPresetInfo")) == reads + 1
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)

@@ -1,13 +1,16 @@
 """A select of the presets of every channel that can move: selecting one drives the camera there.
 
 The options are the preset names the platform reports (QueryPresetInfo), "Preset N" for a
-preset without a name. They are read when the entity is added, after every preset set or
-removed through this integration, and when the channel's "Refresh presets" button is pressed:
+preset without a name. They are read when the entity is added (again at each device list while
+that has not succeeded yet, e.g. the camera was offline), after every preset set or removed
+through this integration, and when the channel's "Refresh presets" button is pressed:
 QueryPresetInfo asks the camera over GB/T 28181 (slow, it may time out), and presets only
 change when someone sets or removes one, so they are not polled.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
 from homeassistant.core import HomeAssistant, callback
@@ -73,6 +76,8 @@ class VolcenginePresetSelect(VolcenginePtzEntity, SelectEntity):
         """Initialize the select of a channel's presets."""
         super().__init__(entry, PTZ_PRESET, device_id, channel, ptz, single=single)
         self._options: dict[str, int] = preset_options(ptz.presets)
+        self._read = False  # the presets were read once (by any caller)
+        self._reading: asyncio.Task[None] | None = None
 
     @property
     def options(self) -> list[str]:
@@ -83,7 +88,18 @@ class VolcenginePresetSelect(VolcenginePtzEntity, SelectEntity):
         """Follow the channel's presets and read them once now (in the background)."""
         await super().async_added_to_hass()
         self.async_on_remove(self.ptz.add_listener(self._presets_read))
-        self.entry.async_create_background_task(
+        self._start_first_read()
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Try the first read again once the device is online (it failed or was not done)."""
+        if not self._read and self._reading is None and self.available:
+            self._start_first_read()
+        super()._handle_coordinator_update()
+
+    @callback
+    def _start_first_read(self) -> None:
+        self._reading = self.entry.async_create_background_task(
             self.hass, self._async_first_read(), f"volcengine_aiot presets of {self.entity_id}"
         )
 
@@ -92,12 +108,14 @@ class VolcenginePresetSelect(VolcenginePtzEntity, SelectEntity):
             await self.ptz.refresh_presets()
         except (VolcengineError, PtzError) as err:
             LOGGER.debug("Presets of %s not read: %s", self.entity_id, err)
+        finally:
+            self._reading = None
 
     @callback
     def _presets_read(self) -> None:
+        self._read = True
         self._options = preset_options(self.ptz.presets)
-        if self.hass is not None and self.entity_id:
-            self.async_write_ha_state()
+        self.async_write_ha_state()
 
     async def async_select_option(self, option: str) -> None:
         """Drive the camera to the preset."""
