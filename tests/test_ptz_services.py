@@ -367,3 +367,28 @@ async def test_channel_listed_without_stream_id_is_found_by_its_channel_id(
     assert ptz_channel_of(hass, GARDEN)[1].ptz_type == 1
     assert ptz_channel_of(hass, BACK_YARD)[1].ptz_type == 3
     await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+async def test_stop_refused_after_a_move(
+    hass: HomeAssistant, init_integration: MockConfigEntry, emulator: Emulator
+) -> None:
+    """The move went through, its stop was refused: the error says the camera may move."""
+    task = asyncio.create_task(ptz(hass, command="up", speed=5, duration=0.5))
+    await until(lambda: emulator.ptz.channel(DOME).moving == "up")
+    emulator.faults.add("CloudControl", code="InvalidParameter", status=400)
+    with pytest.raises(HomeAssistantError) as err:
+        await task
+    assert err.value.translation_key == "ptz_stop_failed"
+    assert "may still be moving" in str(err.value)
+    await ptz(hass, command="stop")  # what the README says to do
+    assert emulator.ptz.channel(DOME).moving is None
+
+
+async def test_closed_mover_is_a_translated_error(
+    hass: HomeAssistant, init_integration: MockConfigEntry, emulator: Emulator
+) -> None:
+    await init_integration.runtime_data.ptz.aclose()
+    with pytest.raises(HomeAssistantError) as err:
+        await ptz(hass, command="up", duration=0.01)
+    assert err.value.translation_key == "ptz_failed"
+    assert emulator.requests_for("CloudControl") == []
