@@ -392,3 +392,25 @@ async def test_closed_mover_is_a_translated_error(
         await ptz(hass, command="up", duration=0.01)
     assert err.value.translation_key == "ptz_failed"
     assert emulator.requests_for("CloudControl") == []
+
+
+async def test_type_not_read_leaves_the_entities_disabled(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    emulator: Emulator,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """GetDeviceChannelsV2 fails: the type stays unknown, the PTZ entities are disabled."""
+    emulator.faults.add("GetDeviceChannelsV2", code="InvalidParameter", status=400, times=10)
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    garden = ptz_channel_of(hass, GARDEN)[1]
+    assert garden.ptz_type is None
+    assert garden.can_move is None
+    select = entity_registry.async_get("select.recorder_garden_ptz_preset")
+    assert select is not None
+    assert select.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    await ptz(hass, command="left", duration=0.01)  # the actions still try it
+    assert [c.cmd for c in emulator.ptz.commands(DOME)] == ["left", "stop"]
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)

@@ -179,3 +179,15 @@ async def test_hold_moves_until_cancelled(
         await task
     assert cmds(emulator) == ["left", "stop"]
     assert emulator.ptz.channel(DOME).moving is None
+
+
+async def test_failed_re_read_after_a_set_is_not_an_error(
+    client: VolcengineClient, mover: PtzMover, emulator: Emulator
+) -> None:
+    channel = PtzChannel(client, mover, DOME, 1)
+    emulator.faults.add("QueryPresetInfo", code="InvalidParameter", status=400)
+    await channel.preset(PresetCommand.SET, 8)  # went through; the list is read next time
+    assert cmds(emulator) == ["set"]
+    assert channel.presets == ()
+    await channel.refresh_presets()
+    assert [p.preset_id for p in channel.presets] == [1, 2, 8]
