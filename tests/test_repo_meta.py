@@ -21,7 +21,15 @@ from custom_components.volcengine_aiot.const import DOMAIN
 
 ROOT = Path(__file__).parent.parent
 INTEGRATION = ROOT / "custom_components" / DOMAIN
-PLATFORMS = ("assist_satellite", "binary_sensor", "button", "camera", "event", "media_player")
+PLATFORMS = (
+    "assist_satellite",
+    "binary_sensor",
+    "button",
+    "camera",
+    "event",
+    "media_player",
+    "select",
+)
 
 BRONZE = (
     "action-setup appropriate-polling brands common-modules config-flow config-flow-test-coverage "
@@ -324,10 +332,22 @@ def test_services_yaml_matches_registration_and_translations() -> None:
     en = _json(INTEGRATION / "translations" / "en.json")
     zh = _json(INTEGRATION / "translations" / "zh-Hans.json")
     icons = _json(INTEGRATION / "icons.json")
-    assert set(described) == {services.SERVICE_PLAY_AUDIO}
-    schema_fields = {str(key) for key in services.PLAY_AUDIO_SCHEMA}
+    schemas = {
+        services.SERVICE_PLAY_AUDIO: services.PLAY_AUDIO_SCHEMA,
+        services.SERVICE_PTZ: services.PTZ_SCHEMA,
+        services.SERVICE_PTZ_PRESET: services.PTZ_PRESET_SCHEMA,
+    }
+    assert set(described) == set(schemas)
     for name, spec in described.items():
+        schema_fields = {str(key) for key in schemas[name]}
         assert set(spec["fields"]) == schema_fields
+        for field_spec in spec["fields"].values():
+            selector = field_spec["selector"]
+            if "select" in selector and "translation_key" in selector["select"]:
+                key = selector["select"]["translation_key"]
+                for translations in (en, zh):
+                    options = translations["selector"][key]["options"]
+                    assert set(options) == set(selector["select"]["options"]), key
         for translations in (en, zh):
             entry = translations["services"][name]
             assert entry["name"]
