@@ -13,8 +13,8 @@
   cache), newest first.
 * **Day.** ``day`` lists one local day (a 24 h window; a 25 h day at a DST change takes two) with
   one request per window (``ListStreamRecords`` pages of up to 30000) and merges the segments
-  that start in it into items (``merge_segments``). A result is cached ``cache_ttl`` seconds; the
-  same folder asked for twice at once is fetched once.
+  that start in it into items (``merge_segments``). The segments and the items are cached
+  ``cache_ttl`` seconds; the same folder asked for twice at once is fetched once.
 * **Pacing.** Every request of the library goes through one ``RateLimiter`` of ``rate``
   requests per second (the cloud actions' documented limit is 10/s per user). A throttled answer
   (after the client's own retries) is waited out ``THROTTLE_WAIT`` s and retried at most
@@ -152,6 +152,7 @@ class RecordingLibrary:
         self._now = now or (lambda: datetime.now(UTC))
         self._sources: dict[str, tuple[float, RecordSource]] = {}
         self._segments: dict[tuple[str, RecordSource, datetime, datetime], tuple[float, Any]] = {}
+        self._items: dict[tuple[Any, ...], tuple[float, list[RecordingItem]]] = {}
         self._inflight: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
         self.requests = 0  # requests sent (for tests and the benchmark)
 
@@ -249,11 +250,21 @@ class RecordingLibrary:
     async def day(self, stream_id: str, day: date, *, tz: tzinfo) -> list[RecordingItem]:
         """Return one local day's recordings as merged items, newest first (cached)."""
         source = await self.source(stream_id)
+        windows = day_windows(day, tz)
+        key = (stream_id, source, tuple(windows))
+        cached = self._items.get(key)
+        if cached is not None and cached[0] > self._clock():
+            return list(cached[1])
         segments: list[Recording] = []
-        for start, end in day_windows(day, tz):
+        for start, end in windows:
             found = await self._segments_of(stream_id, source, start, end)
             segments += [r for r in found if start <= r.start < end]
-        return merge_segments(segments)
+        items = merge_segments(segments)
+        expires = min(self._segments.get((stream_id, source, *w), (0.0, None))[0] for w in windows)
+        if len(self._items) >= MAX_CACHED:
+            self._items.clear()
+        self._items[key] = (expires, items)
+        return list(items)
 
     def _fresh(
         self, stream_id: str, source: RecordSource, start: datetime, end: datetime
@@ -300,6 +311,8 @@ class RecordingLibrary:
             del self._segments[folder]
         for stream in [k for k in self._sources if stream_id in (None, k)]:
             del self._sources[stream]
+        for day in [k for k in self._items if stream_id in (None, k[0])]:
+            del self._items[day]
 
     # --- play --------------------------------------------------------------------------------
 
