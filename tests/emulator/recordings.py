@@ -94,7 +94,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 import contextlib
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import cache
 import hashlib
 import hmac
 import json
@@ -275,6 +276,44 @@ def _listening(port: int) -> bool:
     )
 
 
+@cache
+def demo_recordings(
+    end: int,
+) -> tuple[tuple[Segment, ...], tuple[Segment, ...], tuple[Segment, ...]]:
+    """Return the demo's Front door, Counter and device segments ending at ``end`` (unix s).
+
+    Built once per anchor (the emulators of one test run share it; the segments are frozen).
+    """
+    first = end - DEMO_DAYS * 86400
+    front: list[Segment] = []
+    for slot in range(first, end, 2 * 3600):
+        front += [Segment(slot + n * 120, slot + (n + 1) * 120) for n in range(3)]
+        if (slot // 3600) % 6 == 0:
+            front.append(Segment(slot + 1800, slot + 1830, alarm=True, kind="alarm"))
+    day = (end // 86400 - 1) * 86400  # the UTC day before the anchor's
+    many = [
+        Segment(
+            day + n * MANY_SEGMENT_SECONDS,
+            day + (n + 1) * MANY_SEGMENT_SECONDS,
+            alarm=(n * MANY_SEGMENT_SECONDS) % 3600 == 1800,
+            kind="alarm" if (n * MANY_SEGMENT_SECONDS) % 3600 == 1800 else "time",
+        )
+        for n in range(MANY_SEGMENT_COUNT)
+    ]
+    many += [Segment(t, t + 300) for t in range(day + 86400, end - 299, 1800)]
+    device: list[Segment] = []
+    for slot in range(first, end, 3 * 3600):
+        device.append(Segment(slot, slot + 3600, size_mb=512.5))
+        device.append(Segment(slot + 5400, slot + 5460, True, "alarm", 8.25))
+        if (slot - first) % 86400 == 0:
+            device.append(Segment(slot + 7200, slot + 7500, kind="manual", size_mb=42.0))
+    return (
+        tuple(s for s in front if s.end <= end),
+        tuple(many),
+        tuple(sorted((s for s in device if s.end <= end), key=lambda s: s.start)),
+    )
+
+
 class Media:
     """The clip behind every cloud URL and device playback, made once with ffmpeg."""
 
@@ -408,33 +447,9 @@ class RecordingService:
     # --- demo data ---------------------------------------------------------------------------
 
     def _demo(self) -> None:
-        end = int(self.anchor.timestamp())
-        first = end - DEMO_DAYS * 86400
-        front: list[Segment] = []
-        for slot in range(first, end, 2 * 3600):
-            front += [Segment(slot + n * 120, slot + (n + 1) * 120) for n in range(3)]
-            if (slot // 3600) % 6 == 0:
-                front.append(Segment(slot + 1800, slot + 1830, alarm=True, kind="alarm"))
-        self.cloud[HOME_IPC_STREAM_ID] = [s for s in front if s.end <= end]
-        day = int(datetime.combine(self.many_day, datetime.min.time(), UTC).timestamp())
-        many = [
-            Segment(
-                day + n * MANY_SEGMENT_SECONDS,
-                day + (n + 1) * MANY_SEGMENT_SECONDS,
-                alarm=(n * MANY_SEGMENT_SECONDS) % 3600 == 1800,
-                kind="alarm" if (n * MANY_SEGMENT_SECONDS) % 3600 == 1800 else "time",
-            )
-            for n in range(MANY_SEGMENT_COUNT)
-        ]
-        many += [Segment(t, t + 300) for t in range(day + 86400, end - 299, 1800)]
-        self.cloud[MANY_SEGMENTS_STREAM] = many
-        device: list[Segment] = []
-        for slot in range(first, end, 3 * 3600):
-            device.append(Segment(slot, slot + 3600, size_mb=512.5))
-            device.append(Segment(slot + 5400, slot + 5460, True, "alarm", 8.25))
-            if (slot - first) % 86400 == 0:
-                device.append(Segment(slot + 7200, slot + 7500, kind="manual", size_mb=42.0))
-        device = sorted((s for s in device if s.end <= end), key=lambda s: s.start)
+        front, many, device = demo_recordings(int(self.anchor.timestamp()))
+        self.cloud[HOME_IPC_STREAM_ID] = list(front)
+        self.cloud[MANY_SEGMENTS_STREAM] = list(many)
         for stream_id in DEVICE_RECORD_STREAMS:
             self.device[stream_id] = list(device)
 
