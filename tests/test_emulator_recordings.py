@@ -257,6 +257,7 @@ async def test_play_cloud_record_hands_out_playable_media(
     assert hls["packets"][0]["codec_type"] == "video"
     async with session.get(result["hls"]) as response:
         playlist = await response.text()
+        assert response.headers["Access-Control-Allow-Origin"] == "*"  # hls.js reads it
     assert "#EXT-X-PLAYLIST-TYPE:VOD" in playlist
     assert "#EXT-X-ENDLIST" in playlist
     async with session.get(result["mp4"], headers={"Range": "bytes=0-99"}) as response:

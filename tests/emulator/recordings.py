@@ -38,7 +38,8 @@ Device recordings (on the camera's or NVR's storage, fetched over GB/T 28181):
   3 seek), ``Ntp`` (**a string**, seconds from the clip start, e.g. "60"), ``Scale`` (1.0, 2.0,
   4.0, 8.0, 16.0 or 32.0).
 * ``GetPlaybackStatus`` (GET, query ``PlaybackID``) returns ``{"Status"}`` (values not
-  documented: the emulator says ``playing`` or ``paused``).
+  documented: the emulator says ``playing`` or ``paused``). The emulator's ControlPlayback
+  changes that status, the speed and the position it reports; its RTMP media plays on as is.
 * ``StopPlayback``: the Go SDK sends POST with ``PlaybackID`` in the query, the Python SDK GET:
   both are accepted, the parameter only in the query.
 
@@ -49,7 +50,8 @@ What the emulator serves for real:
   ffmpeg, whatever the requested window; ``hls`` is a VOD playlist of that clip. The
   ``X-JWT-Token`` is an HS256 JWT (StreamID, StartTime, EndTime, ``exp`` = now + TokenValid)
   signed with a per-emulator key; a missing, wrong or expired token answers 403, and so does
-  a token of another stream. HLS segments carry the token too.
+  a token of another stream. HLS segments carry the token too. Media answers allow any origin
+  (``Access-Control-Allow-Origin: *``), so a browser's HLS player (XHR) can read them.
 * A device playback's ``PullUrls`` is ``rtmp://127.0.0.1:<port>/playback/<PlaybackID>``, a port
   of its own that listens from StartPlayback on. Each player that connects gets an ffmpeg RTMP
   server (``-listen 1``, which serves a single player) on an inner port, sending the clip in a
@@ -152,6 +154,7 @@ CLIP_RATE = 10
 HLS_SEGMENT_SECONDS = 2
 LISTEN_TIMEOUT = 10.0  # seconds a player waits for its ffmpeg RTMP server to listen
 MEDIA_PATH = "/media_record/v1/file"
+CORS = {"Access-Control-Allow-Origin": "*"}
 
 type Query = dict[str, str]
 type TypedHandler = Callable[[str, Query, dict[str, Any]], Awaitable[Any]]
@@ -655,14 +658,14 @@ class RecordingService:
 
     def _refuse(self, status: int, text: str) -> web.Response:
         self.media_statuses.append(status)
-        return web.Response(status=status, text=text)
+        return web.Response(status=status, text=text, headers=CORS)
 
     async def _mp4(self, request: web.Request) -> web.StreamResponse:
         if self._claims(request) is None:
             return self._refuse(403, "token missing, wrong or expired")
         folder = await self.media.ready()
         self.media_statuses.append(200)
-        return web.FileResponse(folder / "clip.mp4", headers={"Content-Type": "video/mp4"})
+        return web.FileResponse(folder / "clip.mp4", headers={"Content-Type": "video/mp4", **CORS})
 
     async def _hls(self, request: web.Request) -> web.StreamResponse:
         if self._claims(request) is None:
@@ -675,7 +678,8 @@ class RecordingService:
         ]
         self.media_statuses.append(200)
         return web.Response(
-            text="\n".join(lines) + "\n", headers={"Content-Type": "application/vnd.apple.mpegurl"}
+            text="\n".join(lines) + "\n",
+            headers={"Content-Type": "application/vnd.apple.mpegurl", **CORS},
         )
 
     async def _hls_segment(self, request: web.Request) -> web.StreamResponse:
@@ -688,7 +692,7 @@ class RecordingService:
         if not path.is_file():
             return self._refuse(404, "no such segment")
         self.media_statuses.append(200)
-        return web.FileResponse(path, headers={"Content-Type": "video/mp2t"})
+        return web.FileResponse(path, headers={"Content-Type": "video/mp2t", **CORS})
 
     # --- device ------------------------------------------------------------------------------
 
