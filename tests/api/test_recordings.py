@@ -376,6 +376,15 @@ async def test_malformed_answers(client: VolcengineClient, emulator: Emulator) -
         await client.play_cloud_record(HOME_IPC_STREAM_ID, end - timedelta(hours=1), end)
     with pytest.raises(VolcengineResponseError):
         await client.start_playback(GARDEN, end - timedelta(hours=1), end)
+    # a playback without a pull URL cannot be played: it is stopped, then refused
+    emulator.faults.add(
+        "StartPlayback",
+        status=200,
+        body=envelope("StartPlayback", {"PlaybackID": "pb-1", "PullUrls": ["", 3]}),
+    )
+    with pytest.raises(VolcengineResponseError, match="pull URL"):
+        await client.start_playback(GARDEN, end - timedelta(hours=1), end)
+    assert [r.query["PlaybackID"] for r in emulator.requests_for("StopPlayback")] == ["pb-1"]
     for call in (client.stop_playback(""), client.playback_status("")):
         with pytest.raises(VolcengineRecordingInputError):
             await call
