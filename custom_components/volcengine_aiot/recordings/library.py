@@ -40,7 +40,7 @@ from ..api import (
     VolcengineThrottledError,
 )
 from ..api.recordings import MAX_WINDOW
-from .merge import RecordingItem, merge_segments
+from .merge import DEFAULT_MAX_LENGTH, RecordingItem, merge_segments
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -265,6 +265,23 @@ class RecordingLibrary:
             self._items.clear()
         self._items[key] = (expires, items)
         return list(items)
+
+    async def item_at(self, stream_id: str, at: datetime, *, tz: tzinfo) -> RecordingItem | None:
+        """Return the item that covers ``at`` (an alarm item first), None when none does.
+
+        For linking an alarm event to its recording: one folder request (cached), or two when
+        ``at`` is early in a day (a run may have started the day before).
+        """
+        day = at.astimezone(tz).date()
+        for folder in (day, day - timedelta(days=1)):
+            covering = [
+                i for i in await self.day(stream_id, folder, tz=tz) if i.start <= at < i.end
+            ]
+            if covering:
+                return max(covering, key=lambda item: (item.alarm, item.start))
+            if at - datetime.combine(day, time.min, tz) >= DEFAULT_MAX_LENGTH:
+                break
+        return None
 
     def _fresh(
         self, stream_id: str, source: RecordSource, start: datetime, end: datetime
