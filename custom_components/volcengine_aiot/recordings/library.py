@@ -238,8 +238,11 @@ class RecordingLibrary:
                         stream_id, start, end
                     ):
                         return True
-                elif await self._segments_of(stream_id, source, start, end):
-                    return True
+                elif any(
+                    start <= r.start < end
+                    for r in await self._segments_of(stream_id, source, start, end)
+                ):
+                    return True  # as ``day`` does: the recordings that start in the day
             return False
 
         found = await asyncio.gather(*(has(day) for day in candidates))
