@@ -81,6 +81,8 @@ async def probe(url: str, *, timeout: float = 30.0) -> dict[str, Any]:
         "error",
         "-rw_timeout",
         "5000000",
+        "-analyzeduration",
+        "500000",  # RTMP: ffprobe would otherwise wait 5 s before the first packet
         "-show_entries",
         "stream=codec_type,codec_name:packet=codec_type,pts_time",
         "-select_streams",
