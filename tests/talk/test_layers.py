@@ -58,3 +58,13 @@ def test_util_imports_nothing_of_the_integration() -> None:
         modules = imports_of(path)
         assert not any(m.startswith("homeassistant") for m in modules), path.name
         assert not any(m.startswith("..") for m in modules), path.name
+
+
+def test_recordings_is_home_assistant_free_and_reaches_only_the_api() -> None:
+    paths = sorted((TALK.parent / "recordings").glob("*.py"))
+    assert {p.name for p in paths} >= {"__init__.py", "library.py", "merge.py", "playbacks.py"}
+    for path in paths:
+        modules = imports_of(path)
+        assert not any(m.startswith("homeassistant") for m in modules), path.name
+        glue = {m for m in modules if m.startswith("..") and not m.startswith(("..api", "..util"))}
+        assert not glue, f"{path.name} imports the HA glue: {glue}"
