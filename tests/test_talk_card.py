@@ -222,7 +222,13 @@ async def test_card_picker_entry_stub_and_insecure_page() -> None:
     assert "对讲" in names["zh-Hans"]["name"]
     assert "对讲" in names["zh-Hans"]["description"]
     assert names["user"]["name"] == names["zh-Hans"]["name"]
-    assert result["stub"] == {"entity": "media_player.front_door_speaker", "mode": "hold"}
+    assert result["stub"] == {
+        "entity": "media_player.front_door_speaker",
+        "mode": "hold",
+        "show_picture": True,
+        "show_ptz": True,
+        "show_presets": True,
+    }
     assert result["allOffline"]["entity"] in {
         "media_player.back_yard_speaker",
         "media_player.front_door_speaker",

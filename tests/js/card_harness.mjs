@@ -225,7 +225,7 @@ function cardView(card) {
     state: card._state,
     message: card.shadowRoot.querySelector(".message").textContent,
     label: card.shadowRoot.querySelector(".label").textContent,
-    disabled: card.shadowRoot.querySelector("button").disabled,
+    disabled: card.shadowRoot.querySelector("button.talk").disabled,
   };
 }
 
@@ -265,7 +265,7 @@ function makeCard(connection, language = "en") {
 }
 
 function press(card) {
-  card.shadowRoot.querySelector("button").dispatch("pointerdown", {
+  card.shadowRoot.querySelector("button.talk").dispatch("pointerdown", {
     button: 0,
     pointerType: "touch",
     pointerId: 1,
@@ -273,7 +273,7 @@ function press(card) {
   });
 }
 function release(card) {
-  card.shadowRoot.querySelector("button").dispatch("pointerup", {
+  card.shadowRoot.querySelector("button.talk").dispatch("pointerup", {
     button: 0,
     pointerType: "touch",
     pointerId: 1,
