@@ -27,11 +27,13 @@ from .const import (
     DOMAIN,
 )
 from .coordinator import VolcengineCoordinator, permission_issue_id
+from .ptz import PtzMover
 from .push import async_remove_cloudhook
 from .runtime import (
     VolcengineConfigEntry,
     VolcengineRuntimeData,
     async_setup_channels,
+    async_setup_ptz,
     async_setup_speakers,
     create_client,
 )
@@ -99,9 +101,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) -
         transcoders=CachingTranscoderPool(get_ffmpeg_manager(hass).binary),
         alarms=VolcengineAlarms(hass, entry, client, entry.data[CONF_SPACE_ID]),
         volumes=await SpeakerVolumes.async_load(hass, entry.entry_id),
+        ptz=PtzMover(client),
     )
     async_setup_speakers(hass, entry)
     async_setup_channels(hass, entry)
+    async_setup_ptz(hass, entry)
 
     async def _stop_talks(_event: Event) -> None:
         await _async_close_speakers(entry)
@@ -137,11 +141,15 @@ async def async_remove_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) 
 
 
 async def _async_close_speakers(entry: VolcengineConfigEntry) -> None:
-    """End every talk and live stream of the entry (unload, HA shutdown)."""
+    """End every talk, live stream and PTZ move of the entry (unload, HA shutdown).
+
+    A running PTZ move is cancelled and its stop sent (bounded) before this returns.
+    """
     speakers = list(entry.runtime_data.speakers.values())
     channels = list(entry.runtime_data.channels.values())
     await asyncio.gather(
         *(speaker.close() for speaker in speakers),
         *(channel.async_close() for channel in channels),
+        entry.runtime_data.ptz.aclose(),
         return_exceptions=True,
     )

@@ -1,9 +1,9 @@
 """What a loaded entry owns: the client, the coordinator and one resource per device or channel.
 
-The runtime data holds library objects only, never entities: one ``Speaker`` per camera and one
-``LiveChannel`` (live stream and snapshot cache) per video channel, built from the coordinator's
-data and the entry's options, closed when their device leaves the space and on unload. Every
-entity is a view of them.
+The runtime data holds library objects only, never entities: one ``Speaker`` per camera, one
+``LiveChannel`` (live stream and snapshot cache) and one ``PtzChannel`` per video channel, built
+from the coordinator's data and the entry's options, closed when their device leaves the space
+and on unload. Every entity is a view of them.
 """
 
 from __future__ import annotations
@@ -18,12 +18,19 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .alarms import VolcengineAlarms
-from .api import DEFAULT_ENDPOINT, DEFAULT_REGION, VolcengineClient
+from .api import DEFAULT_ENDPOINT, DEFAULT_REGION, VolcengineClient, VolcengineError
 from .channels import LiveChannel, channel_key, video_channels
-from .const import CONF_ACCESS_KEY_ID, CONF_ENDPOINT, CONF_REGION, CONF_SECRET_ACCESS_KEY
+from .const import (
+    CONF_ACCESS_KEY_ID,
+    CONF_ENDPOINT,
+    CONF_REGION,
+    CONF_SECRET_ACCESS_KEY,
+    LOGGER,
+)
 from .coordinator import VolcengineCoordinator
 from .live import LiveStream
 from .options import live_options, talk_options
+from .ptz import PtzChannel, PtzMover, ptz_types
 from .speakers import SpeakerVolumes
 from .talk import ClientTalkOpener, Speaker
 from .talk.cache import CachingTranscoderPool
@@ -41,9 +48,14 @@ class VolcengineRuntimeData:
     transcoders: CachingTranscoderPool  # shared by the speakers: one ffmpeg per announcement
     alarms: VolcengineAlarms  # the space's alarm poller and the per-channel alarm listeners
     volumes: SpeakerVolumes  # of the speakers, saved across restarts
+    ptz: PtzMover  # timed moves of every channel, each ending in a stop; closed on unload
     speakers: dict[str, Speaker] = field(default_factory=dict)  # one per camera
     talks: dict[str, PushToTalk] = field(default_factory=dict)  # push-to-talk per camera
     channels: dict[str, LiveChannel] = field(default_factory=dict)  # live stream per channel
+    # PTZ per video channel, keyed like ``channels`` (fixed ones too: they answer "cannot move")
+    ptz_channels: dict[str, PtzChannel] = field(default_factory=dict)
+    # device ID -> the GetDeviceChannelsV2 read that sets its channels' PTZType (done or running)
+    ptz_discovery: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
 
 type VolcengineConfigEntry = ConfigEntry[VolcengineRuntimeData]
@@ -156,3 +168,60 @@ def async_setup_channels(hass: HomeAssistant, entry: VolcengineConfigEntry) -> N
 
     update_channels()
     entry.async_on_unload(coordinator.async_add_listener(update_channels))
+
+
+PTZ_DISCOVERY_TIMEOUT = 10.0  # seconds one device's GetDeviceChannelsV2 may take
+PTZ_DISCOVERY_CONCURRENCY = 2  # devices read at once (a large space must not hit the throttle)
+
+
+@callback
+def async_setup_ptz(hass: HomeAssistant, entry: VolcengineConfigEntry) -> None:
+    """Give every video channel its ``PtzChannel``, now and whenever devices come or go.
+
+    The channel is there at once (PTZType not known yet: None); one bounded GetDeviceChannelsV2
+    per device then fills in what the platform reports (a failure leaves None). The entities
+    that depend on it wait for ``runtime.ptz_discovery[device_id]``. Registered before the
+    platforms, like the live channels.
+    """
+    runtime = entry.runtime_data
+    coordinator = runtime.coordinator
+    devices: dict[str, list[str]] = {}  # device ID -> its channels' keys
+    limit = asyncio.Semaphore(PTZ_DISCOVERY_CONCURRENCY)
+
+    async def discover(device_id: str, channels: dict[str, PtzChannel]) -> None:
+        async with limit:
+            try:
+                async with asyncio.timeout(PTZ_DISCOVERY_TIMEOUT):
+                    found = await runtime.client.get_device_channels(runtime.space_id, device_id)
+            except (VolcengineError, TimeoutError) as err:
+                LOGGER.debug("PTZ type of the channels of %s not read: %s", device_id, err)
+                return
+        types = ptz_types(found)
+        for stream_id, channel in channels.items():
+            channel.ptz_type = types.get(stream_id)
+
+    @callback
+    def update_ptz() -> None:
+        for device_id, device in coordinator.data.items():
+            if device_id in devices:
+                continue
+            keys = devices[device_id] = []
+            by_stream: dict[str, PtzChannel] = {}
+            for channel in video_channels(device.streams):
+                key = channel_key(device_id, channel)
+                keys.append(key)
+                ptz = PtzChannel(runtime.client, runtime.ptz, str(channel.stream_id), None)
+                runtime.ptz_channels[key] = by_stream[ptz.stream_id] = ptz
+            runtime.ptz_discovery[device_id] = entry.async_create_background_task(
+                hass,
+                discover(device_id, by_stream),
+                f"volcengine_aiot PTZ type of {device_id}",
+            )
+        for device_id in set(devices) - set(coordinator.data):
+            for key in devices.pop(device_id):
+                runtime.ptz_channels.pop(key, None)
+            if (task := runtime.ptz_discovery.pop(device_id, None)) is not None:
+                task.cancel()
+
+    update_ptz()
+    entry.async_on_unload(coordinator.async_add_listener(update_ptz))

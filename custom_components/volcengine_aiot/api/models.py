@@ -203,6 +203,9 @@ class Channel:
     model: str | None = None
     status: str | None = None
     stream_id: str | None = None
+    # GB/T 28181 PTZType (DeviceItem.Info): 1 dome, 2 half-dome, 3 fixed, 4 remote-controlled;
+    # None when the channel does not report it.
+    ptz_type: int | None = None
 
     @classmethod
     def from_json(cls, data: JsonObject) -> Self:
@@ -219,7 +222,19 @@ class Channel:
             model=_str(item, "Model"),
             status=_str(item, "Status"),
             stream_id=_str(data, "StreamID"),
+            ptz_type=_ptz_type(_object(item.get("Info")).get("PTZType")),
         )
+
+
+def _ptz_type(value: object) -> int | None:
+    """Parse a PTZType (an int, or its digits as a string); anything else is not reported."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
 
 
 @dataclass(frozen=True, slots=True)
