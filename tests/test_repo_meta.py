@@ -324,10 +324,22 @@ def test_services_yaml_matches_registration_and_translations() -> None:
     en = _json(INTEGRATION / "translations" / "en.json")
     zh = _json(INTEGRATION / "translations" / "zh-Hans.json")
     icons = _json(INTEGRATION / "icons.json")
-    assert set(described) == {services.SERVICE_PLAY_AUDIO}
-    schema_fields = {str(key) for key in services.PLAY_AUDIO_SCHEMA}
+    schemas = {
+        services.SERVICE_PLAY_AUDIO: services.PLAY_AUDIO_SCHEMA,
+        services.SERVICE_PTZ: services.PTZ_SCHEMA,
+        services.SERVICE_PTZ_PRESET: services.PTZ_PRESET_SCHEMA,
+    }
+    assert set(described) == set(schemas)
     for name, spec in described.items():
+        schema_fields = {str(key) for key in schemas[name]}
         assert set(spec["fields"]) == schema_fields
+        for field_spec in spec["fields"].values():
+            selector = field_spec["selector"]
+            if "select" in selector and "translation_key" in selector["select"]:
+                key = selector["select"]["translation_key"]
+                for translations in (en, zh):
+                    options = translations["selector"][key]["options"]
+                    assert set(options) == set(selector["select"]["options"]), key
         for translations in (en, zh):
             entry = translations["services"][name]
             assert entry["name"]

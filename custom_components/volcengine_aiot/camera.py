@@ -25,7 +25,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import compat
-from .api import Stream as ChannelStream
+from .api import PresetCommand, PtzCommand, Stream as ChannelStream
 from .channels import LiveChannel, channel_key, video_channels
 from .const import DOMAIN, LOGGER
 from .coordinator import VolcengineCoordinator
@@ -39,6 +39,8 @@ from .live import (
     grab_frame,
     pick_url,
 )
+from .ptz import default_speed
+from .ptz_control import async_ptz_call
 from .runtime import VolcengineConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -105,6 +107,7 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
         # The channel's live stream and snapshots belong to the runtime: this is their view.
         self.live = live.stream
         self.snapshots = live.snapshots
+        self.ptz = entry.runtime_data.ptz_channels[self._attr_unique_id]
         self._probing = False
 
     @property
@@ -266,6 +269,24 @@ class VolcengineCameraEntity(VolcengineEntity, Camera):
                 return None
 
         return await async_get_still_stream(request, frame, self.content_type, interval)
+
+    async def async_ptz(self, command: str, duration: float, speed: int | None = None) -> None:
+        """Run a PTZ command for ``duration`` seconds, then stop (action ``ptz``).
+
+        ``stop`` stops a move, zoom, focus or iris command at once. Returns when the stop was
+        sent; a cancelled call, an unload or Home Assistant stopping sends it too.
+        """
+        cmd = PtzCommand(command)
+        if cmd is PtzCommand.STOP:
+            await async_ptz_call(self.ptz.stop(), self.entity_id)
+            return
+        if speed is None:
+            speed = default_speed(cmd)
+        await async_ptz_call(self.ptz.move(cmd, speed, duration), self.entity_id)
+
+    async def async_ptz_preset(self, action: str, preset: int) -> None:
+        """Go to, set or remove a preset (action ``ptz_preset``)."""
+        await async_ptz_call(self.ptz.preset(PresetCommand(action), preset), self.entity_id, preset)
 
     async def _grab(self) -> Picture:
         binary = get_ffmpeg_manager(self.hass).binary

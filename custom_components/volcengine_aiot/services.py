@@ -1,5 +1,11 @@
 """Service actions of the Volcengine AIoT Video integration.
 
+``ptz`` and ``ptz_preset`` are entity actions of the camera entities (like core's ONVIF
+``onvif.ptz``), registered here on the camera platform and carried out by the entity's
+``async_ptz``/``async_ptz_preset``. Their fields are only coerced here: the ranges (speed per
+command, preset 1-255, duration) are checked by the PTZ helpers, whose translated errors say
+which range applies.
+
 ``play_audio`` is a domain action: its targets (speaker entities, camera devices, areas) are
 resolved to the cameras' speakers, which the runtime owns. A disabled speaker media player is
 still reached through its camera's device or its own entity ID; an enabled one plays through the
@@ -14,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from homeassistant.auth.permissions.const import POLICY_CONTROL
+from homeassistant.components.camera import DOMAIN as CAMERA_DOMAIN
 from homeassistant.components.media_player import DOMAIN as MEDIA_PLAYER_DOMAIN
 from homeassistant.const import ATTR_DEVICE_ID, ATTR_ENTITY_ID, ENTITY_MATCH_ALL
 from homeassistant.core import (
@@ -29,11 +36,13 @@ from homeassistant.helpers import (
     device_registry as dr,
     entity_platform,
     entity_registry as er,
+    service,
     target,
 )
 import voluptuous as vol
 
 from . import compat
+from .api import PresetCommand, PtzCommand
 from .const import DOMAIN
 from .playing import async_play_audio
 from .runtime import VolcengineConfigEntry
@@ -44,6 +53,25 @@ ATTR_GAIN_DB = "gain_db"
 ATTR_CHIME = "chime"
 ATTR_ENQUEUE = "enqueue"
 SPEAKER_KEY = "speaker"  # the media player's entity description key
+
+SERVICE_PTZ = "ptz"
+SERVICE_PTZ_PRESET = "ptz_preset"
+ATTR_COMMAND = "command"
+ATTR_SPEED = "speed"
+ATTR_DURATION = "duration"
+ATTR_ACTION = "action"
+ATTR_PRESET = "preset"
+DEFAULT_PTZ_DURATION = 0.5  # seconds: a short nudge, like ONVIF's continuous_duration
+
+PTZ_SCHEMA: dict[str | vol.Marker, Any] = {
+    vol.Required(ATTR_COMMAND): vol.In([command.value for command in PtzCommand]),
+    vol.Optional(ATTR_SPEED): vol.Coerce(int),
+    vol.Optional(ATTR_DURATION, default=DEFAULT_PTZ_DURATION): vol.Coerce(float),
+}
+PTZ_PRESET_SCHEMA: dict[str | vol.Marker, Any] = {
+    vol.Required(ATTR_ACTION): vol.In([command.value for command in PresetCommand]),
+    vol.Required(ATTR_PRESET): vol.Coerce(int),
+}
 
 
 def _media(value: Any) -> str:
@@ -234,4 +262,20 @@ def async_setup_services(hass: HomeAssistant) -> None:
         _async_handle_play_audio,
         schema=cv.make_entity_service_schema(PLAY_AUDIO_SCHEMA),
         supports_response=SupportsResponse.OPTIONAL,
+    )
+    service.async_register_platform_entity_service(
+        hass,
+        DOMAIN,
+        SERVICE_PTZ,
+        entity_domain=CAMERA_DOMAIN,
+        schema=PTZ_SCHEMA,
+        func="async_ptz",
+    )
+    service.async_register_platform_entity_service(
+        hass,
+        DOMAIN,
+        SERVICE_PTZ_PRESET,
+        entity_domain=CAMERA_DOMAIN,
+        schema=PTZ_PRESET_SCHEMA,
+        func="async_ptz_preset",
     )

@@ -1,6 +1,6 @@
 """HA-free PTZ helpers: timed moves that always end in a stop, one move at a time per channel."""
 
-from .channel import PtzChannel, PtzChannelClient, can_move, ptz_types
+from .channel import PtzChannel, PtzChannelClient, can_move, default_speed, ptz_types
 from .errors import PtzDurationError, PtzError, PtzStopError
 from .move import MAX_DURATION, STOP_TIMEOUT, PtzClient, PtzMover
 
@@ -15,5 +15,6 @@ __all__ = [
     "PtzMover",
     "PtzStopError",
     "can_move",
+    "default_speed",
     "ptz_types",
 ]

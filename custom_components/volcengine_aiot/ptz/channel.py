@@ -56,6 +56,11 @@ def can_move(ptz_type: int | None) -> bool | None:
     return False if ptz_type == FIXED_TYPE else None
 
 
+def default_speed(command: PtzCommand) -> int:
+    """Return the speed used when none is given: half the command's range (127, zoom 7)."""
+    return command.max_speed // 2
+
+
 def ptz_types(channels: Iterable[Channel]) -> dict[str, int | None]:
     """Return the PTZType of every channel of a GetDeviceChannelsV2 answer, by StreamID."""
     return {c.stream_id: c.ptz_type for c in channels if c.stream_id}
