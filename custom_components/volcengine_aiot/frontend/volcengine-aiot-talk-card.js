@@ -183,7 +183,7 @@ const PAD_KEYS = {
   "=": "zoomin",
   "-": "zoomout",
 };
-const ARROW_PATH = "M7.41,15.41L12,10.83L16.59,15.41L18,14L12,8L6,14L7.41,15.41Z";
+const ARROW_PATH = "M13,20H11V8L5.5,13.5L4.08,12.08L12,4.16L19.92,12.08L18.5,13.5L13,8V20Z";
 const ZOOM_PATHS = {
   zoomin: "M19,13H13V19H11V13H5V11H11V5H13V11H19V13Z",
   zoomout: "M19,13H5V11H19V13Z",
@@ -561,12 +561,13 @@ class VolcengineAiotTalkCard extends HTMLElement {
           display: flex; align-items: center; justify-content: center; cursor: pointer;
           touch-action: none; user-select: none; -webkit-user-select: none;
           -webkit-touch-callout: none;
-          background: rgba(0, 0, 0, 0.5); color: #fff;
+          background: rgba(0, 0, 0, 0.55); color: #fff;
+          box-shadow: 0 0 0 1px rgba(255, 255, 255, 0.7); /* readable on a dark picture too */
         }
         .view:not(.picture) button.ptz { background: var(--secondary-background-color, #eee);
-                                         color: var(--primary-text-color); }
+                                         color: var(--primary-text-color); box-shadow: none; }
         button.ptz.held { background: var(--primary-color); color: var(--text-primary-color, #fff); }
-        button.ptz svg { width: 28px; height: 28px; }
+        button.ptz svg { width: 24px; height: 24px; }
         select.presets {
           font: inherit; padding: 6px 8px; border-radius: 8px; max-width: 60%;
           border: 1px solid var(--divider-color, #ccc);
