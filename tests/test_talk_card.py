@@ -242,6 +242,13 @@ async def test_card_picker_entry_stub_and_insecure_page() -> None:
         "entity": "摄像头扬声器",
         "mode": "模式",
         "options": ["按住说话", "点击开始，再点击结束"],  # noqa: RUF001
+        "camera": [
+            "显示实时画面",
+            "显示云台方向和变焦按钮",
+            "显示预置位",
+            "显示和控制的摄像头（默认：扬声器所在的摄像头）",  # noqa: RUF001
+        ],
+        "noCamera": "没有找到此扬声器的摄像头：请在卡片设置中选择一个。",  # noqa: RUF001
     }
 
 

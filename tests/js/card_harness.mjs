@@ -539,7 +539,15 @@ async function offline() {
     entity: form.computeLabel({ name: "entity" }),
     mode: form.computeLabel({ name: "mode" }),
     options: form.schema[2].selector.select.options.map((o) => o.label),
+    camera: ["show_picture", "show_ptz", "show_presets", "camera"].map((name) =>
+      form.computeLabel({ name }),
+    ),
   };
+  // The card with the picture and PTZ for a speaker whose device has no camera in hass.entities.
+  const noCamera = new Card();
+  noCamera.setConfig({ entity: "media_player.front_door_speaker", show_ptz: true });
+  noCamera.hass = { locale: { language: "zh-Hans" }, states, entities, connection: {} };
+  labels.noCamera = noCamera.shadowRoot.querySelector(".ptz-message").textContent;
   console.log(JSON.stringify({ done: true, names, stub, allOffline, insecure, pressed, labels }));
 }
 

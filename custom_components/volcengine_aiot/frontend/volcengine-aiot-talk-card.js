@@ -712,7 +712,8 @@ class VolcengineAiotTalkCard extends HTMLElement {
     const ptz = this._ptzFor === cameraId ? this._ptz : null;
     const canMove = Boolean(ptz) && ptz.can_move !== false && Boolean(stateObj);
     let message = this._ptzMessage;
-    if (!cameraId && (c.show_ptz || c.show_presets || c.show_picture)) message = this._t("no_camera");
+    if (!cameraId) message = this._t("no_camera");
+    else if (!stateObj) message = this._t("entity_missing", { entity: cameraId });
     else if (ptz && ptz.can_move === false && (c.show_ptz || c.show_presets)) {
       message = message || this._t("cannot_move", { name: this._cameraName() });
     }
