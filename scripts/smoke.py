@@ -16,6 +16,10 @@ it over HTTP, and motion alarms injected into the emulator (polled, then pushed 
 shown in the options) turn the motion sensor on, fire the alarm event and make the camera speak.
 It prints the latencies (alarm -> sensor on / event fired / first sound of the announcement).
 
+PTZ: the garden dome's preset select lists the emulator's presets; selecting one, the
+``volcengine_aiot.ptz_preset`` action (go to) and a 1 s ``volcengine_aiot.ptz`` move are checked
+in the emulator's PTZ command log (the move, then its stop, at least 1 s later).
+
 This is the check that the integration works on the current Home Assistant release, which the
 test harness (pinned one release behind) cannot load yet.
 """
@@ -470,6 +474,7 @@ async def scenario(hass: Hass, emulator: Emulator, workdir: Path) -> tuple[str, 
     check(not ffmpeg_processes(hass.session), "no ffmpeg process left")
 
     await broadcast(hass, emulator, entry_id, pair, nsids)
+    await ptz(hass, emulator)
 
     reloaded = await hass.request("POST", f"/api/config/config_entries/entry/{entry_id}/reload")
     check(reloaded["require_restart"] is False, "config entry reloaded")
@@ -576,6 +581,51 @@ async def shutdown_while_talking(
     check(not emulator.streams.streams, "the live streams were stopped (StopStream)")
     check(emulator.streams.active_pulls() == 0, "no pull of a live stream left")
     check(not ffmpeg_processes(hass.session), "no ffmpeg process left")
+
+
+async def ptz(hass: Hass, emulator: Emulator) -> None:
+    """The garden dome's presets in a select; a preset go-to and a timed move over HTTP."""
+    dome, select = HOME_NVR_STREAM_IDS[0], "select.recorder_garden_ptz_preset"
+    async with asyncio.timeout(30):  # the select reads the presets after it was added
+        while (await hass.states("select")).get(select, {}).get("attributes", {}).get(
+            "options"
+        ) != ["Gate", "Terrace"]:
+            await asyncio.sleep(0.5)
+    print(f"  ok  {select} lists the platform's presets: Gate, Terrace", flush=True)
+    before = len(emulator.ptz.log)
+    await hass.request(
+        "POST", "/api/services/select/select_option", {"entity_id": select, "option": "Terrace"}
+    )
+    sent = [(c.cmd, c.preset, c.error) for c in emulator.ptz.log[before:]]
+    check(sent == [("goto", 2, None)], f"selecting Terrace sent PresetControl goto 2 ({sent})")
+    before = len(emulator.ptz.log)
+    await hass.request(
+        "POST",
+        f"/api/services/{DOMAIN}/ptz_preset",
+        {"entity_id": "camera.recorder_garden", "action": "goto", "preset": 1},
+    )
+    sent = [(c.cmd, c.preset, c.error) for c in emulator.ptz.log[before:]]
+    check(sent == [("goto", 1, None)], f"{DOMAIN}.ptz_preset goto 1 was sent ({sent})")
+    before = len(emulator.ptz.log)
+    started = time.monotonic()
+    await hass.request(
+        "POST",
+        f"/api/services/{DOMAIN}/ptz",
+        {"entity_id": "camera.recorder_garden", "command": "left", "speed": 40, "duration": 1},
+    )
+    returned = time.monotonic() - started
+    log = emulator.ptz.log[before:]
+    sent = [(c.action, c.cmd, c.para, c.error) for c in log]
+    check(
+        sent == [("PTZControl", "left", 40, None), ("PTZControl", "stop", 0, None)],
+        f"{DOMAIN}.ptz left for 1 s: the move, then its stop ({sent})",
+    )
+    moved = log[1].at - log[0].at
+    check(
+        moved >= 1.0,
+        f"  the stop came {moved:.2f} s after the move; the call took {returned:.2f} s",
+    )
+    check(emulator.ptz.channel(dome).moving is None, "  the camera is stopped")
 
 
 async def live_view(hass: Hass) -> None:

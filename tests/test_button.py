@@ -19,7 +19,15 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.volcengine_aiot.const import DOMAIN
 from tests.audio import alaw_decode, dominant_frequency, ffmpeg_children, rms, voiced
 from tests.emulator.app import Emulator
-from tests.emulator.data import HOME_IPC_ID, HOME_IPC_NSID, HOME_IPC_OFFLINE_ID
+from tests.emulator.data import (
+    HOME_IPC_ID,
+    HOME_IPC_NSID,
+    HOME_IPC_OFFLINE_ID,
+    HOME_NVR_CHANNEL_IDS,
+    HOME_NVR_ID,
+    HOME_NVR_STREAM_IDS,
+    SPACE_HOME_ID,
+)
 from tests.entities import entities_of
 
 
@@ -41,7 +49,7 @@ async def test_entities(
     buttons = {
         entity_id: data
         for entity_id, data in entities_of(hass, init_integration.entry_id).items()
-        if entity_id.startswith("button.")
+        if entity_id.startswith("button.") and data["entry"]["unique_id"].endswith("_test_tone")
     }
     assert buttons
     assert all(
@@ -133,3 +141,75 @@ async def test_press_with_the_speaker_disabled(
     ratio = rms(voiced(alaw_decode(half.alaw()))) / rms(voiced(alaw_decode(full.alaw())))
     assert 0.45 < ratio < 0.55
     assert not emulator.talk.active(HOME_IPC_NSID)
+
+
+# --- PTZ buttons ---------------------------------------------------------------------------------
+
+GARDEN_BUTTONS = {
+    "button.recorder_garden_tilt_up": ("up", 127),
+    "button.recorder_garden_tilt_down": ("down", 127),
+    "button.recorder_garden_pan_left": ("left", 127),
+    "button.recorder_garden_pan_right": ("right", 127),
+    "button.recorder_garden_zoom_in": ("zoomin", 7),
+    "button.recorder_garden_zoom_out": ("zoomout", 7),
+}
+GARDEN_STOP = "button.recorder_garden_ptz_stop"
+DOME = HOME_NVR_STREAM_IDS[0]
+
+
+@pytest.fixture
+async def ptz_buttons(
+    hass: HomeAssistant, init_integration: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> MockConfigEntry:
+    """The entry with the garden's PTZ buttons enabled (what the user does in the UI)."""
+    for entity_id in (*GARDEN_BUTTONS, GARDEN_STOP):
+        entity_registry.async_update_entity(entity_id, disabled_by=None)
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    return init_integration
+
+
+async def test_ptz_entities(
+    hass: HomeAssistant, init_integration: MockConfigEntry, snapshot: SnapshotAssertion
+) -> None:
+    """The dome channel gets the move buttons (disabled by default) and a refresh button."""
+    buttons = {
+        entity_id: data
+        for entity_id, data in entities_of(hass, init_integration.entry_id).items()
+        if entity_id.startswith("button.") and "_ptz_" in data["entry"]["unique_id"]
+    }
+    assert set(buttons) == {*GARDEN_BUTTONS, GARDEN_STOP, "button.recorder_garden_refresh_presets"}
+    assert all(
+        data["entry"]["unique_id"].startswith(f"{HOME_NVR_ID}_{HOME_NVR_CHANNEL_IDS[0]}_")
+        for data in buttons.values()
+    )
+    disabled = {e for e, data in buttons.items() if data["entry"]["disabled_by"] is not None}
+    assert disabled == {*GARDEN_BUTTONS, GARDEN_STOP}
+    assert buttons == snapshot
+
+
+async def test_ptz_press_is_a_short_move_that_ends_in_a_stop(
+    hass: HomeAssistant, emulator: Emulator, ptz_buttons: MockConfigEntry
+) -> None:
+    for entity_id, (cmd, speed) in GARDEN_BUTTONS.items():
+        await press(hass, entity_id)
+        assert [(c.cmd, c.para) for c in emulator.ptz.commands(DOME)[-2:]] == [
+            (cmd, speed),
+            ("stop", 0),
+        ]
+        assert emulator.ptz.channel(DOME).moving is None
+    await press(hass, GARDEN_STOP)
+    assert [(c.action, c.cmd) for c in emulator.ptz.commands(DOME)[-2:]] == [
+        ("PTZControl", "stop"),
+        ("FiControl", "stop"),
+    ]
+
+
+async def test_ptz_press_errors(
+    hass: HomeAssistant, emulator: Emulator, ptz_buttons: MockConfigEntry
+) -> None:
+    emulator.state.set_status(SPACE_HOME_ID, HOME_NVR_ID, "offline")
+    with pytest.raises(HomeAssistantError) as info:
+        await press(hass, "button.recorder_garden_pan_left")
+    assert info.value.translation_key == "ptz_offline"
+    assert emulator.ptz.channel(DOME).moving is None

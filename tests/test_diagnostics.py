@@ -19,7 +19,18 @@ from syrupy.filters import props
 from custom_components.volcengine_aiot.media import CHIME_PATH
 from custom_components.volcengine_aiot.talk import AudioSource
 from tests.emulator.app import Emulator
-from tests.emulator.data import EMU_AK, EMU_SK, HOME_IPC_ID, HOME_IPC_NSID, HOME_IPC_PASSWORD
+from tests.emulator.data import (
+    EMU_AK,
+    EMU_SK,
+    HOME_IPC_ID,
+    HOME_IPC_NSID,
+    HOME_IPC_PASSWORD,
+    HOME_NVR_CHANNEL_IDS,
+    HOME_NVR_ID,
+    HOME_NVR_STREAM_IDS,
+)
+
+GARDEN_KEY = f"{HOME_NVR_ID}_{HOME_NVR_CHANNEL_IDS[0]}_camera"
 
 
 async def test_diagnostics(
@@ -102,3 +113,30 @@ async def test_diagnostics_show_a_talk_left_open_and_its_later_stops(
     (stop,) = shown["stale_stops"]
     assert stop["result"] == "stopped"
     assert stop["after"] >= 0.2
+
+
+async def test_diagnostics_show_the_learned_ptz_dialect(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    emulator: Emulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A gateway that takes only the Go SDK's forms: ``action`` and numeric PresetIDs."""
+    await hass.async_block_till_done(wait_background_tasks=True)
+    emulator.ptz.key_forms = {"action"}
+    emulator.ptz.preset_id_form = "number"
+    runtime = init_integration.runtime_data
+    runtime.client.ptz_dialect.preset_id_form = None
+    garden = runtime.ptz_channels[GARDEN_KEY]
+    await garden.refresh_presets()
+    await garden.move("left", 10, 0.01)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
+    assert diagnostics["ptz"]["dialect"] == {"key": "action", "preset_id_form": "number"}
+    channel = diagnostics["ptz"]["channels"][GARDEN_KEY]
+    assert channel == {
+        "stream_id": HOME_NVR_STREAM_IDS[0],
+        "ptz_type": 1,
+        "can_move": True,
+        "preset_count": 2,
+        "moving": False,
+    }

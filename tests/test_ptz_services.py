@@ -58,7 +58,8 @@ async def test_every_camera_has_its_ptz_channel(
     # one GetDeviceChannelsV2 per device, not per channel
     devices = [r.query["DeviceID"] for r in emulator.requests_for("GetDeviceChannelsV2")]
     assert sorted(devices) == sorted(set(devices))
-    assert len(devices) == len(runtime.coordinator.data)
+    with_channels = {d for d, device in runtime.coordinator.data.items() if device.streams}
+    assert set(devices) == with_channels  # a device without video channels is not asked
 
     found_entry, garden = ptz_channel_of(hass, GARDEN)
     assert found_entry is entry
@@ -250,7 +251,7 @@ async def test_fixed_camera_cannot_move(
         assert err.value.translation_key == "ptz_not_supported"
         assert err.value.translation_placeholders == {
             "camera": BACK_YARD,
-            "error": "VolcenginePtzNotSupportedError",
+            "error": "InvalidParameter.PTZNotSupported",
         }
         assert "cannot pan, tilt or zoom" in str(err.value)
     assert emulator.requests_for("CloudControl") == []  # refused before sending
@@ -340,3 +341,54 @@ async def test_home_assistant_stop_during_a_move_stops(
     assert cmds(emulator) == [("zoomout", 3), ("stop", 0)]
     with pytest.raises((asyncio.CancelledError, HomeAssistantError)):
         await task
+
+
+async def test_other_refusal_names_the_code(
+    hass: HomeAssistant, init_integration: MockConfigEntry, emulator: Emulator
+) -> None:
+    emulator.faults.add("CloudControl", code="InvalidParameter.Whatever", status=400)
+    with pytest.raises(HomeAssistantError) as err:
+        await preset(hass, "goto", 1)
+    assert err.value.translation_key == "ptz_command_failed"
+    assert err.value.translation_placeholders == {
+        "camera": GARDEN,
+        "error": "InvalidParameter.Whatever",
+    }
+
+
+async def test_channel_listed_without_stream_id_is_found_by_its_channel_id(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, emulator: Emulator
+) -> None:
+    for item in emulator.state.channels[HOME_NVR_ID]:
+        del item["StreamID"]
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert ptz_channel_of(hass, GARDEN)[1].ptz_type == 1
+    assert ptz_channel_of(hass, BACK_YARD)[1].ptz_type == 3
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+async def test_stop_refused_after_a_move(
+    hass: HomeAssistant, init_integration: MockConfigEntry, emulator: Emulator
+) -> None:
+    """The move went through, its stop was refused: the error says the camera may move."""
+    task = asyncio.create_task(ptz(hass, command="up", speed=5, duration=0.5))
+    await until(lambda: emulator.ptz.channel(DOME).moving == "up")
+    emulator.faults.add("CloudControl", code="InvalidParameter", status=400)
+    with pytest.raises(HomeAssistantError) as err:
+        await task
+    assert err.value.translation_key == "ptz_stop_failed"
+    assert "may still be moving" in str(err.value)
+    await ptz(hass, command="stop")  # what the README says to do
+    assert emulator.ptz.channel(DOME).moving is None
+
+
+async def test_closed_mover_is_a_translated_error(
+    hass: HomeAssistant, init_integration: MockConfigEntry, emulator: Emulator
+) -> None:
+    await init_integration.runtime_data.ptz.aclose()
+    with pytest.raises(HomeAssistantError) as err:
+        await ptz(hass, command="up", duration=0.01)
+    assert err.value.translation_key == "ptz_failed"
+    assert emulator.requests_for("CloudControl") == []

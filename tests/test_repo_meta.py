@@ -21,7 +21,15 @@ from custom_components.volcengine_aiot.const import DOMAIN
 
 ROOT = Path(__file__).parent.parent
 INTEGRATION = ROOT / "custom_components" / DOMAIN
-PLATFORMS = ("assist_satellite", "binary_sensor", "button", "camera", "event", "media_player")
+PLATFORMS = (
+    "assist_satellite",
+    "binary_sensor",
+    "button",
+    "camera",
+    "event",
+    "media_player",
+    "select",
+)
 
 BRONZE = (
     "action-setup appropriate-polling brands common-modules config-flow config-flow-test-coverage "

@@ -1,4 +1,9 @@
-"""Diagnostics: the entry, its options and the discovered devices, secrets redacted."""
+"""Diagnostics: the entry, its options and the discovered devices, secrets redacted.
+
+``ptz`` shows what the gateway accepted (the CloudControl key form ``Action``/``action`` and
+the PresetID form QueryPresetInfo answered, None until learned) and each channel's PTZType
+and known preset count.
+"""
 
 from __future__ import annotations
 
@@ -76,5 +81,18 @@ async def async_get_config_entry_diagnostics(
                 "snapshot_hits": channel.snapshots.hits,
             }
             for key, channel in sorted(runtime.channels.items())
+        },
+        "ptz": {
+            "dialect": runtime.client.ptz_dialect.as_dict(),
+            "channels": {
+                key: {
+                    "stream_id": ptz.stream_id,
+                    "ptz_type": ptz.ptz_type,
+                    "can_move": ptz.can_move,
+                    "preset_count": len(ptz.presets),
+                    "moving": runtime.ptz.busy(ptz.stream_id),
+                }
+                for key, ptz in sorted(runtime.ptz_channels.items())
+            },
         },
     }

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -12,10 +13,13 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from . import compat
 from .api import Device, Stream
-from .channels import video_channels
+from .channels import channel_key, video_channels
 from .const import DOMAIN
 from .coordinator import VolcengineCoordinator
+from .ptz import PtzChannel
 from .runtime import VolcengineConfigEntry
+
+PTZ_SETUP_WAIT = 10.0  # seconds a platform's setup waits for the channels' PTZType
 
 
 @callback
@@ -153,3 +157,104 @@ def channel_entities[T: VolcengineChannelEntity](
     """Return one entity per video channel of a device."""
     channels = list(video_channels(coordinator.data[device_id].streams))
     return [create(channel, len(channels) == 1) for channel in channels]
+
+
+@callback
+def async_add_ptz_entities(
+    hass: HomeAssistant,
+    entry: VolcengineConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    create: Callable[[str, Stream, PtzChannel, bool], Iterable[VolcenginePtzEntity]],
+) -> asyncio.Task[None]:
+    """Add the PTZ entities of every channel that may move, now and for devices that appear.
+
+    A device's entities are added once its channels' PTZType was read (``ptz_discovery``):
+    none for a fixed channel; ``create`` decides what a channel that reports nothing gets
+    (disabled by default). Returns the task adding the devices known at setup, which the
+    platform's setup awaits (bounded) so the entities are there when the entry is loaded.
+    """
+    runtime = entry.runtime_data
+    coordinator = runtime.coordinator
+    known: set[str] = set()
+
+    async def add(device_ids: list[str]) -> None:
+        tasks = [t for d in device_ids if (t := runtime.ptz_discovery.get(d)) is not None]
+        if tasks:
+            await asyncio.wait(tasks)  # never raises: a cancelled read means the device left
+        entities: list[VolcenginePtzEntity] = []
+        for device_id in device_ids:
+            if device_id not in coordinator.data:
+                continue
+            channels = list(video_channels(coordinator.data[device_id].streams))
+            for channel in channels:
+                ptz = runtime.ptz_channels.get(channel_key(device_id, channel))
+                if ptz is not None and ptz.can_move is not False:
+                    entities.extend(create(device_id, channel, ptz, len(channels) == 1))
+        async_add_entities(entities)
+
+    @callback
+    def add_new_devices() -> asyncio.Task[None]:
+        known.intersection_update(coordinator.device_ids)
+        new = sorted(set(coordinator.data) - known)
+        known.update(new)
+        return entry.async_create_background_task(
+            hass, add(new), "volcengine_aiot add PTZ entities"
+        )
+
+    @callback
+    def on_update() -> None:
+        add_new_devices()
+
+    first = add_new_devices()
+    entry.async_on_unload(coordinator.async_add_listener(on_update))
+    return first
+
+
+async def async_wait_for_ptz_entities(task: asyncio.Task[None]) -> None:
+    """Wait (at most ``PTZ_SETUP_WAIT``) until the PTZ entities known at setup were added."""
+    await asyncio.wait([task], timeout=PTZ_SETUP_WAIT)
+
+
+class VolcenginePtzEntity(VolcengineChannelEntity):
+    """A PTZ entity of a channel that may move (a view of the runtime's ``PtzChannel``).
+
+    Enabled by default when the platform reports a PTZ camera and the description enables
+    it; disabled when the channel reports nothing (it may not move). Available while the
+    device is online.
+    """
+
+    def __init__(
+        self,
+        entry: VolcengineConfigEntry,
+        description: EntityDescription,
+        device_id: str,
+        channel: Stream,
+        ptz: PtzChannel,
+        *,
+        single: bool,
+    ) -> None:
+        """Initialize the entity of a channel's PTZ."""
+        runtime = entry.runtime_data
+        super().__init__(
+            runtime.coordinator,
+            description,
+            device_id,
+            runtime.hub_device_id,
+            channel,
+            single=single,
+        )
+        self.entry = entry
+        self.ptz = ptz
+        if ptz.can_move is not True:
+            self._attr_entity_registry_enabled_default = False
+
+    @property
+    def available(self) -> bool:
+        """Return whether the device is in the space and online."""
+        device = self.device
+        return super().available and device is not None and device.online
+
+    @property
+    def camera_name(self) -> str:
+        """Return a name of the channel for messages (the entity ID)."""
+        return self.entity_id

@@ -16,6 +16,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 
 from .api import (
+    VolcengineApiError,
     VolcengineDeviceUnreachableError,
     VolcengineError,
     VolcenginePresetNotFoundError,
@@ -77,10 +78,11 @@ def ptz_error(err: Exception, camera: str, preset: int | None = None) -> HomeAss
             translation_key=err.translation_key,
             translation_placeholders=err.placeholders,
         )
+    error = err.code if isinstance(err, VolcengineApiError) else type(err).__name__
     return HomeAssistantError(
         translation_domain=DOMAIN,
         translation_key=key,
-        translation_placeholders={"camera": camera, "error": type(err).__name__},
+        translation_placeholders={"camera": camera, "error": error},
     )
 
 

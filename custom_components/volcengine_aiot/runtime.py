@@ -18,7 +18,13 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .alarms import VolcengineAlarms
-from .api import DEFAULT_ENDPOINT, DEFAULT_REGION, VolcengineClient, VolcengineError
+from .api import (
+    DEFAULT_ENDPOINT,
+    DEFAULT_REGION,
+    Stream,
+    VolcengineClient,
+    VolcengineError,
+)
 from .channels import LiveChannel, channel_key, video_channels
 from .const import (
     CONF_ACCESS_KEY_ID,
@@ -188,7 +194,7 @@ def async_setup_ptz(hass: HomeAssistant, entry: VolcengineConfigEntry) -> None:
     devices: dict[str, list[str]] = {}  # device ID -> its channels' keys
     limit = asyncio.Semaphore(PTZ_DISCOVERY_CONCURRENCY)
 
-    async def discover(device_id: str, channels: dict[str, PtzChannel]) -> None:
+    async def discover(device_id: str, channels: list[tuple[Stream, PtzChannel]]) -> None:
         async with limit:
             try:
                 async with asyncio.timeout(PTZ_DISCOVERY_TIMEOUT):
@@ -197,8 +203,8 @@ def async_setup_ptz(hass: HomeAssistant, entry: VolcengineConfigEntry) -> None:
                 LOGGER.debug("PTZ type of the channels of %s not read: %s", device_id, err)
                 return
         types = ptz_types(found)
-        for stream_id, channel in channels.items():
-            channel.ptz_type = types.get(stream_id)
+        for stream, ptz in channels:
+            ptz.ptz_type = types.get(ptz.stream_id, types.get(stream.channel_id or ""))
 
     @callback
     def update_ptz() -> None:
@@ -206,17 +212,19 @@ def async_setup_ptz(hass: HomeAssistant, entry: VolcengineConfigEntry) -> None:
             if device_id in devices:
                 continue
             keys = devices[device_id] = []
-            by_stream: dict[str, PtzChannel] = {}
+            channels: list[tuple[Stream, PtzChannel]] = []
             for channel in video_channels(device.streams):
                 key = channel_key(device_id, channel)
                 keys.append(key)
                 ptz = PtzChannel(runtime.client, runtime.ptz, str(channel.stream_id), None)
-                runtime.ptz_channels[key] = by_stream[ptz.stream_id] = ptz
-            runtime.ptz_discovery[device_id] = entry.async_create_background_task(
-                hass,
-                discover(device_id, by_stream),
-                f"volcengine_aiot PTZ type of {device_id}",
-            )
+                runtime.ptz_channels[key] = ptz
+                channels.append((channel, ptz))
+            if channels:  # a device without video channels has nothing to read
+                runtime.ptz_discovery[device_id] = entry.async_create_background_task(
+                    hass,
+                    discover(device_id, channels),
+                    f"volcengine_aiot PTZ type of {device_id}",
+                )
         for device_id in set(devices) - set(coordinator.data):
             for key in devices.pop(device_id):
                 runtime.ptz_channels.pop(key, None)

@@ -23,8 +23,10 @@ from tests.emulator.app import Emulator
 from tests.emulator.data import (
     EMU_AK,
     EMU_SK,
+    HOME_NVR_CHANNEL_IDS,
     HOME_NVR_ID,
     HOME_NVR_STREAM_IDS,
+    SHOP_IPC_CHANNEL_ID,
     SHOP_IPC_ID,
     SHOP_IPC_STREAM_ID,
     SPACE_HOME_ID,
@@ -85,9 +87,17 @@ def test_channel_ptz_type_parsed() -> None:
 
 async def test_ptz_types_from_the_platform(client: VolcengineClient) -> None:
     nvr = ptz_types(await client.get_device_channels(SPACE_HOME_ID, HOME_NVR_ID))
-    assert nvr == {DOME: 1, FIXED: 3}
+    assert nvr == {
+        DOME: 1,
+        HOME_NVR_CHANNEL_IDS[0]: 1,
+        FIXED: 3,
+        HOME_NVR_CHANNEL_IDS[1]: 3,
+    }
     shop = ptz_types(await client.get_device_channels(SPACE_SHOP_ID, SHOP_IPC_ID))
-    assert shop == {SHOP_IPC_STREAM_ID: None}
+    assert shop == {SHOP_IPC_STREAM_ID: None, SHOP_IPC_CHANNEL_ID: None}
+    # a channel listed without its StreamID is found by its channel ID
+    (bare,) = ptz_types([Channel(channel_id="34020000001310000077", ptz_type=4)]).items()
+    assert bare == ("34020000001310000077", 4)
 
 
 async def test_presets_named_by_the_platform(

@@ -62,8 +62,16 @@ def default_speed(command: PtzCommand) -> int:
 
 
 def ptz_types(channels: Iterable[Channel]) -> dict[str, int | None]:
-    """Return the PTZType of every channel of a GetDeviceChannelsV2 answer, by StreamID."""
-    return {c.stream_id: c.ptz_type for c in channels if c.stream_id}
+    """Return the PTZType of every channel of a GetDeviceChannelsV2 answer.
+
+    Keyed by StreamID and by channel ID (GB/T 28181 ID), so a channel listed without its
+    StreamID is still found.
+    """
+    found = list(channels)
+    return {
+        **{c.channel_id: c.ptz_type for c in found},
+        **{c.stream_id: c.ptz_type for c in found if c.stream_id},
+    }
 
 
 class PtzChannel:
