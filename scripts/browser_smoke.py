@@ -1151,8 +1151,10 @@ async def ptz_card(run: Run) -> None:
             "config": {"views": [{"title": "PTZ", "cards": [card_config]}]},
         }
     )
+    await set_language(run, "en")  # an earlier step (tap-to-toggle) left Chinese
     page = run.page
     await page.goto(f"{run.hass.url}/{PTZ_DASHBOARD}/0")
+    await page.reload()  # the page takes the user's language as it loads
     card = page.locator(CARD)
     await card.wait_for(timeout=30_000)
     await card.locator(".controls").wait_for(state="visible", timeout=30_000)
@@ -1169,7 +1171,9 @@ async def ptz_card(run: Run) -> None:
         "the arrows sit over the picture",
     )
     options = await card.locator("select.presets option").all_text_contents()
-    check(options[1:] == ["Gate", "Terrace"], f"the preset picker lists {options[1:]}")
+    check(options == ["Presets", "Gate", "Terrace"], f"the preset picker lists {options}")
+    label = await card.locator('button[data-command="left"]').get_attribute("aria-label")
+    check(label == "Pan left", f"the left arrow's aria-label: {label!r}")
     await run.screenshot("ptz-en", card)
 
     # the mouse: press and hold the left arrow for ~1 s
