@@ -14,7 +14,9 @@ second talker sees; the frame latency through Home Assistant; Home Assistant's c
 dropped and re-established (the frontend's own reconnect) after the server ended a talk and in the
 middle of one: no talk starts again; a press with the microphone refused while a file plays: the
 file plays on; the card on a page that is not a secure context (a host name mapped to 127.0.0.1):
-disabled, saying why before a press; tap-to-toggle in Chinese.
+disabled, saying why before a press; tap-to-toggle in Chinese. Then the card with the live picture
+and PTZ on the Garden dome (``ptz_card``): an arrow held with the mouse for 1 s, the arrow keys and
+Space, the emulator's command log (each move, then a stop), a preset picked; en and zh-Hans.
 Every page is screenshotted and fails the run on a raw translation key, a console error of the
 integration or an error or traceback of the integration in the Home Assistant log. Screenshots
 (and each page's text) go to a folder it prints.
@@ -66,6 +68,7 @@ from tests.emulator.data import (
     EMU_SK,
     HOME_IPC_CHANNEL_ID,
     HOME_IPC_NSID,
+    HOME_NVR_STREAM_IDS,
     SPACE_HOME_ID,
 )
 
@@ -1084,6 +1087,190 @@ async def offline_cameras(run: Run) -> None:
     await set_language(run, "en")
 
 
+# --- the card with the live picture and PTZ on the Garden dome -----------------------------------
+
+PTZ_DASHBOARD = "ptz-smoke"
+PTZ_HOLD_SECONDS = 1.0
+
+
+async def garden_camera(run: Run) -> tuple[str, str]:
+    """Return the Garden dome's camera entity and the speaker of its device (the NVR)."""
+    entries = await run.ws({"type": "config/entity_registry/list"})
+    ours = [e for e in entries if e["platform"] == DOMAIN]
+    camera = next(
+        e
+        for e in ours
+        if e["entity_id"].startswith("camera.") and e["entity_id"].endswith("_garden")
+    )
+    speaker = next(
+        e["entity_id"]
+        for e in ours
+        if e["device_id"] == camera["device_id"] and e["entity_id"].startswith("media_player.")
+    )
+    return camera["entity_id"], speaker
+
+
+def ptz_log(run: Run, since: int) -> list[tuple[str | None, Any]]:
+    """The emulator's carried-out CloudControl commands of the Garden dome since ``since``."""
+    return [(c.cmd, c.para) for c in run.emulator.ptz.commands(HOME_NVR_STREAM_IDS[0])[since:]]
+
+
+async def wait_log(run: Run, since: int, count: int, last: str) -> list[tuple[str | None, Any]]:
+    async with asyncio.timeout(15):
+        while len(log := ptz_log(run, since)) < count or log[-1][0] != last:
+            await asyncio.sleep(0.02)
+    return log
+
+
+async def ptz_card(run: Run) -> None:
+    """The card with the live picture and PTZ on the Garden dome: hold an arrow with the mouse
+    for 1 s, then the arrow keys and Space; pick a preset; en and zh-Hans screenshots."""
+    camera, speaker = await garden_camera(run)
+    card_config = {
+        "type": f"custom:{CARD}",
+        "entity": speaker,
+        "camera": camera,
+        "show_picture": True,
+        "show_ptz": True,
+        "show_presets": True,
+    }
+    await run.ws(
+        {
+            "type": "lovelace/dashboards/create",
+            "url_path": PTZ_DASHBOARD,
+            "title": "PTZ",
+            "mode": "storage",
+            "show_in_sidebar": True,
+            "require_admin": False,
+        }
+    )
+    await run.ws(
+        {
+            "type": "lovelace/config/save",
+            "url_path": PTZ_DASHBOARD,
+            "config": {"views": [{"title": "PTZ", "cards": [card_config]}]},
+        }
+    )
+    await set_language(run, "en")  # an earlier step (tap-to-toggle) left Chinese
+    page = run.page
+    await page.goto(f"{run.hass.url}/{PTZ_DASHBOARD}/0")
+    await page.reload()  # the page takes the user's language as it loads
+    card = page.locator(CARD)
+    await card.wait_for(timeout=30_000)
+    await card.locator(".controls").wait_for(state="visible", timeout=30_000)
+    check(await card.locator("ha-camera-stream").count() == 1, "the frontend's ha-camera-stream")
+    await wait_video(run, card)
+    # arrows over the picture: the pad inside the picture's box
+    view = await card.locator(".view").bounding_box()
+    pad = await card.locator(".pad").bounding_box()
+    check(
+        view is not None
+        and pad is not None
+        and view["y"] <= pad["y"]
+        and pad["y"] + pad["height"] <= view["y"] + view["height"],
+        "the arrows sit over the picture",
+    )
+    options = await card.locator("select.presets option").all_text_contents()
+    check(options == ["Presets", "Gate", "Terrace"], f"the preset picker lists {options}")
+    label = await card.locator('button[data-command="left"]').get_attribute("aria-label")
+    check(label == "Pan left", f"the left arrow's aria-label: {label!r}")
+    await run.screenshot("ptz-en", card)
+
+    # the mouse: press and hold the left arrow for ~1 s
+    since = len(run.emulator.ptz.commands(HOME_NVR_STREAM_IDS[0]))
+    box = await card.locator('button[data-command="left"]').bounding_box()
+    if box is None:
+        msg = "the left arrow is not visible"
+        raise SmokeError(msg)
+    await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    await page.mouse.down()
+    try:
+        await wait_log(run, since, 1, "left")
+        await asyncio.sleep(PTZ_HOLD_SECONDS)
+        check(ptz_log(run, since) == [("left", 128)], "moving left while held, no stop yet")
+        await run.screenshot("ptz-held", card)
+    finally:
+        await page.mouse.up()
+    log = await wait_log(run, since, 2, "stop")
+    check(log == [("left", 128), ("stop", 0)], f"mouse: {log}")
+    stats = await card.evaluate("(el) => el.ptzStats")
+    print(
+        f"  press -> moving {stats['movingAt'] - stats['pressedAt']:.0f} ms on the card",
+        flush=True,
+    )
+
+    # the keyboard: an arrow key on the focused pad, then Space on the zoom-in button
+    since = len(run.emulator.ptz.commands(HOME_NVR_STREAM_IDS[0]))
+    await card.locator(".controls").focus()
+    await page.keyboard.down("ArrowUp")
+    try:
+        await wait_log(run, since, 1, "up")
+        await asyncio.sleep(0.5)
+    finally:
+        await page.keyboard.up("ArrowUp")
+    await wait_log(run, since, 2, "stop")
+    await card.locator('button[data-command="zoomin"]').focus()
+    await page.keyboard.down(" ")
+    try:
+        await wait_log(run, since, 3, "zoomin")
+        await asyncio.sleep(0.5)
+    finally:
+        await page.keyboard.up(" ")
+    log = await wait_log(run, since, 4, "stop")
+    check(log == [("up", 128), ("stop", 0), ("zoomin", 8), ("stop", 0)], f"keyboard: {log}")
+
+    # a preset
+    since = len(run.emulator.ptz.log)
+    await card.locator("select.presets").select_option(label="Terrace")
+    async with asyncio.timeout(15):
+        while not any(c.action == "PresetControl" for c in run.emulator.ptz.log[since:]):
+            await asyncio.sleep(0.05)
+    goto = [(c.cmd, c.para, c.error) for c in run.emulator.ptz.log[since:]]
+    check(goto == [("goto", 2, None)], f"the preset picker went to Terrace: {goto}")
+    text = await card_text(card)
+    check(not RAW_KEY.search(text), f"no raw translation key on the card: {text!r}")
+    await check_page(run, "ptz-page-en")
+
+    # in Chinese: the labels (and aria-labels) follow the user's language
+    await set_language(run, "zh-Hans")
+    await page.reload()
+    await card.locator(".controls").wait_for(state="visible", timeout=30_000)
+    await wait_video(run, card)
+    label = await card.locator('button[data-command="left"]').get_attribute("aria-label")
+    check(label == "向左", f"the left arrow's aria-label in Chinese: {label!r}")
+    pad_label = await card.locator(".controls").get_attribute("aria-label")
+    check(bool(pad_label) and "方向" in str(pad_label), f"the pad's aria-label: {pad_label!r}")
+    await run.screenshot("ptz-zh-Hans", card)
+    await check_page(run, "ptz-page-zh-Hans")
+    await set_language(run, "en")
+
+
+async def wait_video(run: Run, card: Any) -> None:
+    """Wait (up to 30 s) until the camera stream element plays a picture."""
+    playing = False
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(30):
+            while not (playing := bool(await card.evaluate(VIDEO_JS))):
+                await asyncio.sleep(0.25)
+    check(playing, "the live picture plays in the card")
+
+
+# A video (HLS/WebRTC) with frames, or an image (MJPEG/still) that has loaded, under the card.
+VIDEO_JS = """(card) => {
+    const found = [];
+    const walk = (node) => {
+        if (!node) return;
+        const video = node.nodeName === "VIDEO" && node.readyState >= 2 && node.videoWidth > 0;
+        if (video) found.push(node);
+        if (node.nodeName === "IMG" && node.complete && node.naturalWidth > 0) found.push(node);
+        if (node.shadowRoot) walk(node.shadowRoot);
+        for (const child of node.children || []) walk(child);
+    };
+    walk(card.shadowRoot);
+    return found.length > 0;
+}"""
+
+
 STEPS: list[Step] = [
     login,
     add_integration,
@@ -1105,6 +1292,7 @@ STEPS: list[Step] = [
     refused_microphone,
     insecure_page,
     toggle_in_chinese,
+    ptz_card,
     offline_cameras,
 ]
 

@@ -27,7 +27,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.volcengine_aiot import websocket_api
 from custom_components.volcengine_aiot.talk import microphone as live
 from tests.emulator.app import Emulator
-from tests.emulator.data import HOME_IPC_NSID
+from tests.emulator.data import HOME_IPC_NSID, HOME_NVR_STREAM_IDS
 
 # the fixtures of the push-to-talk tests (a short pre-roll, the speaker's entity, an 8 s file)
 from tests.test_push_to_talk import (  # noqa: F401
@@ -94,8 +94,8 @@ async def card_runner(
     client = await aiohttp_client(hass.http.app)
     url = str(client.make_url("")).rstrip("/")
 
-    async def run(scenario: str) -> list[dict[str, Any]]:
-        return await run_harness(scenario, url, hass_access_token, speaker)
+    async def run(scenario: str, *extra: str) -> list[dict[str, Any]]:
+        return await run_harness(scenario, url, hass_access_token, speaker, *extra)
 
     return run
 
@@ -222,7 +222,13 @@ async def test_card_picker_entry_stub_and_insecure_page() -> None:
     assert "对讲" in names["zh-Hans"]["name"]
     assert "对讲" in names["zh-Hans"]["description"]
     assert names["user"]["name"] == names["zh-Hans"]["name"]
-    assert result["stub"] == {"entity": "media_player.front_door_speaker", "mode": "hold"}
+    assert result["stub"] == {
+        "entity": "media_player.front_door_speaker",
+        "mode": "hold",
+        "show_picture": True,
+        "show_ptz": True,
+        "show_presets": True,
+    }
     assert result["allOffline"]["entity"] in {
         "media_player.back_yard_speaker",
         "media_player.front_door_speaker",
@@ -236,4 +242,90 @@ async def test_card_picker_entry_stub_and_insecure_page() -> None:
         "entity": "摄像头扬声器",
         "mode": "模式",
         "options": ["按住说话", "点击开始，再点击结束"],  # noqa: RUF001
+        "camera": [
+            "显示实时画面",
+            "显示云台方向和变焦按钮",
+            "显示预置位",
+            "显示和控制的摄像头（默认：扬声器所在的摄像头）",  # noqa: RUF001
+        ],
+        "noCamera": "没有找到此扬声器的摄像头：请在卡片设置中选择一个。",  # noqa: RUF001
     }
+
+
+GARDEN = "camera.recorder_garden"  # the demo NVR's dome, presets "Gate" and "Terrace"
+BACK_YARD = "camera.recorder_back_yard"  # fixed
+DOME = HOME_NVR_STREAM_IDS[0]
+
+
+async def _ptz_settled(hass: HomeAssistant, emulator: Emulator) -> list[tuple[str | None, Any]]:
+    """Wait until the dome's last command is a stop; return its commands (Cmd, Para)."""
+    async with asyncio.timeout(10):
+        while not (log := emulator.ptz.commands(DOME)) or log[-1].cmd != "stop":
+            await asyncio.sleep(0.02)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert emulator.ptz.channel(DOME).moving is None
+    return [(c.cmd, c.para) for c in emulator.ptz.commands(DOME)]
+
+
+async def test_card_holds_an_arrow_until_released(
+    hass: HomeAssistant, emulator: Emulator, card_runner: Callable[..., Any]
+) -> None:
+    """The card's arrows (touch, arrow keys, Space) move while held; a release, a lost pointer
+    capture and a hidden page each end the hold with a stop."""
+    lines = await card_runner("ptz_hold", GARDEN)
+    steps = {line["step"]: line for line in lines if "step" in line}
+    assert steps["presets"]["presets"] == {
+        "can_move": True,
+        "presets": [{"id": 1, "name": "Gate"}, {"id": 2, "name": "Terrace"}],
+    }
+    assert steps["presets"]["controlsHidden"] is False
+    assert steps["moving"]["held"] == "left"
+    for step in ("released", "key_released", "capture_lost", "page_hidden"):
+        assert steps[step]["held"] is None, step
+    assert lines[-1]["holdMessages"] == 5
+    assert lines[-1]["unhandled"] == []
+    assert await _ptz_settled(hass, emulator) == [
+        ("left", 128),
+        ("stop", 0),
+        ("up", 128),
+        ("stop", 0),
+        ("zoomin", 8),
+        ("stop", 0),
+        ("rightdown", 128),
+        ("stop", 0),
+        ("right", 128),
+        ("stop", 0),
+    ]
+
+
+async def test_card_hold_ends_with_a_dropped_connection(
+    hass: HomeAssistant, emulator: Emulator, card_runner: Callable[..., Any]
+) -> None:
+    """The connection drops during a hold: the camera is stopped, the move is not sent again
+    after the reconnect, and the next press works."""
+    lines = await card_runner("ptz_drop", GARDEN)
+    after = next(line for line in lines if line.get("step") == "after_reconnect")
+    assert after["held"] is None
+    assert after["message"] == "The connection to Home Assistant was lost."
+    assert lines[-1]["holdMessages"] == 2  # the two presses, nothing re-sent
+    assert lines[-1]["unhandled"] == []
+    assert await _ptz_settled(hass, emulator) == [
+        ("up", 128),
+        ("stop", 0),
+        ("down", 128),
+        ("stop", 0),
+    ]
+
+
+async def test_card_fixed_camera_hides_the_arrows(
+    hass: HomeAssistant, emulator: Emulator, card_runner: Callable[..., Any]
+) -> None:
+    lines = await card_runner("ptz_fixed", BACK_YARD)
+    steps = {line["step"]: line for line in lines if "step" in line}
+    assert steps["fixed"]["presets"] == {"can_move": False, "presets": []}
+    assert steps["fixed"]["controlsHidden"] is True
+    assert "cannot move" in steps["fixed"]["message"]
+    assert "cannot pan, tilt or zoom" not in steps["pressed"]["message"]  # the card's words
+    assert "cannot move" in steps["pressed"]["message"]
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert emulator.requests_for("CloudControl") == []

@@ -3,7 +3,7 @@
 // Only the browser is stood in for: a minimal DOM, a fake microphone (48 kHz blocks of a 1 kHz
 // tone every 20 ms, fed to the card's own AudioWorklet code) and the `ws` package as WebSocket.
 //
-//   node card_harness.mjs SCENARIO URL TOKEN ENTITY
+//   node card_harness.mjs SCENARIO URL TOKEN ENTITY [CAMERA]
 //
 // NODE_MODULES names the folder that holds home-assistant-js-websocket and ws (scripts/setup
 // installs them under the cache dir). Prints one JSON line per step ({"step": ...}) and a last
@@ -14,7 +14,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
 
-const [scenario, url, token, entity] = process.argv.slice(2);
+const [scenario, url, token, entity, camera] = process.argv.slice(2);
 const unhandled = []; // promise rejections nobody handled (the card's or the library's)
 process.on("unhandledRejection", (reason) => {
   unhandled.push(String((reason && (reason.message || reason.code)) || JSON.stringify(reason)));
@@ -35,8 +35,12 @@ class FakeElement {
     this.listeners = {};
     this.textContent = "";
     this.disabled = false;
+    this.hidden = false;
+    this.dataset = {};
+    this.classList = { toggle() {}, add() {}, remove() {} };
     this._children = {};
   }
+  focus() {}
   addEventListener(type, fn) {
     (this.listeners[type] = this.listeners[type] || []).push(fn);
   }
@@ -83,7 +87,13 @@ globalThis.customElements = {
 };
 globalThis.window = globalThis;
 window.isSecureContext = true;
+const documentListeners = {};
 globalThis.document = {
+  hidden: false,
+  addEventListener: (type, fn) => {
+    (documentListeners[type] = documentListeners[type] || []).push(fn);
+  },
+  removeEventListener: () => {},
   documentElement: { lang: "en" },
   querySelector: () => null,
   createElement: (tag) => new (registry.get(tag) || FakeElement)(),
@@ -225,7 +235,7 @@ function cardView(card) {
     state: card._state,
     message: card.shadowRoot.querySelector(".message").textContent,
     label: card.shadowRoot.querySelector(".label").textContent,
-    disabled: card.shadowRoot.querySelector("button").disabled,
+    disabled: card.shadowRoot.querySelector("button.talk").disabled,
   };
 }
 
@@ -240,6 +250,7 @@ async function connect() {
   const send = connection.sendMessage.bind(connection);
   connection.sendMessage = (message, id) => {
     if (message && message.type === "volcengine_aiot/talk") talkMessages += 1;
+    if (message && message.type === "volcengine_aiot/ptz/hold") holdMessages += 1;
     return send(message, id);
   };
   // The size of every binary message the card sends (handler ID + one frame).
@@ -251,6 +262,7 @@ async function connect() {
   return { connection, ready };
 }
 let talkMessages = 0;
+let holdMessages = 0; // PTZ holds sent (a press, or a re-send after a reconnect)
 const frameSizes = [];
 
 function makeCard(connection, language = "en") {
@@ -265,7 +277,7 @@ function makeCard(connection, language = "en") {
 }
 
 function press(card) {
-  card.shadowRoot.querySelector("button").dispatch("pointerdown", {
+  card.shadowRoot.querySelector("button.talk").dispatch("pointerdown", {
     button: 0,
     pointerType: "touch",
     pointerId: 1,
@@ -273,7 +285,7 @@ function press(card) {
   });
 }
 function release(card) {
-  card.shadowRoot.querySelector("button").dispatch("pointerup", {
+  card.shadowRoot.querySelector("button.talk").dispatch("pointerup", {
     button: 0,
     pointerType: "touch",
     pointerId: 1,
@@ -289,6 +301,44 @@ async function dropAndReconnect(connection, ready) {
   await until("the reconnect", () => ready.count > before && connection.connected, 15000);
   report("reconnected");
   await sleep(1500); // whatever the library re-sends after a reconnect has arrived by now
+}
+
+// The card with the PTZ arrows and presets for CAMERA (no picture: there is no frontend here).
+function makePtzCard(connection) {
+  const card = new Card();
+  card.setConfig({ entity, mode: "hold", camera, show_ptz: true, show_presets: true });
+  card.hass = {
+    connection,
+    locale: { language: "en" },
+    states: {
+      [entity]: { state: "idle", attributes: { friendly_name: "Recorder speaker" } },
+      [camera]: { state: "idle", attributes: { friendly_name: "Recorder Garden" } },
+    },
+  };
+  card.connectedCallback(); // attached to the page: it listens for the page being hidden
+  return card;
+}
+
+function arrow(card, command) {
+  return card.shadowRoot.querySelector(`button[data-command="${command}"]`);
+}
+function pointer(extra = {}) {
+  return { button: 0, pointerType: "touch", pointerId: 7, preventDefault() {}, ...extra };
+}
+function key(name, extra = {}) {
+  return { key: name, repeat: false, preventDefault() {}, target: {}, ...extra };
+}
+function ptzView(card) {
+  return {
+    held: card._hold ? card._hold.command : null,
+    message: card.shadowRoot.querySelector(".ptz-message").textContent,
+    controlsHidden: card.shadowRoot.querySelector(".controls").hidden,
+    presets: card._ptz,
+    stats: card.ptzStats,
+  };
+}
+async function untilMoving(card) {
+  await until("moving", () => card.ptzStats.movingAt !== null);
 }
 
 // --- scenarios ---------------------------------------------------------------------------------
@@ -341,6 +391,80 @@ const scenarios = {
     await until("frames", () => frameSizes.length >= 5 || card._state === "error");
     release(card);
     report("format", { ...cardView(card), formats: microphone.nodes.at(-1).formats, frameSizes });
+    await sleep(300);
+    connection.close();
+  },
+  // PTZ: held with a touch until released; then with the arrow keys on the pad and Space on an
+  // arrow; a lost pointer capture and a hidden page end a hold as well.
+  async ptz_hold() {
+    const { connection } = await connect();
+    const card = makePtzCard(connection);
+    await until("the presets", () => card._ptz !== null);
+    report("presets", ptzView(card));
+    arrow(card, "left").dispatch("pointerdown", pointer());
+    await untilMoving(card);
+    report("moving", ptzView(card));
+    await sleep(300);
+    arrow(card, "left").dispatch("pointerup", pointer());
+    report("released", ptzView(card));
+    await sleep(300);
+    const controls = card.shadowRoot.querySelector(".controls");
+    controls.dispatch("keydown", key("ArrowUp"));
+    controls.dispatch("keydown", key("ArrowUp", { repeat: true })); // the key's auto-repeat
+    await untilMoving(card);
+    await sleep(200);
+    controls.dispatch("keyup", key("ArrowUp"));
+    report("key_released", ptzView(card));
+    await sleep(300);
+    controls.dispatch("keydown", key(" ", { target: { dataset: { command: "zoomin" } } }));
+    await untilMoving(card);
+    controls.dispatch("keyup", key(" "));
+    await sleep(300);
+    arrow(card, "rightdown").dispatch("pointerdown", pointer());
+    await untilMoving(card);
+    arrow(card, "rightdown").dispatch("lostpointercapture", pointer());
+    report("capture_lost", ptzView(card));
+    await sleep(300);
+    arrow(card, "right").dispatch("pointerdown", pointer());
+    await untilMoving(card);
+    document.hidden = true;
+    for (const fn of documentListeners.visibilitychange || []) fn();
+    document.hidden = false;
+    report("page_hidden", ptzView(card));
+    await sleep(500);
+    connection.close();
+  },
+  // The connection drops during a hold: the hold ends on the card (the server stops the
+  // camera) and is not re-sent after the reconnect; the next press works.
+  async ptz_drop() {
+    const { connection, ready } = await connect();
+    const card = makePtzCard(connection);
+    await until("the presets", () => card._ptz !== null);
+    arrow(card, "up").dispatch("pointerdown", pointer());
+    await untilMoving(card);
+    report("moving", ptzView(card));
+    await dropAndReconnect(connection, ready);
+    report("after_reconnect", ptzView(card));
+    if (card._hold !== null) fail("still holding after the reconnect");
+    arrow(card, "up").dispatch("pointerup", pointer());
+    arrow(card, "down").dispatch("pointerdown", pointer());
+    await untilMoving(card);
+    await sleep(200);
+    arrow(card, "down").dispatch("pointerup", pointer());
+    report("released", ptzView(card));
+    await sleep(500);
+    connection.close();
+  },
+  // A fixed camera: the arrows stay hidden, the card says it cannot move.
+  async ptz_fixed() {
+    const { connection } = await connect();
+    const card = makePtzCard(connection);
+    await until("the presets", () => card._ptz !== null);
+    report("fixed", ptzView(card));
+    arrow(card, "up").dispatch("pointerdown", pointer()); // hidden, but pressed anyway
+    await until("the error", () => card._ptzMessage.includes("cannot"));
+    arrow(card, "up").dispatch("pointerup", pointer());
+    report("pressed", ptzView(card));
     await sleep(300);
     connection.close();
   },
@@ -415,7 +539,15 @@ async function offline() {
     entity: form.computeLabel({ name: "entity" }),
     mode: form.computeLabel({ name: "mode" }),
     options: form.schema[2].selector.select.options.map((o) => o.label),
+    camera: ["show_picture", "show_ptz", "show_presets", "camera"].map((name) =>
+      form.computeLabel({ name }),
+    ),
   };
+  // The card with the picture and PTZ for a speaker whose device has no camera in hass.entities.
+  const noCamera = new Card();
+  noCamera.setConfig({ entity: "media_player.front_door_speaker", show_ptz: true });
+  noCamera.hass = { locale: { language: "zh-Hans" }, states, entities, connection: {} };
+  labels.noCamera = noCamera.shadowRoot.querySelector(".ptz-message").textContent;
   console.log(JSON.stringify({ done: true, names, stub, allOffline, insecure, pressed, labels }));
 }
 
@@ -427,6 +559,7 @@ if (scenario === "offline") {
     JSON.stringify({
       done: true,
       talkMessages,
+      holdMessages,
       unhandled,
       microphoneOpened: microphone.opened,
       microphoneLive: microphone.tracks.filter((t) => t.live).length, // left open: none

@@ -237,3 +237,17 @@ async def test_bad_input_sends_nothing(
         await mover.move(DOME, *args)
     assert isinstance(caught.value, ValueError)
     assert emulator.requests == []
+
+
+async def test_started_is_called_once_the_move_was_accepted(
+    mover: PtzMover, emulator: Emulator
+) -> None:
+    """``started`` (the card's ``moving``) follows an accepted move, never a refused one."""
+    seen: list[list[str | None]] = []
+    await mover.move(DOME, PtzCommand.UP, 10, 0.05, started=lambda: seen.append(cmds(emulator)))
+    assert seen == [["up"]]  # after the move, before its stop
+    assert cmds(emulator) == ["up", "stop"]
+    refused: list[bool] = []
+    with pytest.raises(VolcenginePtzNotSupportedError):
+        await mover.move(FIXED, PtzCommand.UP, 10, 0.05, started=lambda: refused.append(True))
+    assert refused == []

@@ -12,9 +12,20 @@
  * talk. A talk subscription is never re-established after a reconnect (only a press starts a
  * talk), and the card unsubscribes as soon as the server ends a talk.
  *
+ * The card can also show the camera's live picture (the frontend's own `ha-camera-stream`, so
+ * WebRTC/HLS/MJPEG work as in the more-info dialog) with pan/tilt/zoom arrows and a preset picker
+ * over it, for a camera that can move. A held arrow is a `volcengine_aiot/ptz/hold` subscription:
+ * the camera moves until the card unsubscribes (release, pointer lost, page hidden) or the
+ * connection closes, and the integration always ends it with a stop. Like a talk, a hold is never
+ * re-established after a reconnect.
+ *
  *   type: custom:volcengine-aiot-talk-card
  *   entity: media_player.front_door_speaker
  *   mode: hold        # or toggle: tap to start, tap to stop
+ *   camera: camera.front_door   # optional: the camera to show and steer (default: the speaker's)
+ *   show_picture: true          # optional (default false): the live picture
+ *   show_ptz: true              # optional (default false): pan/tilt/zoom arrows (PTZ cameras)
+ *   show_presets: true          # optional (default false): the preset picker (PTZ cameras)
  */
 
 const CARD_TAG = "volcengine-aiot-talk-card";
@@ -56,6 +67,29 @@ const STRINGS = {
     mode_hold: "Hold to talk",
     mode_toggle: "Tap to start, tap again to stop",
     level: "Microphone level",
+    label_camera: "Camera to show and steer (default: the speaker's)",
+    label_show_picture: "Show the live picture",
+    label_show_ptz: "Show pan, tilt and zoom arrows",
+    label_show_presets: "Show the presets",
+    picture: "Live picture of {name}",
+    ptz_pad: "Pan and tilt: hold an arrow, or the arrow keys while the pad has focus",
+    ptz_up: "Tilt up",
+    ptz_down: "Tilt down",
+    ptz_left: "Pan left",
+    ptz_right: "Pan right",
+    ptz_leftup: "Up and left",
+    ptz_rightup: "Up and right",
+    ptz_leftdown: "Down and left",
+    ptz_rightdown: "Down and right",
+    ptz_zoomin: "Zoom in",
+    ptz_zoomout: "Zoom out",
+    presets: "Presets",
+    preset_goto: "Go to a preset",
+    no_presets: "No presets",
+    cannot_move: "{name} cannot move.",
+    no_camera: "No camera found for this speaker: choose one in the card settings.",
+    ptz_failed: "The camera could not move: {error}",
+    preset_failed: "The camera could not go to the preset: {error}",
   },
   "zh-Hans": {
     card_name: "按住对讲（火山引擎视频云）",
@@ -89,6 +123,29 @@ const STRINGS = {
     mode_hold: "按住说话",
     mode_toggle: "点击开始，再点击结束",
     level: "麦克风音量",
+    label_camera: "显示和控制的摄像头（默认：扬声器所在的摄像头）",
+    label_show_picture: "显示实时画面",
+    label_show_ptz: "显示云台方向和变焦按钮",
+    label_show_presets: "显示预置位",
+    picture: "{name} 的实时画面",
+    ptz_pad: "云台方向：按住箭头，或在方向盘获得焦点时按住方向键",
+    ptz_up: "向上",
+    ptz_down: "向下",
+    ptz_left: "向左",
+    ptz_right: "向右",
+    ptz_leftup: "左上",
+    ptz_rightup: "右上",
+    ptz_leftdown: "左下",
+    ptz_rightdown: "右下",
+    ptz_zoomin: "放大（拉近）",
+    ptz_zoomout: "缩小（拉远）",
+    presets: "预置位",
+    preset_goto: "转到预置位",
+    no_presets: "没有预置位",
+    cannot_move: "{name} 不能转动。",
+    no_camera: "没有找到此扬声器的摄像头：请在卡片设置中选择一个。",
+    ptz_failed: "摄像头无法转动：{error}",
+    preset_failed: "摄像头无法转到预置位：{error}",
   },
 };
 
@@ -97,7 +154,69 @@ const SERVER_KEYS = {
   talk_in_progress: "talk_in_progress",
   device_unavailable: "device_unavailable",
   talk_entity_not_found: "not_a_speaker",
+  ptz_not_supported: "cannot_move",
 };
+
+// --- PTZ: the arrows over the picture ----------------------------------------------------------
+
+const PRESET_SERVICE = "ptz_preset"; // volcengine_aiot.ptz_preset: action goto, preset
+const CAMERA_STREAM_TAG = "ha-camera-stream"; // the frontend's own (more-info, picture cards)
+const CAMERA_STREAM_TIMEOUT = 10000; // ms: then the card shows the camera's still image
+// The 3 x 3 pad (the centre is empty) and its arrows' rotation from "up".
+const PAD = [
+  ["leftup", 315], ["up", 0], ["rightup", 45],
+  ["left", 270], null, ["right", 90],
+  ["leftdown", 225], ["down", 180], ["rightdown", 135],
+];
+const ZOOM = ["zoomin", "zoomout"];
+// Keys held on the focused pad: arrows, the corners of a numeric keypad's layout, + and -.
+const PAD_KEYS = {
+  ArrowUp: "up",
+  ArrowDown: "down",
+  ArrowLeft: "left",
+  ArrowRight: "right",
+  Home: "leftup",
+  PageUp: "rightup",
+  End: "leftdown",
+  PageDown: "rightdown",
+  "+": "zoomin",
+  "=": "zoomin",
+  "-": "zoomout",
+};
+const ARROW_PATH = "M13,20H11V8L5.5,13.5L4.08,12.08L12,4.16L19.92,12.08L18.5,13.5L13,8V20Z";
+const ZOOM_PATHS = {
+  zoomin: "M19,13H13V19H11V13H5V11H11V5H13V11H19V13Z",
+  zoomout: "M19,13H5V11H19V13Z",
+};
+
+// Loads the frontend's camera stream element where no card of the page has loaded it yet: a
+// picture-entity card with a live view imports it (the card made here is never shown).
+let cameraStreamLoading = null;
+function cameraStreamReady() {
+  if (customElements.get(CAMERA_STREAM_TAG)) return Promise.resolve(true);
+  if (cameraStreamLoading === null) {
+    cameraStreamLoading = (async () => {
+      if (window.loadCardHelpers) {
+        const helpers = await window.loadCardHelpers();
+        helpers.createCardElement({ type: "picture-entity", entity: "camera.none", camera_view: "live" });
+      }
+      let timer;
+      await Promise.race([
+        customElements.whenDefined(CAMERA_STREAM_TAG),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, CAMERA_STREAM_TIMEOUT);
+        }),
+      ]);
+      clearTimeout(timer);
+      return Boolean(customElements.get(CAMERA_STREAM_TAG));
+    })().catch(() => false);
+  }
+  return cameraStreamLoading;
+}
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
 
 function language(hass) {
   const lang = (hass && ((hass.locale && hass.locale.language) || hass.language)) || "en";
@@ -237,6 +356,17 @@ class VolcengineAiotTalkCard extends HTMLElement {
     this._session = null;
     this._engine = null; // a promise of the AudioContext with the worklet loaded
     this._level = 0;
+    this._hold = null; // the held PTZ arrow: { command, key, unsub, ... }
+    this._ptz = null; // the camera's answer to ptz/presets: { can_move, presets }
+    this._ptzFor = null; // the camera that answer is of
+    this._ptzMessage = "";
+    this._picture = null; // the camera stream element (or the still image)
+    this._onBlur = () => this._ptzEnd();
+    this._onVisibility = () => {
+      if (document.hidden) this._ptzEnd();
+    };
+    // Timings of the last PTZ hold (ms, performance.now()): for the browser test.
+    this.ptzStats = { pressedAt: null, movingAt: null, releasedAt: null, stoppedAt: null };
     // Timings of the last talk (ms, performance.now()): for users and the browser test.
     this.stats = {
       pressedAt: null,
@@ -264,7 +394,7 @@ class VolcengineAiotTalkCard extends HTMLElement {
       ours[0] ||
       ids.find((id) => id.endsWith("_speaker") && available(id)) ||
       "";
-    return { entity, mode: "hold" };
+    return { entity, mode: "hold", show_picture: true, show_ptz: true, show_presets: true };
   }
 
   setConfig(config) {
@@ -274,6 +404,16 @@ class VolcengineAiotTalkCard extends HTMLElement {
     if (config.mode !== undefined && !["hold", "toggle"].includes(config.mode)) {
       throw new Error("mode must be hold or toggle");
     }
+    for (const key of ["show_picture", "show_ptz", "show_presets"]) {
+      if (config[key] !== undefined && typeof config[key] !== "boolean") {
+        throw new Error(`${key} must be true or false`);
+      }
+    }
+    if (config.camera !== undefined && !String(config.camera).startsWith("camera.")) {
+      throw new Error("camera must be a camera entity");
+    }
+    this._ptzEnd();
+    this._picture = null;
     this._config = { mode: "hold", ...config };
     this._render();
   }
@@ -294,18 +434,26 @@ class VolcengineAiotTalkCard extends HTMLElement {
   }
 
   getCardSize() {
-    return 2;
+    return this._config && this._config.show_picture ? 7 : 2;
   }
 
   getGridOptions() {
+    if (this._config && this._config.show_picture) return { columns: 12, min_columns: 6 };
     return { columns: 6, rows: 2, min_columns: 3 };
   }
 
   connectedCallback() {
     if (this._hass) this._prepareAudio();
+    if (window.addEventListener) window.addEventListener("blur", this._onBlur);
+    if (document.addEventListener) document.addEventListener("visibilitychange", this._onVisibility);
   }
 
   disconnectedCallback() {
+    if (window.removeEventListener) window.removeEventListener("blur", this._onBlur);
+    if (document.removeEventListener) {
+      document.removeEventListener("visibilitychange", this._onVisibility);
+    }
+    this._ptzEnd();
     this._stop();
     const engine = this._engine;
     this._engine = null;
@@ -344,6 +492,35 @@ class VolcengineAiotTalkCard extends HTMLElement {
     return (state && state.attributes.friendly_name) || this._entityId;
   }
 
+  get _showsCamera() {
+    const c = this._config || {};
+    return Boolean(c.show_picture || c.show_ptz || c.show_presets);
+  }
+
+  // The camera to show and steer: the configured one, else the camera of the speaker's device
+  // (the first by entity ID where a recorder has several channels).
+  get _cameraId() {
+    if (this._config && this._config.camera) return this._config.camera;
+    const entities = (this._hass && this._hass.entities) || {};
+    const speaker = entities[this._entityId];
+    if (!speaker || !speaker.device_id) return "";
+    const cameras = Object.values(entities)
+      .filter(
+        (e) =>
+          e.device_id === speaker.device_id &&
+          e.entity_id.startsWith("camera.") &&
+          e.platform === DOMAIN,
+      )
+      .map((e) => e.entity_id)
+      .sort();
+    return cameras[0] || "";
+  }
+
+  _cameraName() {
+    const state = this._hass && this._hass.states[this._cameraId];
+    return (state && state.attributes.friendly_name) || this._cameraId;
+  }
+
   _render() {
     if (!this._config || !this._hass) return;
     this.shadowRoot.innerHTML = `
@@ -351,17 +528,58 @@ class VolcengineAiotTalkCard extends HTMLElement {
         :host { display: block; }
         ha-card { padding: 16px; display: flex; flex-direction: column; gap: 12px; }
         .name { font-size: 1.1em; font-weight: 500; color: var(--primary-text-color); }
-        button {
+        button.talk {
           display: flex; align-items: center; justify-content: center; gap: 8px;
           min-height: 64px; border: none; border-radius: var(--ha-card-border-radius, 12px);
           font: inherit; font-size: 1.05em; cursor: pointer; touch-action: none;
           user-select: none; -webkit-user-select: none; -webkit-touch-callout: none;
           background: var(--primary-color); color: var(--text-primary-color, #fff);
         }
-        button:focus-visible { outline: 3px solid var(--accent-color, #ff9800); }
+        button:focus-visible, .controls:focus-visible, select:focus-visible {
+          outline: 3px solid var(--accent-color, #ff9800);
+        }
         button[disabled] { opacity: 0.5; cursor: default; }
-        :host([state="connecting"]) button { background: var(--warning-color, #ffa600); }
-        :host([state="talking"]) button { background: var(--error-color, #db4437); }
+        :host([state="connecting"]) button.talk { background: var(--warning-color, #ffa600); }
+        :host([state="talking"]) button.talk { background: var(--error-color, #db4437); }
+        .view { position: relative; border-radius: var(--ha-card-border-radius, 12px);
+                overflow: hidden; }
+        .view.picture { background: #000; min-height: 160px; }
+        .view.picture ha-camera-stream, .view.picture img.still { display: block; width: 100%; }
+        .view:not(.picture) .overlay { display: flex; flex-wrap: wrap; align-items: center;
+                                        gap: 12px; }
+        .view.picture .overlay { position: absolute; inset: 0; pointer-events: none; }
+        .view.picture .overlay > * { pointer-events: auto; }
+        .controls { display: flex; align-items: flex-end; gap: 12px; border-radius: 8px; }
+        .view.picture .controls { position: absolute; left: 8px; right: 8px; bottom: 8px;
+                                  justify-content: space-between; pointer-events: none; }
+        .view.picture .controls > * { pointer-events: auto; }
+        .pad { display: grid; grid-template-columns: repeat(3, 44px);
+               grid-template-rows: repeat(3, 44px); gap: 2px; }
+        .zoom { display: flex; flex-direction: column; gap: 6px; }
+        button.ptz {
+          width: 44px; height: 44px; padding: 0; border: none; border-radius: 50%;
+          display: flex; align-items: center; justify-content: center; cursor: pointer;
+          touch-action: none; user-select: none; -webkit-user-select: none;
+          -webkit-touch-callout: none;
+          background: rgba(0, 0, 0, 0.55); color: #fff;
+          box-shadow: 0 0 0 1px rgba(255, 255, 255, 0.7); /* readable on a dark picture too */
+        }
+        .view:not(.picture) button.ptz { background: var(--secondary-background-color, #eee);
+                                         color: var(--primary-text-color); box-shadow: none; }
+        button.ptz.held { background: var(--primary-color); color: var(--text-primary-color, #fff); }
+        button.ptz svg { width: 24px; height: 24px; }
+        select.presets {
+          font: inherit; padding: 6px 8px; border-radius: 8px; max-width: 60%;
+          border: 1px solid var(--divider-color, #ccc);
+          background: var(--card-background-color, #fff); color: var(--primary-text-color);
+        }
+        .view.picture select.presets { position: absolute; top: 8px; right: 8px;
+                                       background: rgba(0, 0, 0, 0.55); color: #fff;
+                                       border-color: transparent; }
+        .view.picture select.presets option { color: #000; background: #fff; }
+        .ptz-message { min-height: 1.2em; color: var(--error-color, #db4437); font-size: 0.9em; }
+        .ptz-message:empty { display: none; }
+        [hidden] { display: none !important; }
         .meter { height: 6px; border-radius: 3px; background: var(--divider-color, #ddd);
                  overflow: hidden; }
         .meter > div { height: 100%; width: 0; background: var(--success-color, #43a047);
@@ -372,14 +590,16 @@ class VolcengineAiotTalkCard extends HTMLElement {
       </style>
       <ha-card>
         <div class="name"></div>
-        <button type="button">
+        ${this._showsCamera ? this._viewHtml() : ""}
+        <button type="button" class="talk">
           <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12,2A3,3 0 0,1 15,5V11A3,3 0 0,1 12,14A3,3 0 0,1 9,11V5A3,3 0 0,1 12,2M19,11C19,14.53 16.39,17.44 13,17.93V21H11V17.93C7.61,17.44 5,14.53 5,11H7A5,5 0 0,0 12,16A5,5 0 0,0 17,11H19Z"/></svg>
           <span class="label"></span>
         </button>
         <div class="meter" role="meter" aria-valuemin="0" aria-valuemax="100"><div></div></div>
         <div class="message" role="status" aria-live="polite"></div>
       </ha-card>`;
-    const button = this.shadowRoot.querySelector("button");
+    if (this._showsCamera) this._bindView();
+    const button = this.shadowRoot.querySelector("button.talk");
     button.addEventListener("pointerdown", (ev) => this._onPointerDown(ev));
     button.addEventListener("pointerup", (ev) => this._onPointerUp(ev));
     button.addEventListener("pointercancel", (ev) => this._onPointerUp(ev));
@@ -392,7 +612,8 @@ class VolcengineAiotTalkCard extends HTMLElement {
 
   _update() {
     const root = this.shadowRoot;
-    if (!root || !root.querySelector("button") || !this._hass) return;
+    if (!root || !root.querySelector("button.talk") || !this._hass) return;
+    if (this._showsCamera) this._updateView();
     this.setAttribute("state", this._state);
     const stateObj = this._hass.states[this._entityId];
     let problem = "";
@@ -403,7 +624,7 @@ class VolcengineAiotTalkCard extends HTMLElement {
       problem = this._t("device_unavailable", { name: this._name() });
     }
     root.querySelector(".name").textContent = this._name();
-    const button = root.querySelector("button");
+    const button = root.querySelector("button.talk");
     button.disabled = Boolean(problem) && this._state === "idle";
     let label;
     if (this._state === "connecting") label = this._t("connecting");
@@ -424,6 +645,307 @@ class VolcengineAiotTalkCard extends HTMLElement {
     this._state = state;
     this._message = message;
     if (state !== "talking") this._level = 0;
+    this._update();
+  }
+
+  // --- the camera: picture, PTZ arrows and presets ---------------------------------------------
+
+  _viewHtml() {
+    const c = this._config;
+    const arrow = ([command, angle]) =>
+      `<button type="button" class="ptz" data-command="${command}">` +
+      `<svg viewBox="0 0 24 24" aria-hidden="true" style="transform: rotate(${angle}deg)">` +
+      `<path d="${ARROW_PATH}"/></svg></button>`;
+    const pad = PAD.map((cell) => (cell ? arrow(cell) : "<span></span>")).join("");
+    const zoom = ZOOM.map(
+      (command) =>
+        `<button type="button" class="ptz" data-command="${command}">` +
+        `<svg viewBox="0 0 24 24" aria-hidden="true"><path d="${ZOOM_PATHS[command]}"/></svg>` +
+        "</button>",
+    ).join("");
+    return `
+      <div class="view${c.show_picture ? " picture" : ""}">
+        ${c.show_picture ? '<div class="stream"></div>' : ""}
+        <div class="overlay">
+          ${
+            c.show_ptz
+              ? `<div class="controls" role="group" tabindex="0" hidden>
+                   <div class="pad">${pad}</div><div class="zoom">${zoom}</div>
+                 </div>`
+              : ""
+          }
+          ${c.show_presets ? '<select class="presets" hidden></select>' : ""}
+        </div>
+      </div>
+      <div class="ptz-message" role="status" aria-live="polite"></div>`;
+  }
+
+  _bindView() {
+    const root = this.shadowRoot;
+    if (this._config.show_ptz) {
+      for (const command of [...PAD.filter(Boolean).map(([cmd]) => cmd), ...ZOOM]) {
+        const button = root.querySelector(`button[data-command="${command}"]`);
+        button.addEventListener("pointerdown", (ev) => this._onPtzPointerDown(ev, command));
+        for (const type of ["pointerup", "pointercancel", "lostpointercapture"]) {
+          button.addEventListener(type, () => this._ptzRelease("pointer"));
+        }
+        button.addEventListener("contextmenu", (ev) => ev.preventDefault());
+      }
+      const controls = root.querySelector(".controls");
+      controls.addEventListener("keydown", (ev) => this._onPtzKeyDown(ev));
+      controls.addEventListener("keyup", (ev) => this._onPtzKeyUp(ev));
+    }
+    if (this._config.show_presets) {
+      const select = root.querySelector("select.presets");
+      select.addEventListener("change", () => this._gotoPreset(select));
+      select.addEventListener("focus", () => this._loadPtz(true));
+    }
+  }
+
+  _updateView() {
+    const root = this.shadowRoot;
+    const cameraId = this._cameraId;
+    const stateObj = this._hass.states[cameraId];
+    const c = this._config;
+    if (c.show_picture) this._updatePicture(root.querySelector(".stream"), stateObj);
+    if ((c.show_ptz || c.show_presets) && this._ptzFor !== cameraId) this._loadPtz(false);
+    const ptz = this._ptzFor === cameraId ? this._ptz : null;
+    const canMove = Boolean(ptz) && ptz.can_move !== false && Boolean(stateObj);
+    let message = this._ptzMessage;
+    if (!cameraId) message = this._t("no_camera");
+    else if (!stateObj) message = this._t("entity_missing", { entity: cameraId });
+    else if (ptz && ptz.can_move === false && (c.show_ptz || c.show_presets)) {
+      message = message || this._t("cannot_move", { name: this._cameraName() });
+    }
+    root.querySelector(".ptz-message").textContent = message;
+    if (c.show_ptz) {
+      const controls = root.querySelector(".controls");
+      controls.hidden = !canMove;
+      controls.setAttribute("aria-label", this._t("ptz_pad"));
+      for (const command of [...PAD.filter(Boolean).map(([cmd]) => cmd), ...ZOOM]) {
+        const button = root.querySelector(`button[data-command="${command}"]`);
+        const label = this._t(`ptz_${command}`);
+        button.setAttribute("aria-label", label);
+        button.setAttribute("title", label);
+        const held = Boolean(this._hold && this._hold.command === command);
+        button.setAttribute("aria-pressed", String(held));
+        button.classList.toggle("held", held);
+      }
+    }
+    if (c.show_presets) this._updatePresets(root.querySelector("select.presets"), canMove, ptz);
+  }
+
+  _updatePicture(slot, stateObj) {
+    if (!stateObj) return;
+    if (this._picture === null) {
+      this._picture = { element: null, stateObj: null };
+      const picture = this._picture;
+      cameraStreamReady().then((ready) => {
+        if (this._picture !== picture) return; // the config changed meanwhile
+        let element;
+        if (ready) {
+          element = document.createElement(CAMERA_STREAM_TAG);
+          element.muted = true;
+          element.setAttribute("muted", "");
+        } else {
+          element = document.createElement("img");
+          element.className = "still";
+        }
+        picture.element = element;
+        slot.appendChild(element);
+        this._update();
+      });
+      return;
+    }
+    const element = this._picture.element;
+    if (!element) return;
+    element.setAttribute("aria-label", this._t("picture", { name: this._cameraName() }));
+    if (element.tagName && element.tagName.toLowerCase() === "img") {
+      const src = stateObj.attributes.entity_picture;
+      if (src && element.getAttribute("src") !== src) element.setAttribute("src", src);
+      return;
+    }
+    element.hass = this._hass; // older frontends; newer ones take it from the page's context
+    if (this._picture.stateObj !== stateObj) {
+      this._picture.stateObj = stateObj;
+      element.stateObj = stateObj;
+    }
+  }
+
+  _updatePresets(select, canMove, ptz) {
+    const presets = (ptz && ptz.presets) || [];
+    select.hidden = !canMove;
+    select.setAttribute("aria-label", this._t("preset_goto"));
+    const options = [[" ", presets.length ? this._t("presets") : this._t("no_presets")]].concat(
+      presets.map((p) => [String(p.id), p.name || String(p.id)]),
+    );
+    const html = options
+      .map(([value, label]) => `<option value="${escapeHtml(value.trim())}">${escapeHtml(label)}</option>`)
+      .join("");
+    if (select.dataset.html !== html) {
+      select.dataset.html = html;
+      select.innerHTML = html;
+    }
+    select.disabled = presets.length === 0;
+  }
+
+  // The camera's PTZ answer (can it move, its presets); asked once per camera, and again when
+  // the preset picker gets focus.
+  async _loadPtz(refresh) {
+    const cameraId = this._cameraId;
+    if (!this._hass || !this._hass.connection || !cameraId) return;
+    if (!refresh) {
+      this._ptzFor = cameraId;
+      this._ptz = null;
+    }
+    try {
+      const answer = await this._hass.connection.sendMessagePromise({
+        type: `${DOMAIN}/ptz/presets`,
+        entity_id: cameraId,
+      });
+      if (this._cameraId !== cameraId) return;
+      this._ptz = answer;
+      this._ptzFor = cameraId;
+    } catch (err) {
+      if (this._cameraId !== cameraId) return;
+      this._ptzMessage = this._ptzDescribe(err, "ptz_failed");
+    }
+    this._update();
+  }
+
+  async _gotoPreset(select) {
+    const preset = Number(select.value);
+    select.value = "";
+    if (!preset || !this._hass) return;
+    this._ptzMessage = "";
+    this._update();
+    try {
+      await this._hass.callService(DOMAIN, PRESET_SERVICE, {
+        entity_id: this._cameraId,
+        action: "goto",
+        preset,
+      });
+    } catch (err) {
+      this._ptzMessage = this._ptzDescribe(err, "preset_failed");
+      this._update();
+    }
+  }
+
+  _ptzDescribe(err, fallback) {
+    if (err && typeof err === "object" && err.code === "unauthorized") {
+      return this._t("unauthorized", { entity: this._cameraName() });
+    }
+    const key = err && (err.translation_key || (err.error && err.error.translation_key));
+    const own = SERVER_KEYS[key];
+    if (own) return this._t(own, { name: this._cameraName(), entity: this._cameraId });
+    const message = (err && (err.message || (err.error && err.error.message))) || String(err);
+    return this._t(fallback, { error: message });
+  }
+
+  _onPtzPointerDown(ev, command) {
+    if (ev.button !== 0 && ev.pointerType === "mouse") return;
+    ev.preventDefault();
+    try {
+      ev.currentTarget.setPointerCapture(ev.pointerId);
+    } catch (_err) {
+      // capture is best effort (a synthetic pointer has none)
+    }
+    if (ev.currentTarget.focus) ev.currentTarget.focus({ preventScroll: true });
+    this._ptzStart(command, "pointer");
+  }
+
+  _onPtzKeyDown(ev) {
+    let command = PAD_KEYS[ev.key];
+    if (!command && (ev.key === " " || ev.key === "Enter")) {
+      command = ev.target && ev.target.dataset && ev.target.dataset.command;
+    }
+    if (!command) return;
+    ev.preventDefault();
+    if (ev.repeat) return;
+    this._ptzStart(command, ev.key);
+  }
+
+  _onPtzKeyUp(ev) {
+    if (this._hold && this._hold.key === ev.key) {
+      ev.preventDefault();
+      this._ptzRelease(ev.key);
+    }
+  }
+
+  _ptzRelease(key) {
+    if (this._hold && this._hold.key === key) this._ptzEnd();
+  }
+
+  // A held arrow: a subscription the card ends; never re-sent after a reconnect.
+  _ptzStart(command, key) {
+    if (!this._hass || !this._hass.connection || !this._cameraId) return;
+    if (this._hold) {
+      if (this._hold.command === command && this._hold.key === key) return;
+      this._ptzEnd();
+    }
+    const connection = this._hass.connection;
+    const hold = { command, key, unsub: null, released: false, connection, onDisconnect: null };
+    this._hold = hold;
+    this._ptzMessage = "";
+    this.ptzStats = { pressedAt: performance.now(), movingAt: null, releasedAt: null, stoppedAt: null };
+    // A lost connection ends the hold: the integration stops the camera when it closes.
+    hold.onDisconnect = () => {
+      if (this._hold === hold) {
+        this._ptzMessage = this._t("disconnected");
+        this._ptzEnd();
+      }
+    };
+    connection.addEventListener("disconnected", hold.onDisconnect);
+    connection
+      .subscribeMessage(
+        (event) => this._onPtzEvent(hold, event),
+        { type: `${DOMAIN}/ptz/hold`, entity_id: this._cameraId, command },
+        { resubscribe: false },
+      )
+      .then((unsub) => {
+        if (hold.released) unsub().catch(() => {}); // released meanwhile
+        else hold.unsub = unsub;
+      })
+      .catch((err) => {
+        hold.released = true; // refused: nothing moves
+        if (this._hold === hold) this._ptzEnd();
+        this._ptzMessage = this._ptzDescribe(err, "ptz_failed");
+        this._update();
+      });
+    this._update();
+  }
+
+  _onPtzEvent(hold, event) {
+    if (event.event === "moving") {
+      if (hold === this._hold) this.ptzStats.movingAt = performance.now();
+    } else if (event.event === "stopped") {
+      // The integration ended the hold (its time limit): the arrow is released.
+      if (hold === this._hold) this.ptzStats.stoppedAt = performance.now();
+      this._ptzEnd(hold);
+    } else if (event.event === "error") {
+      this._ptzEnd(hold);
+      this._ptzMessage = this._ptzDescribe(
+        { translation_key: event.code, message: event.message },
+        "ptz_failed",
+      );
+      this._update();
+    }
+  }
+
+  _ptzEnd(hold = this._hold) {
+    if (!hold) return;
+    if (this._hold === hold) {
+      this._hold = null;
+      this.ptzStats.releasedAt = performance.now();
+    }
+    hold.released = true;
+    if (hold.onDisconnect) {
+      hold.connection.removeEventListener("disconnected", hold.onDisconnect);
+      hold.onDisconnect = null;
+    }
+    const unsub = hold.unsub;
+    hold.unsub = null;
+    if (unsub) unsub().catch(() => {}); // the connection may be gone: the server stops then
     this._update();
   }
 
@@ -735,6 +1257,13 @@ class VolcengineAiotTalkCardEditor extends HTMLElement {
           },
         },
       },
+      { name: "show_picture", selector: { boolean: {} } },
+      { name: "show_ptz", selector: { boolean: {} } },
+      { name: "show_presets", selector: { boolean: {} } },
+      {
+        name: "camera",
+        selector: { entity: { filter: { domain: "camera", integration: DOMAIN } } },
+      },
     ];
   }
 
@@ -747,6 +1276,7 @@ class VolcengineAiotTalkCardEditor extends HTMLElement {
         ev.stopPropagation();
         const config = { ...ev.detail.value };
         if (!config.name) delete config.name;
+        if (!config.camera) delete config.camera;
         this._config = config;
         this.dispatchEvent(
           new CustomEvent("config-changed", { detail: { config }, bubbles: true, composed: true }),

@@ -121,13 +121,20 @@ class PtzChannel:
         self._check_can_move()
         await self._mover.move(self.stream_id, command, speed, duration)
 
-    async def hold(self, command: PtzCommand | str, speed: int) -> None:
+    async def hold(
+        self,
+        command: PtzCommand | str,
+        speed: int,
+        *,
+        started: Callable[[], object] | None = None,
+    ) -> None:
         """Run ``command`` until the awaiting task is cancelled (at most ``MAX_DURATION``).
 
-        Always ends in a stop; returns normally when ``MAX_DURATION`` passed.
+        Always ends in a stop; returns normally when ``MAX_DURATION`` passed. ``started`` is
+        called once the gateway accepted the command.
         """
         self._check_can_move()
-        await self._mover.move(self.stream_id, command, speed, MAX_DURATION)
+        await self._mover.move(self.stream_id, command, speed, MAX_DURATION, started=started)
 
     async def stop(self) -> None:
         """Stop a move or zoom, and a focus or iris command, now."""

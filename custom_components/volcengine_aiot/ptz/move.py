@@ -19,7 +19,7 @@ it is sent at once (the running move still sends its own stop at its end).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 import contextlib
 import logging
 from typing import Any, Final, Protocol
@@ -82,13 +82,21 @@ class PtzMover:
         return lock is not None and lock.locked()
 
     async def move(
-        self, stream_id: str, command: PtzCommand | str, speed: int, duration: float
+        self,
+        stream_id: str,
+        command: PtzCommand | str,
+        speed: int,
+        duration: float,
+        *,
+        started: Callable[[], object] | None = None,
     ) -> None:
         """Run ``command`` at ``speed`` for ``duration`` seconds, then stop, whatever happens.
 
         Input is checked before anything is sent (``VolcenginePtzInputError``,
         ``PtzDurationError``). An error of the move is raised after the stop was sent; an error
         of that stop is raised as ``PtzStopError`` when the move itself went through.
+        ``started`` is called once the gateway accepted the command (a move that waited for its
+        turn: once it was sent).
         """
         cmd = parse_command(command)
         if cmd is PtzCommand.STOP:
@@ -107,6 +115,8 @@ class PtzMover:
             try:
                 try:
                     await self._client.ptz_control(stream_id, cmd, speed)
+                    if started is not None:
+                        started()
                     await asyncio.sleep(seconds)
                 except BaseException as err:
                     if isinstance(err, VolcengineTimeoutError):
