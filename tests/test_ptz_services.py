@@ -44,6 +44,7 @@ async def test_every_camera_has_its_ptz_channel(
 ) -> None:
     entry: VolcengineConfigEntry = init_integration
     runtime = entry.runtime_data
+    await asyncio.wait(runtime.ptz_discovery.values())  # bounded by PTZ_DISCOVERY_TIMEOUT
     ent_reg = er.async_get(hass)
     cameras = {
         e.unique_id
