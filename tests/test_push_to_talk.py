@@ -523,7 +523,11 @@ def test_card_strings_en_and_zh_hans() -> None:
     assert len(key.findall(en)) > 20
     assert re.search(r"[\u4e00-\u9fff]", zh)
     assert not re.search(r"[\u4e00-\u9fff]", en)
-    for server_key in re.findall(r'^  (\w+): "\w+",$', text, re.MULTILINE):
+    server_keys = text[
+        text.index("const SERVER_KEYS = {") : text.index("};", text.index("const SERVER_KEYS"))
+    ]
+    assert len(re.findall(r'^  (\w+): "\w+",$', server_keys, re.MULTILINE)) >= 4
+    for server_key in re.findall(r'^  (\w+): "\w+",$', server_keys, re.MULTILINE):
         assert (
             server_key
             in json.loads(
