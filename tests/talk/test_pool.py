@@ -148,11 +148,19 @@ async def test_memory_is_bounded_between_slow_and_fast_readers(tmp_path: Path) -
     await asyncio.gather(fast.aclose(), slow.aclose())
 
 
+async def probed(reader: FrameSource) -> None:
+    """Wait until a file's duration probe (a second, short ffmpeg) has ended."""
+    async with asyncio.timeout(10):
+        while reader.duration is None:
+            await asyncio.sleep(0.01)
+
+
 async def test_the_last_reader_leaving_ends_ffmpeg(tmp_path: Path) -> None:
     long = str(make_tone(tmp_path / "long.wav", 300, 10.0))  # more than the pipes hold
     pool = TranscoderPool(FFMPEG)
     first, second = pool.open(AudioSource(location=long)), pool.open(AudioSource(location=long))
     await asyncio.gather(first.start(), second.start())
+    await probed(second)
     await first.aclose()
     assert len(ffmpeg_children()) == 1  # the other camera still plays
     assert second.next_frame() is not None or not second.done
@@ -199,7 +207,8 @@ async def test_ffmpeg_killed_mid_way_fails_every_reader_after_its_frames(tmp_pat
     async with asyncio.timeout(10):
         while not (first := readers[0].next_frame()):
             await asyncio.sleep(0.005)
-    (pid,) = ffmpeg_children()
+    await probed(readers[1])
+    (pid,) = ffmpeg_children()  # the transcode (its duration probe has ended)
     os.kill(pid, signal.SIGKILL)
     (rest, error), (other, other_error) = [await drain_frames(r) for r in readers]
     assert first + rest == other  # each reader gets every frame, then the error

@@ -165,7 +165,9 @@ async def test_tone_arrives_exact_and_paced(
     assert span >= 0.9 * (len(frames) - 1) * 0.02
     ahead = (arrivals[0] + np.arange(len(frames)) * 0.02) - arrivals
     assert ahead.max() < 0.1
-    assert speaker.changes == [True, True, False]  # type: ignore[attr-defined]
+    # started, its source began, (its length learned: the file's probe runs beside it,) ended
+    changes = speaker.changes  # type: ignore[attr-defined]
+    assert changes in ([True, True, False], [True, True, True, False])
     assert speaker.stats.sessions == 1
     assert speaker.stats.frames_sent == len(frames)
     assert speaker.stats.last_error is None
