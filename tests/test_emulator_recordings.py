@@ -23,7 +23,7 @@ from tests.emulator.data import (
     HOME_NVR_STREAM_IDS,
     SHOP_IPC_STREAM_ID,
 )
-from tests.emulator.recordings import MANY_SEGMENT_COUNT, MANY_SEGMENT_SECONDS
+from tests.emulator.recordings import MANY_SEGMENT_COUNT, MANY_SEGMENT_SECONDS, demo_recordings
 from tests.test_emulator import call, error_of
 
 V3 = "2023-10-01"
@@ -483,3 +483,14 @@ def test_demo_recordings_are_anchored_in_the_past() -> None:
     assert sum(s.alarm for s in many) == 24
     assert rec.anchor - timedelta(hours=1) < emu.now()
     assert EMU_AK in emu.credentials
+
+
+def test_the_demo_has_alarms_in_every_last_day_whatever_the_hour() -> None:
+    """The demo's alarm recordings must not depend on when the tests run."""
+    midnight = 1_767_225_600  # 2026-01-01 00:00 UTC
+    for hour in range(24):
+        end = midnight + hour * 3600
+        front, many, device = demo_recordings(end)
+        for segments in (front, device):
+            assert any(s.alarm and s.start >= end - 86400 for s in segments), hour
+        assert any(s.alarm for s in many), hour

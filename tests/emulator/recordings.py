@@ -291,7 +291,7 @@ def demo_recordings(
     front: list[Segment] = []
     for slot in range(first, end, 2 * 3600):
         front += [Segment(slot + n * 120, slot + (n + 1) * 120) for n in range(3)]
-        if (slot // 3600) % 6 == 0:
+        if (slot - first) % (6 * 3600) == 0:  # every third slot, whatever the anchor's hour
             front.append(Segment(slot + 1800, slot + 1830, alarm=True, kind="alarm"))
     day = (end // 86400 - 1) * 86400  # the UTC day before the anchor's
     many = [
