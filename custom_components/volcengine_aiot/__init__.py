@@ -27,7 +27,9 @@ from .const import (
     DOMAIN,
 )
 from .coordinator import VolcengineCoordinator, permission_issue_id
+from .playback_streams import PlaybackStreams
 from .push import async_remove_cloudhook
+from .recordings import DevicePlaybacks, RecordingLibrary
 from .runtime import (
     VolcengineConfigEntry,
     VolcengineRuntimeData,
@@ -38,6 +40,7 @@ from .runtime import (
 from .services import async_setup_services
 from .speakers import SpeakerVolumes, volume_store
 from .talk.cache import CachingTranscoderPool
+from .views import async_register_view
 from .websocket_api import async_setup_websocket
 
 PLATFORMS: list[Platform] = [
@@ -56,6 +59,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's service actions."""
     async_setup_services(hass)
     async_setup_websocket(hass)
+    async_register_view(hass)
     await async_register_card(hass)
     return True
 
@@ -82,6 +86,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) -
         ) from err
     coordinator = VolcengineCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
+    playbacks = DevicePlaybacks(client)
 
     hub = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id,
@@ -99,6 +104,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) -
         transcoders=CachingTranscoderPool(get_ffmpeg_manager(hass).binary),
         alarms=VolcengineAlarms(hass, entry, client, entry.data[CONF_SPACE_ID]),
         volumes=await SpeakerVolumes.async_load(hass, entry.entry_id),
+        recordings=RecordingLibrary(client),
+        playbacks=playbacks,
+        playback_streams=PlaybackStreams(hass, playbacks),
     )
     async_setup_speakers(hass, entry)
     async_setup_channels(hass, entry)
@@ -137,11 +145,12 @@ async def async_remove_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) 
 
 
 async def _async_close_speakers(entry: VolcengineConfigEntry) -> None:
-    """End every talk and live stream of the entry (unload, HA shutdown)."""
+    """End every talk, live stream and device playback of the entry (unload, HA shutdown)."""
     speakers = list(entry.runtime_data.speakers.values())
     channels = list(entry.runtime_data.channels.values())
     await asyncio.gather(
         *(speaker.close() for speaker in speakers),
         *(channel.async_close() for channel in channels),
+        entry.runtime_data.playback_streams.async_close(),
         return_exceptions=True,
     )

@@ -3,7 +3,8 @@
 The runtime data holds library objects only, never entities: one ``Speaker`` per camera and one
 ``LiveChannel`` (live stream and snapshot cache) per video channel, built from the coordinator's
 data and the entry's options, closed when their device leaves the space and on unload. Every
-entity is a view of them.
+entity is a view of them. The recordings (media browser) and the device playbacks are the
+entry's too: a channel's playback stops when its device leaves and on unload.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from .const import CONF_ACCESS_KEY_ID, CONF_ENDPOINT, CONF_REGION, CONF_SECRET_A
 from .coordinator import VolcengineCoordinator
 from .live import LiveStream
 from .options import live_options, talk_options
+from .playback_streams import PlaybackStreams
+from .recordings import DevicePlaybacks, RecordingLibrary
 from .speakers import SpeakerVolumes
 from .talk import ClientTalkOpener, Speaker
 from .talk.cache import CachingTranscoderPool
@@ -41,6 +44,9 @@ class VolcengineRuntimeData:
     transcoders: CachingTranscoderPool  # shared by the speakers: one ffmpeg per announcement
     alarms: VolcengineAlarms  # the space's alarm poller and the per-channel alarm listeners
     volumes: SpeakerVolumes  # of the speakers, saved across restarts
+    recordings: RecordingLibrary  # the channels' recordings (media browser), cached briefly
+    playbacks: DevicePlaybacks  # the device playbacks started, one per channel
+    playback_streams: PlaybackStreams  # their HLS streams; stops them (idle, unload...)
     speakers: dict[str, Speaker] = field(default_factory=dict)  # one per camera
     talks: dict[str, PushToTalk] = field(default_factory=dict)  # push-to-talk per camera
     channels: dict[str, LiveChannel] = field(default_factory=dict)  # live stream per channel
@@ -152,6 +158,13 @@ def async_setup_channels(hass: HomeAssistant, entry: VolcengineConfigEntry) -> N
         if gone:
             entry.async_create_background_task(
                 hass, _async_close_all(gone), "volcengine_aiot close the streams of removed devices"
+            )
+            entry.async_create_background_task(
+                hass,
+                runtime.playback_streams.async_stop_channels(
+                    {channel.stream.stream_id for channel in gone}
+                ),
+                "volcengine_aiot stop the playbacks of removed devices",
             )
 
     update_channels()

@@ -1,0 +1,173 @@
+"""Device recordings played through Home Assistant's ``stream``: one per channel, always stopped.
+
+A device playback (StartPlayback) keeps an uplink from the camera busy and hands out pull URLs
+(RTMP, HTTP-FLV) a browser cannot play. As Reolink's media source does, Home Assistant's
+``stream`` integration pulls the URL and serves it as HLS. The playback is stopped
+(StopPlayback) and its HLS stream ended:
+
+* when nobody fetches the HLS output for ``PLAYBACK_IDLE_TIMEOUT`` seconds (the output's idle
+  timer removes it; the watch below finds the stream without outputs),
+* when the stream becomes unavailable (the recording ended or the pull failed: the stream
+  worker would otherwise retry for ever),
+* when a new playback of the same channel starts (one playback per channel),
+* when the channel's device leaves the space, and on unload (``async_close``).
+
+The pull URL (it carries a signature) is handed to the stream worker only: never stored here,
+logged or shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from homeassistant.components.camera import DynamicStreamSettings
+from homeassistant.components.stream import Stream, create_stream
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_time_interval
+
+from .api.recordings import Playback
+from .const import LOGGER
+from .live import PROTOCOL_FLV, PROTOCOL_HLS, PROTOCOL_RTMP, pick_url
+from .recordings import DevicePlaybacks
+
+HLS_PROVIDER = "hls"
+PLAYBACK_IDLE_TIMEOUT = 60  # seconds without an HLS request before the playback stops
+WATCH_INTERVAL = timedelta(seconds=5)
+STOP_TIMEOUT = 15.0  # seconds one StopPlayback may take when a session ends
+MIME_HLS = "application/x-mpegURL"
+
+
+class PlaybackUrlError(Exception):
+    """The platform's playback answer holds no URL the stream integration can pull."""
+
+
+@dataclass(slots=True, eq=False)
+class _Session:
+    """One channel's device playback and the HLS stream that serves it."""
+
+    stream_id: str
+    playback: Playback
+    stream: Stream
+
+
+class PlaybackStreams:
+    """The HLS streams of the device playbacks of one entry."""
+
+    def __init__(self, hass: HomeAssistant, playbacks: DevicePlaybacks) -> None:
+        """Initialize with the entry's device playbacks (the runtime owns both)."""
+        self._hass = hass
+        self._playbacks = playbacks
+        self._sessions: dict[str, _Session] = {}  # stream ID -> its playing session
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._unsub_watch: CALLBACK_TYPE | None = None
+
+    @property
+    def active(self) -> int:
+        """Return the number of playing sessions."""
+        return len(self._sessions)
+
+    async def async_start(self, stream_id: str, start: datetime, end: datetime) -> str:
+        """Start a device playback of a time range and return the URL of its HLS playlist.
+
+        The channel's previous playback (if any) is stopped first. Raises the client's errors
+        (``VolcengineError``), ``PlaybackUrlError`` and the stream integration's
+        ``HomeAssistantError``; nothing is left running then.
+        """
+        lock = self._locks.setdefault(stream_id, asyncio.Lock())
+        async with lock:
+            if (previous := self._sessions.pop(stream_id, None)) is not None:
+                await self._async_end(previous)
+            playback = await self._playbacks.start(stream_id, start, end)
+            try:
+                stream = await self._async_stream(stream_id, playback)
+            except BaseException:
+                await self._async_stop_playback(playback)
+                raise
+            session = _Session(stream_id, playback, stream)
+            self._sessions[stream_id] = session
+            stream.set_update_callback(lambda: self._async_check(session))
+            if self._unsub_watch is None:
+                self._unsub_watch = async_track_time_interval(
+                    self._hass, self._async_watch, WATCH_INTERVAL, cancel_on_shutdown=True
+                )
+            url: str = stream.endpoint_url(HLS_PROVIDER)
+            return url.replace("master_", "")
+
+    async def _async_stream(self, stream_id: str, playback: Playback) -> Stream:
+        url = next(
+            (
+                found
+                for protocol in (PROTOCOL_FLV, PROTOCOL_HLS, PROTOCOL_RTMP)
+                if (found := pick_url(playback.pull_urls, protocol))
+            ),
+            None,
+        )
+        if url is None:
+            raise PlaybackUrlError(stream_id)
+        stream = create_stream(
+            self._hass, url, {}, DynamicStreamSettings(), f"volcengine_aiot_{stream_id}"
+        )
+        stream.add_provider(HLS_PROVIDER, timeout=PLAYBACK_IDLE_TIMEOUT)
+        await stream.start()  # pulled at once: the idle timer bounds it even if nobody plays
+        return stream
+
+    @callback
+    def _async_check(self, session: _Session) -> None:
+        """End a session whose stream went idle or unavailable."""
+        if self._sessions.get(session.stream_id) is not session:
+            return
+        stream = session.stream
+        if stream.available and stream.outputs():
+            return
+        LOGGER.debug(
+            "Device playback of %s ends: %s",
+            session.stream_id,
+            "unavailable" if not stream.available else "idle",
+        )
+        del self._sessions[session.stream_id]
+        self._hass.async_create_background_task(
+            self._async_end(session), f"volcengine_aiot stop playback of {session.stream_id}"
+        )
+        self._async_unwatch_if_idle()
+
+    @callback
+    def _async_watch(self, _now: datetime) -> None:
+        for session in list(self._sessions.values()):
+            self._async_check(session)
+
+    @callback
+    def _async_unwatch_if_idle(self) -> None:
+        if not self._sessions and self._unsub_watch is not None:
+            self._unsub_watch()
+            self._unsub_watch = None
+
+    async def _async_end(self, session: _Session) -> None:
+        """Stop a session's HLS stream and its device playback (bounded)."""
+        session.stream.set_update_callback(lambda: None)
+        await session.stream.stop()
+        await self._async_stop_playback(session.playback)
+
+    async def _async_stop_playback(self, playback: Playback) -> None:
+        try:
+            async with asyncio.timeout(STOP_TIMEOUT):
+                await asyncio.shield(self._playbacks.stop(playback.playback_id))
+        except TimeoutError:
+            LOGGER.warning("StopPlayback did not answer within %s s", STOP_TIMEOUT)
+        except Exception as err:  # noqa: BLE001 - a failed stop is logged, the rest goes on
+            LOGGER.warning("StopPlayback failed: %s", err)
+
+    async def async_stop_channels(self, stream_ids: set[str]) -> None:
+        """End the sessions of channels that left the space."""
+        sessions = [self._sessions.pop(s) for s in stream_ids if s in self._sessions]
+        self._async_unwatch_if_idle()
+        await asyncio.gather(*(self._async_end(s) for s in sessions), return_exceptions=True)
+
+    async def async_close(self) -> None:
+        """End every session and stop every device playback of the entry (unload, shutdown)."""
+        sessions = list(self._sessions.values())
+        self._sessions.clear()
+        self._async_unwatch_if_idle()
+        await asyncio.gather(*(s.stream.stop() for s in sessions), return_exceptions=True)
+        await self._playbacks.aclose()
