@@ -2,5 +2,6 @@
 
 ``Emulator`` (app.py) serves the gateway and the aiotvideo actions, ``TalkServer`` (talk.py) the
 ``AudioSendUrl`` WebSocket, ``EventServer`` (events.py) the alarms and their callback,
+``RecordingService`` (recordings.py) the cloud and device recordings and their media,
 ``data.py`` the demo account and ``signature.py`` the verifier.
 """

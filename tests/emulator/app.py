@@ -25,6 +25,7 @@ from aiohttp import web
 from .data import API_VERSION, EMU_AK, EMU_REGION, EMU_SK, Raw, State, demo_state
 from .events import EventServer
 from .ptz import PTZ_VERSION, PtzService
+from .recordings import METHODS as RECORDING_METHODS, RECORDINGS_VERSION, RecordingService
 from .signature import GatewayError, verify
 from .stream import StreamServer
 from .talk import TalkBusyError, TalkServer
@@ -35,7 +36,10 @@ type Handler = Callable[[Params], Awaitable[Raw]]
 MAX_PAGE_SIZE = 100
 API_VERSION_2023 = "2023-10-01"
 # Actions served only at another version than API_VERSION.
-ACTION_VERSIONS = {"ListDeviceAlarms": API_VERSION_2023}
+ACTION_VERSIONS = {
+    "ListDeviceAlarms": API_VERSION_2023,
+    **dict.fromkeys(RECORDING_METHODS, RECORDINGS_VERSION),
+}
 DEFAULT_PAGE_SIZE = 20
 BUSY_MESSAGE = (
     "The request is failed due to start voice talk failed: code is not 200. 500 "
@@ -218,6 +222,7 @@ class Emulator:
         self.ptz = PtzService(self.state)  # CloudControl, QueryPresetInfo (2023-10-01)
         self.streams = StreamServer(self.now)
         self.events = EventServer(self.state, self.now)
+        self.recordings = RecordingService(self.state, self.now)  # recordings.py (2023-10-01)
         self.credentials: dict[str, str] = {EMU_AK: EMU_SK}
         self.denied: dict[str, set[str]] = {}  # AccessKey ID -> actions its policy does not allow
         self.url = ""
@@ -246,6 +251,7 @@ class Emulator:
         app.router.add_route("*", "/", self._api)
         self.talk.add_routes(app)
         self.streams.add_routes(app)
+        self.recordings.add_routes(app)
         self._runner = web.AppRunner(
             app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True
         )
@@ -254,13 +260,14 @@ class Emulator:
         await site.start()
         bound = self._runner.addresses[0][1]
         self.url = f"http://{host}:{bound}"
-        self.streams.base_url = self.url
+        self.streams.base_url = self.recordings.base_url = self.url
 
     async def stop(self) -> None:
         """Close talk sockets and stop the server."""
         await self.talk.close_all()
         await self.streams.close_all()
         await self.events.close()
+        await self.recordings.close()
         for task in list(self._inflight):
             task.cancel()
         if self._inflight:
@@ -348,6 +355,7 @@ class Emulator:
                 f"User is not authorized to perform: aiotvideo:{meta['Action']}",
                 CODE_N["AccessDenied"],
             )
+        self.recordings.admit(verified.access_key, meta["Action"])
         fault = self.faults.take(meta["Action"])
         if fault is not None and fault.completes:
             late = asyncio.ensure_future(self._late(request, body, params, meta, fault))
@@ -382,6 +390,11 @@ class Emulator:
             return web.json_response(
                 {"ResponseMetadata": meta, "Result": await typed(params, data)}
             )
+        recording = self.recordings.handlers.get(meta["Action"])
+        if recording is not None and meta["Version"] == ACTION_VERSIONS[meta["Action"]]:
+            data = _json_object(body) if request.method == "POST" and body.strip() else {}
+            result = await recording(request.method, params, data)
+            return web.json_response({"ResponseMetadata": meta, "Result": result})
         if handler is None or meta["Version"] != ACTION_VERSIONS.get(meta["Action"], API_VERSION):
             raise GatewayError(
                 404,

@@ -43,6 +43,7 @@ from .models import (
     VoiceTalk,
 )
 from .ptz import PtzDialect, PtzMixin
+from .recordings import RecordingsMixin
 from .signer import Credentials, canonical_query, host_header, sign_headers
 
 _LOGGER = logging.getLogger(__name__)
@@ -115,8 +116,8 @@ def _endpoint_url(endpoint: str) -> URL:
     return URL.build(scheme=url.scheme, host=host, port=port, encoded=False)
 
 
-class VolcengineClient(PtzMixin):
-    """Signed, retrying calls to the aiotvideo OpenAPI (PTZ methods: ``api.ptz``)."""
+class VolcengineClient(PtzMixin, RecordingsMixin):
+    """Signed, retrying calls to the aiotvideo OpenAPI (PTZ: ``api.ptz``, ``api.recordings``)."""
 
     def __init__(
         self,
@@ -165,6 +166,22 @@ class VolcengineClient(PtzMixin):
         version: str = API_VERSION,
     ) -> JsonObject:
         """Call an action and return its ``Result`` object, retrying what is safe to retry."""
+        result = await self.request_result(
+            action, params, method=method, body=body, idempotent=idempotent, version=version
+        )
+        return result if isinstance(result, Mapping) else {}
+
+    async def request_result(
+        self,
+        action: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        method: str = "GET",
+        body: JsonObject | None = None,
+        idempotent: bool = True,
+        version: str = API_VERSION,
+    ) -> object:
+        """Like ``request``, but return ``Result`` as it came (ListStreamRecords: an array)."""
         attempt = 0
         while True:
             try:
@@ -195,7 +212,7 @@ class VolcengineClient(PtzMixin):
         method: str,
         body: JsonObject | None,
         version: str = API_VERSION,
-    ) -> JsonObject:
+    ) -> object:
         query = {"Action": action, "Version": version, **params}
         payload = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
         headers = sign_headers(
@@ -478,8 +495,8 @@ def _total(result: JsonObject, default: int) -> int:
         return default
 
 
-def _parse(action: str, status: int, raw: bytes) -> JsonObject:
-    """Turn an HTTP answer into a Result object or the matching exception."""
+def _parse(action: str, status: int, raw: bytes) -> object:
+    """Turn an HTTP answer into its Result (None if absent) or the matching exception."""
     try:
         data = json.loads(raw) if raw else None
     except ValueError:
@@ -505,8 +522,7 @@ def _parse(action: str, status: int, raw: bytes) -> JsonObject:
     if status >= 400:  # noqa: PLR2004
         msg = f"{action} failed without an error code"
         raise VolcengineResponseError(msg, status=status)
-    result = data.get("Result")
-    return result if isinstance(result, Mapping) else {}
+    return data.get("Result")
 
 
 __all__ = [

@@ -115,6 +115,41 @@ class VolcenginePresetNotFoundError(VolcengineNotFoundError):
     """The preset to go to or remove is not set on the camera."""
 
 
+class VolcengineNoRecordingPlanError(VolcengineApiError):
+    """The stream has no cloud recording plan (template): it has no cloud recordings."""
+
+    translation_key = "recording_no_plan"
+
+
+class VolcengineRecordNotFoundError(VolcengineNotFoundError):
+    """No recording (cloud or on the device) covers the requested time range."""
+
+    translation_key = "recording_not_found"
+
+
+class VolcengineRecordingInputError(VolcengineError, ValueError):
+    """A recording argument is refused before anything is sent; ``translation_key`` names it."""
+
+    translation_key = "recording_invalid_window"
+
+    def __init__(self, message: str, **placeholders: str) -> None:
+        """Initialize with a message and translation placeholders."""
+        super().__init__(message)
+        self.placeholders: dict[str, str] = placeholders
+
+
+class VolcengineRecordingWindowError(VolcengineRecordingInputError):
+    """The time range is longer than the platform allows (24 h)."""
+
+    translation_key = "recording_window_too_long"
+
+
+class VolcenginePlaybackControlError(VolcengineRecordingInputError):
+    """The playback control command, position or speed is not a documented value."""
+
+    translation_key = "recording_invalid_control"
+
+
 class VolcenginePtzInputError(VolcengineError, ValueError):
     """A PTZ argument is refused before anything is sent; ``translation_key`` names the text."""
 
@@ -171,6 +206,12 @@ NOT_FOUND_PREFIXES = (
 # Not named by the docs: the emulator's choice for a fixed channel; verify on a real gateway.
 PTZ_NOT_SUPPORTED_CODES = frozenset({"InvalidParameter.PTZNotSupported"})
 PRESET_NOT_FOUND_CODES = frozenset({"InvalidParameter.PresetNotExist"})
+# Not named by the docs: the emulator's choices for a stream without a cloud recording plan and
+# a time range without recordings; verify on a real gateway.
+RECORDING_CODES: dict[str, type[VolcengineApiError]] = {
+    "InvalidParameter.RecordPlanNotExist": VolcengineNoRecordingPlanError,
+    "InvalidParameter.RecordNotExist": VolcengineRecordNotFoundError,
+}
 UNREACHABLE_CODES = frozenset(
     {"InternalError.VoiceTalkDeviceFail", "InvalidParameter.DeviceNotOnline"}
 )
@@ -194,6 +235,8 @@ def error_class(code: str, status: int) -> type[VolcengineApiError]:
         return VolcenginePtzNotSupportedError
     if code in PRESET_NOT_FOUND_CODES:
         return VolcenginePresetNotFoundError
+    if code in RECORDING_CODES:
+        return RECORDING_CODES[code]
     if code in BUSY_CODES or status in (502, 503, 504):
         return VolcengineServiceBusyError
     if status == 404 or code.startswith(NOT_FOUND_PREFIXES):  # noqa: PLR2004
