@@ -49,7 +49,7 @@ from .api import (
     VolcengineNotFoundError,
     VolcengineThrottledError,
 )
-from .api.errors import VolcengineNoRecordingPlanError
+from .api.errors import VolcengineNoRecordingPlanError, VolcengineRecordingInputError
 from .api.recordings import RecordSource
 from .const import DOMAIN, LOGGER
 from .playback_streams import MIME_HLS, PlaybackUrlError
@@ -125,6 +125,8 @@ class VolcengineMediaSource(MediaSource):
         self, cls: type[E], err: VolcengineError | PlaybackUrlError, channel: RecordingChannel
     ) -> E:
         camera = channel.title
+        if isinstance(err, VolcengineRecordingInputError):
+            return await self._error(cls, err.translation_key, camera=camera, **err.placeholders)
         if isinstance(err, VolcengineNoRecordingPlanError):
             return await self._error(cls, "recording_no_plan", camera=camera)
         if isinstance(err, VolcengineThrottledError):
