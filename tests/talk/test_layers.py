@@ -48,3 +48,13 @@ def test_no_home_assistant_in_ptz() -> None:
     assert paths
     for path in paths:
         assert not any(m.startswith("homeassistant") for m in imports_of(path)), path.name
+
+
+def test_recordings_is_home_assistant_free_and_reaches_only_the_api() -> None:
+    paths = sorted((TALK.parent / "recordings").glob("*.py"))
+    assert {p.name for p in paths} >= {"__init__.py", "library.py", "merge.py", "playbacks.py"}
+    for path in paths:
+        modules = imports_of(path)
+        assert not any(m.startswith("homeassistant") for m in modules), path.name
+        glue = {m for m in modules if m.startswith("..") and not m.startswith("..api")}
+        assert not glue, f"{path.name} imports the HA glue: {glue}"
