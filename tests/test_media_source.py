@@ -18,7 +18,7 @@ from homeassistant.components import media_source
 from homeassistant.components.media_player import BrowseError
 from homeassistant.components.media_source import BrowseMediaSource, PlayMedia, Unresolvable
 from homeassistant.components.stream.const import DOMAIN as STREAM_DOMAIN
-from homeassistant.const import Platform
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -37,8 +37,10 @@ from tests.emulator.app import Emulator
 from tests.emulator.data import (
     HOME_IPC_OFFLINE_STREAM_ID,
     HOME_IPC_STREAM_ID,
+    HOME_NVR_ID,
     HOME_NVR_STREAM_IDS,
     SHOP_IPC_STREAM_ID,
+    SPACE_HOME_ID,
     SPACE_SHOP_ID,
 )
 
@@ -65,9 +67,7 @@ async def home(hass: HomeAssistant, init_integration: MockConfigEntry) -> MockCo
 
 
 @pytest.fixture
-async def shop(
-    hass: HomeAssistant, entry_data: dict[str, Any]
-) -> AsyncIterator[MockConfigEntry]:
+async def shop(hass: HomeAssistant, entry_data: dict[str, Any]) -> AsyncIterator[MockConfigEntry]:
     """Set up the shop space (its counter camera has a day of thousands of segments)."""
     entry = MockConfigEntry(
         domain=DOMAIN,
@@ -103,11 +103,30 @@ async def browse(hass: HomeAssistant, identifier: str = "") -> BrowseMediaSource
 
 
 async def resolve(hass: HomeAssistant, identifier: str) -> PlayMedia:
-    return await media_source.async_resolve_media(hass, f"media-source://{DOMAIN}/{identifier}", None)
+    return await media_source.async_resolve_media(
+        hass, f"media-source://{DOMAIN}/{identifier}", None
+    )
 
 
 def identifiers(folder: BrowseMediaSource) -> list[str]:
-    return [str(child.identifier) for child in folder.children or [] if isinstance(child, BrowseMediaSource)]
+    return [
+        str(child.identifier)
+        for child in folder.children or []
+        if isinstance(child, BrowseMediaSource)
+    ]
+
+
+def tree(folder: BrowseMediaSource) -> dict[str, Any]:
+    """The parts of a folder the media browser shows (the same on every harness release)."""
+    return {
+        "title": folder.title,
+        "media_content_id": folder.media_content_id,
+        "media_class": str(folder.media_class),
+        "media_content_type": str(folder.media_content_type),
+        "can_play": folder.can_play,
+        "can_expand": folder.can_expand,
+        "children": [tree(child) for child in folder.children or []],
+    }
 
 
 def recording_times(folder: BrowseMediaSource) -> list[tuple[int, int]]:
@@ -137,7 +156,13 @@ async def test_root_space_and_cameras(
     space = await browse(hass, ENTRY_ID)
     assert space.title == "home"
     assert set(identifiers(space)) == {FRONT, GARDEN, BACK_YARD, GARAGE}
-    assert (root.as_dict(), space.as_dict()) == snapshot
+    assert [child.title for child in space.children or []] == [
+        "Front door",
+        "Garage",
+        "Recorder Back yard",
+        "Recorder Garden",
+    ]
+    assert (tree(root), tree(space)) == snapshot
 
 
 async def test_cloud_camera_days_newest_first(
@@ -265,9 +290,7 @@ async def test_browse_unknown(
     assert str(info.value) != key  # the text, not the key
 
 
-async def test_browse_offline_device_recordings(
-    hass: HomeAssistant, home: MockConfigEntry
-) -> None:
+async def test_browse_offline_device_recordings(hass: HomeAssistant, home: MockConfigEntry) -> None:
     with pytest.raises(BrowseError) as info:
         await browse(hass, GARAGE)
     assert info.value.translation_key == "recording_device_offline"
@@ -277,9 +300,7 @@ async def test_browse_offline_device_recordings(
 async def test_browse_throttled_after_retries(
     hass: HomeAssistant, home: MockConfigEntry, emulator: Emulator
 ) -> None:
-    emulator.faults.add(
-        "ListStreamRecords", code="FlowLimitExceeded", status=429, times=1000
-    )
+    emulator.faults.add("ListStreamRecords", code="FlowLimitExceeded", status=429, times=1000)
     with pytest.raises(BrowseError) as info:
         await browse(hass, FRONT)
     assert info.value.translation_key == "recording_throttled"
@@ -360,7 +381,9 @@ async def test_play_cloud_without_plan(
     with pytest.raises(Unresolvable) as info:
         await resolve(hass, recording)
     assert info.value.translation_key == "recording_no_plan"
-    assert "Front door" in str(info.value)
+    assert str(info.value) == (
+        "This camera has no cloud recording plan on Volcengine, so it has no cloud recordings."
+    )
 
 
 async def test_play_cloud_throttled(
@@ -452,6 +475,29 @@ async def test_unload_stops_device_playbacks(
     assert emulator.recordings.active_playbacks() == 0
 
 
+async def test_a_device_that_leaves_has_its_playback_stopped(
+    hass: HomeAssistant, home: MockConfigEntry, emulator: Emulator, stream: None
+) -> None:
+    await resolve(hass, await newest_recording(hass, GARDEN))
+    assert emulator.recordings.active_playbacks() == 1
+    emulator.state.remove_device(SPACE_HOME_ID, HOME_NVR_ID)
+    for _ in range(2):  # removed after two device lists without it
+        await home.runtime_data.coordinator.async_refresh()
+        await hass.async_block_till_done()
+    await wait_for(lambda: emulator.recordings.active_playbacks() == 0)
+    assert home.runtime_data.playback_streams.active == 0
+
+
+async def test_home_assistant_stop_stops_device_playbacks(
+    hass: HomeAssistant, home: MockConfigEntry, emulator: Emulator, stream: None
+) -> None:
+    await resolve(hass, await newest_recording(hass, GARDEN))
+    assert emulator.recordings.active_playbacks() == 1
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    await wait_for(lambda: emulator.recordings.active_playbacks() == 0)
+
+
 async def test_device_playback_that_fails_is_stopped(
     hass: HomeAssistant, home: MockConfigEntry, emulator: Emulator, stream: None
 ) -> None:
@@ -489,9 +535,7 @@ async def test_device_refuses_playback(
 ) -> None:
     """The camera does not answer the platform: translated, nothing left running."""
     recording = await newest_recording(hass, GARDEN)
-    emulator.faults.add(
-        "StartPlayback", code="InvalidParameter.DeviceNotOnline", status=400
-    )
+    emulator.faults.add("StartPlayback", code="InvalidParameter.DeviceNotOnline", status=400)
     with pytest.raises(Unresolvable) as info:
         await resolve(hass, recording)
     assert info.value.translation_key == "recording_device_offline"

@@ -201,7 +201,7 @@ class VolcengineMediaSource(MediaSource):
     def _space(self, entry: VolcengineConfigEntry) -> BrowseMediaSource:
         cameras = [
             self._folder(SEPARATOR.join((entry.entry_id, c.stream_id)), c.title, [])
-            for c in entry_channels(entry)
+            for c in sorted(entry_channels(entry), key=lambda c: c.title.casefold())
         ]
         return self._folder(entry.entry_id, entry.title, cameras)
 
@@ -209,9 +209,16 @@ class VolcengineMediaSource(MediaSource):
     def _tz() -> tzinfo:
         return dt_util.get_default_time_zone()
 
+    async def _source(self, channel: RecordingChannel) -> RecordSource:
+        """Return where a channel's recordings are listed from; a device must be online."""
+        source = await channel.entry.runtime_data.recordings.source(channel.stream_id)
+        if source is RecordSource.DEVICE and not channel.device.online:
+            raise await self._error(BrowseError, "recording_device_offline", camera=channel.title)
+        return source
+
     async def _camera(self, channel: RecordingChannel) -> BrowseMediaSource:
         library = channel.entry.runtime_data.recordings
-        source = await library.source(channel.stream_id)
+        source = await self._source(channel)
         tz = self._tz()
         days = await library.days(channel.stream_id, tz=tz, today=dt_util.now(tz).date())
         base = SEPARATOR.join((channel.entry.entry_id, channel.stream_id))
@@ -226,7 +233,7 @@ class VolcengineMediaSource(MediaSource):
 
     async def _day(self, channel: RecordingChannel, day: date) -> BrowseMediaSource:
         library = channel.entry.runtime_data.recordings
-        source = await library.source(channel.stream_id)
+        source = await self._source(channel)
         tz = self._tz()
         items = await library.day(channel.stream_id, day, tz=tz)
         base = SEPARATOR.join((channel.entry.entry_id, channel.stream_id))

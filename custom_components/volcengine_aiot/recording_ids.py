@@ -58,7 +58,7 @@ def loaded_entry(hass: HomeAssistant, entry_id: str) -> VolcengineConfigEntry | 
     entry = hass.config_entries.async_get_entry(entry_id)
     if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
         return None
-    return entry  # type: ignore[no-any-return]
+    return entry
 
 
 def entry_channels(entry: VolcengineConfigEntry) -> list[RecordingChannel]:
