@@ -1069,6 +1069,9 @@ async def recordings_in_media_browser(run: Run) -> None:
                     "one device playback of the channel",
                 )
             await page.keyboard.press("Escape")
+            # the dialog's close goes back in the history: let it land before navigating on
+            await page.locator("video").first.wait_for(state="detached", timeout=15_000)
+            await page.wait_for_timeout(1000)
     await _set_hass_language(run, entry_id, "en")
     await set_language(run, "en")
 

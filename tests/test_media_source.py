@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 import logging
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.components import media_source
 from homeassistant.components.media_player import BrowseError
@@ -496,6 +497,26 @@ async def test_home_assistant_stop_stops_device_playbacks(
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
     await hass.async_block_till_done()
     await wait_for(lambda: emulator.recordings.active_playbacks() == 0)
+
+
+async def test_device_playback_ends_after_the_recordings_length(
+    hass: HomeAssistant, home: MockConfigEntry, emulator: Emulator, stream: None
+) -> None:
+    """A viewer that keeps the stream busy for ever still has the playback stopped."""
+    recording = await newest_recording(hass, GARDEN)
+    start, end = (int(t) for t in recording.rsplit("/", 1)[1].split("-"))
+    await resolve(hass, recording)
+    sessions = home.runtime_data.playback_streams
+    (session,) = sessions._sessions.values()
+    assert session.stream.outputs()  # a player that keeps fetching: never idle
+    later = dt_util.utcnow() + timedelta(seconds=end - start) + playback_streams.PLAYBACK_MARGIN
+    sessions._async_watch(later - timedelta(seconds=10))  # the watch's periodic check
+    assert sessions.active == 1
+    with patch.object(dt_util, "utcnow", return_value=later):
+        sessions._async_watch(later)
+    await hass.async_block_till_done()
+    await wait_for(lambda: emulator.recordings.active_playbacks() == 0)
+    assert home.runtime_data.playback_streams.active == 0
 
 
 async def test_device_playback_that_fails_is_stopped(

@@ -64,7 +64,6 @@ from .recording_ids import (
     parse_range,
     range_part,
 )
-from .recordings import RecordingItem
 from .runtime import VolcengineConfigEntry
 from .views import recording_url
 
@@ -237,13 +236,20 @@ class VolcengineMediaSource(MediaSource):
         tz = self._tz()
         items = await library.day(channel.stream_id, day, tz=tz)
         base = SEPARATOR.join((channel.entry.entry_id, channel.stream_id))
+        titles = {  # one lookup for the thousands of items of a busy day
+            key: await self._title(key, start="{start}", duration="{duration}")
+            for key in ("recording", "alarm_recording")
+        }
         children = [
             BrowseMediaSource(
                 domain=DOMAIN,
                 identifier=SEPARATOR.join((base, item.identifier)),
                 media_class=MediaClass.VIDEO,
                 media_content_type=MIME_MP4 if source is RecordSource.CLOUD else MIME_HLS,
-                title=await self._item_title(item, tz),
+                title=titles["alarm_recording" if item.alarm else "recording"].format(
+                    start=item.start.astimezone(tz).strftime("%H:%M:%S"),
+                    duration=format_duration(item.duration),
+                ),
                 can_play=True,
                 can_expand=False,
             )
@@ -258,13 +264,6 @@ class VolcengineMediaSource(MediaSource):
         folder = self._folder(SEPARATOR.join((base, day.isoformat())), title, children)
         folder.children_media_class = MediaClass.VIDEO
         return folder
-
-    async def _item_title(self, item: RecordingItem, tz: tzinfo) -> str:
-        return await self._title(
-            "alarm_recording" if item.alarm else "recording",
-            start=item.start.astimezone(tz).strftime("%H:%M:%S"),
-            duration=format_duration(item.duration),
-        )
 
     # --- play --------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ A device playback (StartPlayback) keeps an uplink from the camera busy and hands
   timer removes it; the watch below finds the stream without outputs),
 * when the stream becomes unavailable (the recording ended or the pull failed: the stream
   worker would otherwise retry for ever),
+* at the latest ``PLAYBACK_MARGIN`` after the recording's length has played (a pull that hangs),
 * when a new playback of the same channel starts (one playback per channel),
 * when the channel's device leaves the space, and on unload (``async_close``).
 
@@ -26,6 +27,7 @@ from homeassistant.components.camera import DynamicStreamSettings
 from homeassistant.components.stream import Stream, create_stream
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.util import dt as dt_util
 
 from .api.recordings import Playback
 from .const import LOGGER
@@ -35,6 +37,7 @@ from .recordings import DevicePlaybacks
 HLS_PROVIDER = "hls"
 PLAYBACK_IDLE_TIMEOUT = 60  # seconds without an HLS request before the playback stops
 WATCH_INTERVAL = timedelta(seconds=5)
+PLAYBACK_MARGIN = timedelta(minutes=10)  # a session ends this long after its recording's length
 STOP_TIMEOUT = 15.0  # seconds one StopPlayback may take when a session ends
 MIME_HLS = "application/x-mpegURL"
 
@@ -50,6 +53,7 @@ class _Session:
     stream_id: str
     playback: Playback
     stream: Stream
+    deadline: datetime  # UTC: ended then whatever the stream says
 
 
 class PlaybackStreams:
@@ -85,7 +89,8 @@ class PlaybackStreams:
             except BaseException:
                 await self._async_stop_playback(playback)
                 raise
-            session = _Session(stream_id, playback, stream)
+            deadline = dt_util.utcnow() + (end - start) + PLAYBACK_MARGIN
+            session = _Session(stream_id, playback, stream, deadline)
             self._sessions[stream_id] = session
             stream.set_update_callback(lambda: self._async_check(session))
             if self._unsub_watch is None:
@@ -119,13 +124,15 @@ class PlaybackStreams:
         if self._sessions.get(session.stream_id) is not session:
             return
         stream = session.stream
-        if stream.available and stream.outputs():
+        if not stream.available:
+            reason = "unavailable"
+        elif not stream.outputs():
+            reason = "idle"
+        elif dt_util.utcnow() >= session.deadline:
+            reason = "past the recording's end"
+        else:
             return
-        LOGGER.debug(
-            "Device playback of %s ends: %s",
-            session.stream_id,
-            "unavailable" if not stream.available else "idle",
-        )
+        LOGGER.debug("Device playback of %s ends: %s", session.stream_id, reason)
         del self._sessions[session.stream_id]
         self._hass.async_create_background_task(
             self._async_end(session), f"volcengine_aiot stop playback of {session.stream_id}"
