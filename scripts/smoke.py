@@ -3,8 +3,9 @@
 Started by ``scripts/smoke``: it runs the emulator in this process, starts ``hass`` (from the
 venv given with ``--hass``) on a throw-away configuration directory, and drives it the way a user
 does, over HTTP: onboarding, the config flow (credentials, endpoint in the advanced section,
-space), the entities, ``camera_proxy`` snapshots of the camera channels, an HLS view that
-ends (StopStream once idle),
+space), the entities, ``camera_proxy`` snapshots of the camera channels, recordings in the
+media browser (a cloud recording fetched through the integration's view, a device recording
+played as HLS and stopped once idle), an HLS view that ends (StopStream once idle),
 ``media_player.play_media`` with a My-media file, and
 ``volcengine_aiot.play_audio`` (chime + a URL) with its response. Then it checks what the emulator
 received (FLV framing, the tone's frequency), unloads the entry, stops Home Assistant and checks
@@ -282,6 +283,7 @@ async def run(hass_bin: str, startup: float, *, hls: bool = True) -> None:
             await confirm_http_config(hass)
             await check_brand_icon(hass)
             speaker, nsid = await scenario(hass, emulator, workdir)
+            await recordings(hass, emulator, device=hls)
             if hls:
                 await hls_view_ends(hass, emulator)
             else:
@@ -596,6 +598,65 @@ async def live_view(hass: Hass) -> None:
                 resp.content_type == "image/jpeg" and jpeg_size(body) == size,
                 f"a JPEG decoded to {size[0]}x{size[1]}",
             )
+
+
+async def recordings(hass: Hass, emulator: Emulator, *, device: bool) -> None:
+    """Media -> Volcengine AIoT Video: browse to a day, play a cloud recording (MP4 from the
+    integration's view, the signed URL never handed out) and a device recording (HLS from the
+    stream integration; StopPlayback once nobody fetches it)."""
+    entries = await hass.request("GET", "/api/config/config_entries/entry")
+    entry_id = next(e["entry_id"] for e in entries if e["domain"] == DOMAIN)
+
+    async def browse(identifier: str) -> dict[str, Any]:
+        folder: dict[str, Any] = await hass.ws(
+            {
+                "type": "media_source/browse_media",
+                "media_content_id": f"media-source://{DOMAIN}/{identifier}".rstrip("/"),
+            }
+        )
+        return folder
+
+    root = await browse("")
+    check(root["title"] == "Volcengine AIoT Video", f"media source: {root['title']}")
+    space = await browse(entry_id)
+    cameras = {c["title"]: c["media_content_id"].split("/", 3)[3] for c in space["children"]}
+    check("Front door" in cameras, f"recordings of the cameras {sorted(cameras)}")
+    sources = [("Front door", "video/mp4")] + ([("Recorder Garden", "")] if device else [])
+    for camera, mime in sources:
+        days = await browse(cameras[camera])
+        day = await browse(days["children"][1]["media_content_id"].split("/", 3)[3])
+        check(day["children"], f"{day['title']}: {len(day['children'])} recordings")
+        item = day["children"][0]
+        play = await hass.ws(
+            {"type": "media_source/resolve_media", "media_content_id": item["media_content_id"]}
+        )
+        check(
+            "X-JWT-Token" not in play["url"] and "/playback/" not in play["url"],
+            f"{item['title']} resolved to {play['mime_type']}, no signed URL handed out",
+        )
+        if mime:
+            async with hass.http.get(f"{hass.url}{play['url']}") as resp:
+                body = await resp.read()
+            check(
+                resp.status == 200 and body[4:8] == b"ftyp",
+                f"the cloud recording plays: {len(body)} bytes of MP4 from the view",
+            )
+            continue
+        playlist = f"{hass.url}{play['url']}"
+        async with asyncio.timeout(60):  # the stream worker pulls the device playback
+            while True:
+                async with hass.http.get(playlist) as resp:
+                    body = await resp.text() if resp.status == 200 else ""
+                if "#EXTINF" in body:
+                    break
+                await asyncio.sleep(1)
+        check(emulator.recordings.active_playbacks() == 1, "the device recording plays as HLS")
+        began = time.monotonic()
+        async with asyncio.timeout(60 + 30):  # the playback's idle timeout + slack
+            while emulator.recordings.active_playbacks():
+                await asyncio.sleep(1)
+        stopped = emulator.recordings.active_playbacks() == 0
+        check(stopped, f"StopPlayback {time.monotonic() - began:.0f} s after the last fetch")
 
 
 async def hls_view_ends(hass: Hass, emulator: Emulator) -> None:
