@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from yarl import URL
@@ -52,7 +53,9 @@ from tests.emulator.data import (
     HOME_IPC_CHANNEL_ID,
     HOME_IPC_NSID,
     HOME_NVR_STREAM_IDS,
+    SHOP_IPC_STREAM_ID,
     SPACE_HOME_ID,
+    SPACE_SHOP_ID,
 )
 from tests.emulator.stream import HEIGHT, WIDTH
 from tests.images import jpeg_size
@@ -622,11 +625,13 @@ async def recordings(hass: Hass, emulator: Emulator, *, device: bool) -> None:
     cameras = {c["title"]: c["media_content_id"].split("/", 3)[3] for c in space["children"]}
     check("Front door" in cameras, f"recordings of the cameras {sorted(cameras)}")
     sources = [("Front door", "video/mp4")] + ([("Recorder Garden", "")] if device else [])
+    await many_segments(hass, emulator)
     for camera, mime in sources:
         days = await browse(cameras[camera])
         day = await browse(days["children"][1]["media_content_id"].split("/", 3)[3])
         check(day["children"], f"{day['title']}: {len(day['children'])} recordings")
         item = day["children"][0]
+        began = time.monotonic()
         play = await hass.ws(
             {"type": "media_source/resolve_media", "media_content_id": item["media_content_id"]}
         )
@@ -636,10 +641,13 @@ async def recordings(hass: Hass, emulator: Emulator, *, device: bool) -> None:
         )
         if mime:
             async with hass.http.get(f"{hass.url}{play['url']}") as resp:
-                body = await resp.read()
+                first = await resp.content.read(8)
+                started = time.monotonic() - began
+                body = first + await resp.read()
             check(
                 resp.status == 200 and body[4:8] == b"ftyp",
-                f"the cloud recording plays: {len(body)} bytes of MP4 from the view",
+                f"the cloud recording plays: {len(body)} bytes of MP4 from the view, first bytes "
+                f"{started * 1000:.0f} ms after the click (resolve + view)",
             )
             continue
         playlist = f"{hass.url}{play['url']}"
@@ -649,14 +657,59 @@ async def recordings(hass: Hass, emulator: Emulator, *, device: bool) -> None:
                     body = await resp.text() if resp.status == 200 else ""
                 if "#EXTINF" in body:
                     break
-                await asyncio.sleep(1)
-        check(emulator.recordings.active_playbacks() == 1, "the device recording plays as HLS")
+                await asyncio.sleep(0.2)
+        check(
+            emulator.recordings.active_playbacks() == 1,
+            f"the device recording plays as HLS: first segment {time.monotonic() - began:.1f} s "
+            "after the click",
+        )
         began = time.monotonic()
         async with asyncio.timeout(60 + 30):  # the playback's idle timeout + slack
             while emulator.recordings.active_playbacks():
                 await asyncio.sleep(1)
         stopped = emulator.recordings.active_playbacks() == 0
         check(stopped, f"StopPlayback {time.monotonic() - began:.0f} s after the last fetch")
+
+
+async def many_segments(hass: Hass, emulator: Emulator) -> None:
+    """The shop space's counter: a day of 4,320 segments, opened in the media browser (timed)."""
+    flow = await hass.request("POST", "/api/config/config_entries/flow", {"handler": DOMAIN})
+    flow = await hass.request(
+        "POST",
+        f"/api/config/config_entries/flow/{flow['flow_id']}",
+        {
+            "access_key_id": EMU_AK,
+            "secret_access_key": EMU_SK,
+            "region": "cn-north-1",
+            "advanced": {"endpoint": emulator.url},
+        },
+    )
+    flow = await hass.request(
+        "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {"space_id": SPACE_SHOP_ID}
+    )
+    check(flow["type"] == "create_entry", "the shop space is added")
+    entry_id = flow["result"]["entry_id"]
+    base = f"media-source://{DOMAIN}/{entry_id}/{SHOP_IPC_STREAM_ID}"
+    days = await hass.ws({"type": "media_source/browse_media", "media_content_id": base})
+    many = f"{base}/{emulator.recordings.many_day.isoformat()}"
+    check(any(d["media_content_id"] == many for d in days["children"]), "the busy day is listed")
+    times = []
+    for _ in range(2):  # the first open lists the day, the second is answered from the cache
+        began = time.monotonic()
+        day = await hass.ws({"type": "media_source/browse_media", "media_content_id": many})
+        times.append(time.monotonic() - began)
+    tz = ZoneInfo((await hass.request("GET", "/api/config"))["time_zone"])
+    segments = sum(
+        1
+        for s in emulator.recordings.cloud[SHOP_IPC_STREAM_ID]
+        if datetime.fromtimestamp(s.start, tz).date() == emulator.recordings.many_day
+    )
+    check(
+        len(day["children"]) < segments,
+        f"{day['title']}: {segments} segments as {len(day['children'])} items, opened in "
+        f"{times[0] * 1000:.0f} ms (cached: {times[1] * 1000:.0f} ms)",
+    )
+    await hass.request("DELETE", f"/api/config/config_entries/entry/{entry_id}")
 
 
 async def hls_view_ends(hass: Hass, emulator: Emulator) -> None:
