@@ -397,6 +397,18 @@ async def test_play_cloud_throttled(
     assert info.value.translation_key == "recording_throttled"
 
 
+async def test_play_a_time_without_recordings(
+    hass: HomeAssistant, home: MockConfigEntry, emulator: Emulator, stream: None
+) -> None:
+    await browse(hass, FRONT)
+    for camera in (FRONT, GARDEN):
+        with pytest.raises(Unresolvable) as info:
+            await resolve(hass, f"{camera}/1000-1060")
+        assert info.value.translation_key == "recording_not_found"
+        assert str(info.value) == "No recording covers the chosen time."
+    assert emulator.recordings.active_playbacks() == 0
+
+
 @pytest.mark.parametrize(
     ("identifier", "key"),
     [
