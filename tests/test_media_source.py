@@ -531,6 +531,24 @@ async def test_device_playback_ends_after_the_recordings_length(
     assert home.runtime_data.playback_streams.active == 0
 
 
+async def test_no_device_playback_starts_once_closed(
+    hass: HomeAssistant, home: MockConfigEntry, emulator: Emulator, stream: None
+) -> None:
+    """A play that lands while the entry unloads: refused, or stopped at once."""
+    recording = await newest_recording(hass, GARDEN)
+    sessions = home.runtime_data.playback_streams
+    playing = hass.async_create_task(resolve(hass, recording))
+    await asyncio.sleep(0)  # StartPlayback is on its way
+    await sessions.async_close()
+    with pytest.raises(Unresolvable) as info:
+        await playing
+    assert info.value.translation_key == "recording_unknown_space"
+    with pytest.raises(Unresolvable):
+        await resolve(hass, recording)
+    await wait_for(lambda: emulator.recordings.active_playbacks() == 0)
+    assert sessions.active == 0
+
+
 async def test_device_playback_that_fails_is_stopped(
     hass: HomeAssistant, home: MockConfigEntry, emulator: Emulator, stream: None
 ) -> None:

@@ -52,7 +52,7 @@ from .api import (
 from .api.errors import VolcengineNoRecordingPlanError, VolcengineRecordingInputError
 from .api.recordings import RecordSource
 from .const import DOMAIN, LOGGER
-from .playback_streams import MIME_HLS, PlaybackUrlError
+from .playback_streams import MIME_HLS, PlaybackClosedError, PlaybackUrlError
 from .recording_ids import (
     SEPARATOR,
     RecordingChannel,
@@ -305,6 +305,8 @@ class VolcengineMediaSource(MediaSource):
             url = await channel.entry.runtime_data.playback_streams.async_start(
                 channel.stream_id, start, end
             )
+        except PlaybackClosedError as err:  # the entry is being unloaded
+            raise await self._error(Unresolvable, "recording_unknown_space") from err
         except HomeAssistantError as err:  # the stream integration refused the URL
             LOGGER.debug("Device playback of %s failed: %s", channel.stream_id, err)
             raise await self._error(

@@ -46,6 +46,10 @@ class PlaybackUrlError(Exception):
     """The platform's playback answer holds no URL the stream integration can pull."""
 
 
+class PlaybackClosedError(Exception):
+    """The entry is being unloaded: no playback starts any more."""
+
+
 @dataclass(slots=True, eq=False)
 class _Session:
     """One channel's device playback and the HLS stream that serves it."""
@@ -66,6 +70,11 @@ class PlaybackStreams:
         self._sessions: dict[str, _Session] = {}  # stream ID -> its playing session
         self._locks: dict[str, asyncio.Lock] = {}
         self._unsub_watch: CALLBACK_TYPE | None = None
+        self._closed = False
+
+    def closed(self) -> bool:
+        """Return whether the entry's playbacks were closed (unload, shutdown)."""
+        return self._closed
 
     @property
     def active(self) -> int:
@@ -81,6 +90,8 @@ class PlaybackStreams:
         """
         lock = self._locks.setdefault(stream_id, asyncio.Lock())
         async with lock:
+            if self._closed:
+                raise PlaybackClosedError(stream_id)
             if (previous := self._sessions.pop(stream_id, None)) is not None:
                 await self._async_end(previous)
             playback = await self._playbacks.start(stream_id, start, end)
@@ -91,6 +102,9 @@ class PlaybackStreams:
                 raise
             deadline = dt_util.utcnow() + (end - start) + PLAYBACK_MARGIN
             session = _Session(stream_id, playback, stream, deadline)
+            if self.closed():  # unloaded while the playback started
+                await self._async_end(session)
+                raise PlaybackClosedError(stream_id)
             self._sessions[stream_id] = session
             stream.set_update_callback(lambda: self._async_check(session))
             if self._unsub_watch is None:
@@ -173,6 +187,7 @@ class PlaybackStreams:
 
     async def async_close(self) -> None:
         """End every session and stop every device playback of the entry (unload, shutdown)."""
+        self._closed = True
         sessions = list(self._sessions.values())
         self._sessions.clear()
         self._async_unwatch_if_idle()
