@@ -668,7 +668,11 @@ async def recordings(hass: Hass, emulator: Emulator, *, device: bool) -> None:
             while emulator.recordings.active_playbacks():
                 await asyncio.sleep(1)
         stopped = emulator.recordings.active_playbacks() == 0
-        check(stopped, f"StopPlayback {time.monotonic() - began:.0f} s after the last fetch")
+        check(
+            stopped,
+            f"StopPlayback {time.monotonic() - began:.0f} s after the last fetch (the idle "
+            "timeout, or sooner when the stream stayed unavailable)",
+        )
 
 
 async def many_segments(hass: Hass, emulator: Emulator) -> None:

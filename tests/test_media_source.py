@@ -552,13 +552,36 @@ async def test_no_device_playback_starts_once_closed(
 async def test_device_playback_that_fails_is_stopped(
     hass: HomeAssistant, home: MockConfigEntry, emulator: Emulator, stream: None
 ) -> None:
-    """The stream becomes unavailable (the pull fails): the playback is stopped."""
+    """The stream stays unavailable (the pull fails): the playback is stopped."""
     await resolve(hass, await newest_recording(hass, GARDEN))
-    (session,) = home.runtime_data.playback_streams._sessions.values()
+    sessions = home.runtime_data.playback_streams
+    (session,) = sessions._sessions.values()
     session.stream._async_update_state(False)  # what the stream worker reports when it fails
     await hass.async_block_till_done()
+    assert sessions.active == 1  # it may reconnect
+    later = dt_util.utcnow() + playback_streams.UNAVAILABLE_GRACE
+    with patch.object(dt_util, "utcnow", return_value=later):
+        sessions._async_watch(later)  # the watch's periodic check
+    await hass.async_block_till_done()
     await wait_for(lambda: emulator.recordings.active_playbacks() == 0)
-    assert home.runtime_data.playback_streams.active == 0
+    assert sessions.active == 0
+
+
+async def test_device_playback_survives_a_reconnect(
+    hass: HomeAssistant, home: MockConfigEntry, emulator: Emulator, stream: None
+) -> None:
+    """The stream worker fails once and reconnects within the grace time: it plays on."""
+    await resolve(hass, await newest_recording(hass, GARDEN))
+    sessions = home.runtime_data.playback_streams
+    (session,) = sessions._sessions.values()
+    session.stream._async_update_state(False)
+    session.stream._async_update_state(True)  # reconnected
+    later = dt_util.utcnow() + playback_streams.UNAVAILABLE_GRACE
+    with patch.object(dt_util, "utcnow", return_value=later):
+        sessions._async_watch(later)
+    await hass.async_block_till_done()
+    assert sessions.active == 1
+    assert emulator.recordings.active_playbacks() == 1
 
 
 async def test_device_playback_needs_the_stream_integration(

@@ -7,8 +7,9 @@ A device playback (StartPlayback) keeps an uplink from the camera busy and hands
 
 * when nobody fetches the HLS output for ``PLAYBACK_IDLE_TIMEOUT`` seconds (the output's idle
   timer removes it; the watch below finds the stream without outputs),
-* when the stream becomes unavailable (the recording ended or the pull failed: the stream
-  worker would otherwise retry for ever),
+* when the stream has stayed unavailable for ``UNAVAILABLE_GRACE`` (the recording ended or the
+  pull fails: the stream worker would otherwise retry for ever; a worker that reconnects within
+  that time, as after a short network hiccup, keeps the playback),
 * at the latest ``PLAYBACK_MARGIN`` after the recording's length has played (a pull that hangs),
 * when a new playback of the same channel starts (one playback per channel),
 * when the channel's device leaves the space, and on unload (``async_close``).
@@ -37,6 +38,7 @@ from .recordings import DevicePlaybacks
 HLS_PROVIDER = "hls"
 PLAYBACK_IDLE_TIMEOUT = 60  # seconds without an HLS request before the playback stops
 WATCH_INTERVAL = timedelta(seconds=5)
+UNAVAILABLE_GRACE = timedelta(seconds=30)  # the stream worker retries after 10 s, then 20 s...
 PLAYBACK_MARGIN = timedelta(minutes=10)  # a session ends this long after its recording's length
 STOP_TIMEOUT = 15.0  # seconds one StopPlayback may take when a session ends
 MIME_HLS = "application/x-mpegURL"
@@ -58,6 +60,7 @@ class _Session:
     playback: Playback
     stream: Stream
     deadline: datetime  # UTC: ended then whatever the stream says
+    unavailable_since: datetime | None = None
 
 
 class PlaybackStreams:
@@ -137,12 +140,19 @@ class PlaybackStreams:
         """End a session whose stream went idle or unavailable."""
         if self._sessions.get(session.stream_id) is not session:
             return
-        stream = session.stream
-        if not stream.available:
+        stream, now = session.stream, dt_util.utcnow()
+        if stream.available:
+            session.unavailable_since = None
+        elif session.unavailable_since is None:
+            session.unavailable_since = now
+        if (
+            session.unavailable_since is not None
+            and now - session.unavailable_since >= UNAVAILABLE_GRACE
+        ):
             reason = "unavailable"
         elif not stream.outputs():
             reason = "idle"
-        elif dt_util.utcnow() >= session.deadline:
+        elif now >= session.deadline:
             reason = "past the recording's end"
         else:
             return
