@@ -81,6 +81,8 @@ async def probe(url: str, *, timeout: float = 30.0) -> dict[str, Any]:
         "error",
         "-rw_timeout",
         "5000000",
+        "-analyzeduration",
+        "500000",  # RTMP: ffprobe would otherwise wait 5 s before the first packet
         "-show_entries",
         "stream=codec_type,codec_name:packet=codec_type,pts_time",
         "-select_streams",
@@ -257,6 +259,7 @@ async def test_play_cloud_record_hands_out_playable_media(
     assert hls["packets"][0]["codec_type"] == "video"
     async with session.get(result["hls"]) as response:
         playlist = await response.text()
+        assert response.headers["Access-Control-Allow-Origin"] == "*"  # hls.js reads it
     assert "#EXT-X-PLAYLIST-TYPE:VOD" in playlist
     assert "#EXT-X-ENDLIST" in playlist
     async with session.get(result["mp4"], headers={"Range": "bytes=0-99"}) as response:

@@ -333,3 +333,59 @@ def test_recording_errors_are_translated() -> None:
         for cls in classes:
             assert exceptions[cls.translation_key]["message"], (language, cls)
     assert repr(CloudRecordUrls(None, None)) == "CloudRecordUrls(hls=None, mp4=None)"
+
+
+def envelope(action: str, result: Any) -> bytes:
+    meta = {"RequestId": "r", "Action": action, "Version": "2023-10-01", "Service": "aiotvideo"}
+    return json.dumps({"ResponseMetadata": meta, "Result": result}).encode()
+
+
+async def test_malformed_answers(client: VolcengineClient, emulator: Emulator) -> None:
+    start, end = last_day(emulator)
+    unix = int(start.timestamp())
+    good = {"Type": "normal", "Record": {"StartTime": unix, "EndTime": unix + 20}}
+    emulator.faults.add(
+        "ListStreamRecords",
+        status=200,
+        body=envelope(
+            "ListStreamRecords",
+            [good, "x", {"Type": "alarm"}, {"Record": {"StartTime": 1e30, "EndTime": 2e30}}],
+        ),
+    )
+    (only,) = await client.list_cloud_records(HOME_IPC_STREAM_ID, start, end)
+    assert only.duration == timedelta(seconds=20)
+    emulator.faults.add(
+        "GetRecordList",
+        status=200,
+        body=envelope(
+            "GetRecordList",
+            {
+                "Num": 2,
+                "Items": [
+                    {"StartTime": unix, "EndTime": unix + 60, "FileSize": "inf", "Type": ""},
+                    {"StartTime": "?", "EndTime": unix + 60},
+                ],
+            },
+        ),
+    )
+    (item,) = await client.list_device_records(GARDEN, start, end)
+    assert (item.size_mb, item.kind, item.alarm) == (None, None, False)
+    for action, result in (("PlayCloudRecord", {"HLS": "x"}), ("StartPlayback", {"PullUrls": []})):
+        emulator.faults.add(action, status=200, body=envelope(action, result))
+    with pytest.raises(VolcengineResponseError):
+        await client.play_cloud_record(HOME_IPC_STREAM_ID, end - timedelta(hours=1), end)
+    with pytest.raises(VolcengineResponseError):
+        await client.start_playback(GARDEN, end - timedelta(hours=1), end)
+    # a playback without a pull URL cannot be played: it is stopped, then refused
+    emulator.faults.add(
+        "StartPlayback",
+        status=200,
+        body=envelope("StartPlayback", {"PlaybackID": "pb-1", "PullUrls": ["", 3]}),
+    )
+    with pytest.raises(VolcengineResponseError, match="pull URL"):
+        await client.start_playback(GARDEN, end - timedelta(hours=1), end)
+    assert [r.query["PlaybackID"] for r in emulator.requests_for("StopPlayback")] == ["pb-1"]
+    for call in (client.stop_playback(""), client.playback_status("")):
+        with pytest.raises(VolcengineRecordingInputError):
+            await call
+    assert emulator.recordings.active_playbacks() == 0

@@ -38,7 +38,8 @@ Device recordings (on the camera's or NVR's storage, fetched over GB/T 28181):
   3 seek), ``Ntp`` (**a string**, seconds from the clip start, e.g. "60"), ``Scale`` (1.0, 2.0,
   4.0, 8.0, 16.0 or 32.0).
 * ``GetPlaybackStatus`` (GET, query ``PlaybackID``) returns ``{"Status"}`` (values not
-  documented: the emulator says ``playing`` or ``paused``).
+  documented: the emulator says ``playing`` or ``paused``). The emulator's ControlPlayback
+  changes that status, the speed and the position it reports; its RTMP media plays on as is.
 * ``StopPlayback``: the Go SDK sends POST with ``PlaybackID`` in the query, the Python SDK GET:
   both are accepted, the parameter only in the query.
 
@@ -49,7 +50,8 @@ What the emulator serves for real:
   ffmpeg, whatever the requested window; ``hls`` is a VOD playlist of that clip. The
   ``X-JWT-Token`` is an HS256 JWT (StreamID, StartTime, EndTime, ``exp`` = now + TokenValid)
   signed with a per-emulator key; a missing, wrong or expired token answers 403, and so does
-  a token of another stream. HLS segments carry the token too.
+  a token of another stream. HLS segments carry the token too. Media answers allow any origin
+  (``Access-Control-Allow-Origin: *``), so a browser's HLS player (XHR) can read them.
 * A device playback's ``PullUrls`` is ``rtmp://127.0.0.1:<port>/playback/<PlaybackID>``, a port
   of its own that listens from StartPlayback on. Each player that connects gets an ffmpeg RTMP
   server (``-listen 1``, which serves a single player) on an inner port, sending the clip in a
@@ -94,7 +96,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 import contextlib
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import cache
 import hashlib
 import hmac
 import json
@@ -151,6 +154,7 @@ CLIP_RATE = 10
 HLS_SEGMENT_SECONDS = 2
 LISTEN_TIMEOUT = 10.0  # seconds a player waits for its ffmpeg RTMP server to listen
 MEDIA_PATH = "/media_record/v1/file"
+CORS = {"Access-Control-Allow-Origin": "*"}
 
 type Query = dict[str, str]
 type TypedHandler = Callable[[str, Query, dict[str, Any]], Awaitable[Any]]
@@ -272,6 +276,44 @@ def _listening(port: int) -> bool:
         return True  # cannot tell: StartPlayback answers at once
     return any(
         fields[1] == wanted and fields[3] == "0A" for fields in (line.split() for line in lines)
+    )
+
+
+@cache
+def demo_recordings(
+    end: int,
+) -> tuple[tuple[Segment, ...], tuple[Segment, ...], tuple[Segment, ...]]:
+    """Return the demo's Front door, Counter and device segments ending at ``end`` (unix s).
+
+    Built once per anchor (the emulators of one test run share it; the segments are frozen).
+    """
+    first = end - DEMO_DAYS * 86400
+    front: list[Segment] = []
+    for slot in range(first, end, 2 * 3600):
+        front += [Segment(slot + n * 120, slot + (n + 1) * 120) for n in range(3)]
+        if (slot // 3600) % 6 == 0:
+            front.append(Segment(slot + 1800, slot + 1830, alarm=True, kind="alarm"))
+    day = (end // 86400 - 1) * 86400  # the UTC day before the anchor's
+    many = [
+        Segment(
+            day + n * MANY_SEGMENT_SECONDS,
+            day + (n + 1) * MANY_SEGMENT_SECONDS,
+            alarm=(n * MANY_SEGMENT_SECONDS) % 3600 == 1800,
+            kind="alarm" if (n * MANY_SEGMENT_SECONDS) % 3600 == 1800 else "time",
+        )
+        for n in range(MANY_SEGMENT_COUNT)
+    ]
+    many += [Segment(t, t + 300) for t in range(day + 86400, end - 299, 1800)]
+    device: list[Segment] = []
+    for slot in range(first, end, 3 * 3600):
+        device.append(Segment(slot, slot + 3600, size_mb=512.5))
+        device.append(Segment(slot + 5400, slot + 5460, True, "alarm", 8.25))
+        if (slot - first) % 86400 == 0:
+            device.append(Segment(slot + 7200, slot + 7500, kind="manual", size_mb=42.0))
+    return (
+        tuple(s for s in front if s.end <= end),
+        tuple(many),
+        tuple(sorted((s for s in device if s.end <= end), key=lambda s: s.start)),
     )
 
 
@@ -408,33 +450,9 @@ class RecordingService:
     # --- demo data ---------------------------------------------------------------------------
 
     def _demo(self) -> None:
-        end = int(self.anchor.timestamp())
-        first = end - DEMO_DAYS * 86400
-        front: list[Segment] = []
-        for slot in range(first, end, 2 * 3600):
-            front += [Segment(slot + n * 120, slot + (n + 1) * 120) for n in range(3)]
-            if (slot // 3600) % 6 == 0:
-                front.append(Segment(slot + 1800, slot + 1830, alarm=True, kind="alarm"))
-        self.cloud[HOME_IPC_STREAM_ID] = [s for s in front if s.end <= end]
-        day = int(datetime.combine(self.many_day, datetime.min.time(), UTC).timestamp())
-        many = [
-            Segment(
-                day + n * MANY_SEGMENT_SECONDS,
-                day + (n + 1) * MANY_SEGMENT_SECONDS,
-                alarm=(n * MANY_SEGMENT_SECONDS) % 3600 == 1800,
-                kind="alarm" if (n * MANY_SEGMENT_SECONDS) % 3600 == 1800 else "time",
-            )
-            for n in range(MANY_SEGMENT_COUNT)
-        ]
-        many += [Segment(t, t + 300) for t in range(day + 86400, end - 299, 1800)]
-        self.cloud[MANY_SEGMENTS_STREAM] = many
-        device: list[Segment] = []
-        for slot in range(first, end, 3 * 3600):
-            device.append(Segment(slot, slot + 3600, size_mb=512.5))
-            device.append(Segment(slot + 5400, slot + 5460, True, "alarm", 8.25))
-            if (slot - first) % 86400 == 0:
-                device.append(Segment(slot + 7200, slot + 7500, kind="manual", size_mb=42.0))
-        device = sorted((s for s in device if s.end <= end), key=lambda s: s.start)
+        front, many, device = demo_recordings(int(self.anchor.timestamp()))
+        self.cloud[HOME_IPC_STREAM_ID] = list(front)
+        self.cloud[MANY_SEGMENTS_STREAM] = list(many)
         for stream_id in DEVICE_RECORD_STREAMS:
             self.device[stream_id] = list(device)
 
@@ -640,14 +658,14 @@ class RecordingService:
 
     def _refuse(self, status: int, text: str) -> web.Response:
         self.media_statuses.append(status)
-        return web.Response(status=status, text=text)
+        return web.Response(status=status, text=text, headers=CORS)
 
     async def _mp4(self, request: web.Request) -> web.StreamResponse:
         if self._claims(request) is None:
             return self._refuse(403, "token missing, wrong or expired")
         folder = await self.media.ready()
         self.media_statuses.append(200)
-        return web.FileResponse(folder / "clip.mp4", headers={"Content-Type": "video/mp4"})
+        return web.FileResponse(folder / "clip.mp4", headers={"Content-Type": "video/mp4", **CORS})
 
     async def _hls(self, request: web.Request) -> web.StreamResponse:
         if self._claims(request) is None:
@@ -660,7 +678,8 @@ class RecordingService:
         ]
         self.media_statuses.append(200)
         return web.Response(
-            text="\n".join(lines) + "\n", headers={"Content-Type": "application/vnd.apple.mpegurl"}
+            text="\n".join(lines) + "\n",
+            headers={"Content-Type": "application/vnd.apple.mpegurl", **CORS},
         )
 
     async def _hls_segment(self, request: web.Request) -> web.StreamResponse:
@@ -673,7 +692,7 @@ class RecordingService:
         if not path.is_file():
             return self._refuse(404, "no such segment")
         self.media_statuses.append(200)
-        return web.FileResponse(path, headers={"Content-Type": "video/mp2t"})
+        return web.FileResponse(path, headers={"Content-Type": "video/mp2t", **CORS})
 
     # --- device ------------------------------------------------------------------------------
 

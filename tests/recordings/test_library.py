@@ -32,7 +32,7 @@ from tests.emulator.data import (
     HOME_NVR_STREAM_IDS,
     SHOP_IPC_STREAM_ID,
 )
-from tests.emulator.recordings import MANY_SEGMENT_COUNT
+from tests.emulator.recordings import MANY_SEGMENT_COUNT, Segment
 
 GARDEN = HOME_NVR_STREAM_IDS[0]
 BACK_YARD = HOME_NVR_STREAM_IDS[1]
@@ -90,9 +90,11 @@ async def test_days_with_recordings_newest_first(
     lib = library(client, emulator)
     anchor = emulator.recordings.anchor
     today = (anchor - timedelta(seconds=1)).astimezone(CHINA).date()
-    for stream_id, segments in (
-        (HOME_IPC_STREAM_ID, emulator.recordings.cloud[HOME_IPC_STREAM_ID]),
-        (GARDEN, emulator.recordings.device[GARDEN]),
+    # a cloud day is probed (any segment overlapping it), a device day listed (segments that
+    # start in it, as ``day`` shows them)
+    for stream_id, segments, overlap in (
+        (HOME_IPC_STREAM_ID, emulator.recordings.cloud[HOME_IPC_STREAM_ID], True),
+        (GARDEN, emulator.recordings.device[GARDEN], False),
     ):
         expected = sorted(
             {
@@ -100,7 +102,7 @@ async def test_days_with_recordings_newest_first(
                 for s in segments
                 for day in (
                     datetime.fromtimestamp(s.start, CHINA).date(),
-                    datetime.fromtimestamp(s.end - 1, CHINA).date(),
+                    datetime.fromtimestamp(s.end - 1 if overlap else s.start, CHINA).date(),
                 )
                 if today - timedelta(days=6) <= day <= today
             },
@@ -256,3 +258,30 @@ def test_day_windows_are_at_most_24_hours() -> None:
     assert [end - start for start, end in long_day] == [timedelta(hours=24), timedelta(hours=1)]
     (short,) = day_windows(date(2026, 3, 29), berlin)
     assert short[1] - short[0] == timedelta(hours=23)
+
+
+async def test_the_item_of_an_alarm_time(client: VolcengineClient, emulator: Emulator) -> None:
+    lib = library(client, emulator)
+    segments = emulator.recordings.cloud[HOME_IPC_STREAM_ID]
+    alarm = next(s for s in reversed(segments) if s.alarm)
+    at = datetime.fromtimestamp(alarm.start + 5, UTC)
+    item = await lib.item_at(HOME_IPC_STREAM_ID, at, tz=CHINA)
+    assert item is not None
+    assert item.alarm
+    assert item.identifier == f"{alarm.start}-{alarm.end}"
+    normal = next(s for s in reversed(segments) if not s.alarm)
+    item = await lib.item_at(
+        HOME_IPC_STREAM_ID, datetime.fromtimestamp(normal.start + 1, UTC), tz=CHINA
+    )
+    assert item is not None
+    assert not item.alarm
+    assert item.start <= datetime.fromtimestamp(normal.start, UTC)
+    nothing = datetime.fromtimestamp(alarm.end + 600, UTC)  # 10 min after an alarm: no recording
+    assert await lib.item_at(HOME_IPC_STREAM_ID, nothing, tz=CHINA) is None
+    # just after midnight the day before is looked at too (a run may have started there)
+    midnight = datetime.combine(emulator.recordings.many_day, datetime.min.time(), UTC)
+    unix = int(midnight.timestamp())
+    emulator.recordings.device[BACK_YARD] = [Segment(unix - 60, unix + 60)]
+    item = await lib.item_at(BACK_YARD, midnight + timedelta(seconds=30), tz=UTC)
+    assert item is not None
+    assert item.identifier == f"{unix - 60}-{unix + 60}"

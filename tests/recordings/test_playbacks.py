@@ -123,3 +123,33 @@ async def test_a_failing_stop_is_logged_and_bounded(
     async with asyncio.timeout(3):
         await playbacks.aclose()
     assert playbacks.stream_of(second.playback_id) is None
+
+
+async def test_a_cancelled_start_that_fails_leaves_nothing(
+    client: VolcengineClient, emulator: Emulator
+) -> None:
+    playbacks = DevicePlaybacks(client)
+    emulator.faults.add("StartPlayback", delay=0.3, code="InternalError", status=500)
+    task = asyncio.create_task(start(playbacks, emulator, GARDEN))
+    await wait_for(lambda: emulator.requests_for("StartPlayback"))
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(0.5)  # the start fails in the background: nothing to stop
+    assert emulator.recordings.stopped == []
+    assert emulator.recordings.active_playbacks() == 0
+
+
+async def test_close_waits_for_a_late_stop_bounded(
+    client: VolcengineClient, emulator: Emulator
+) -> None:
+    playbacks = DevicePlaybacks(client, stop_timeout=1.0)
+    emulator.faults.add("StartPlayback", delay=0.3)
+    task = asyncio.create_task(start(playbacks, emulator, GARDEN))
+    await wait_for(lambda: emulator.requests_for("StartPlayback"))
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await playbacks.aclose()  # waits for the start to land and its stop to be sent
+    assert len(emulator.recordings.stopped) == 1
+    assert emulator.recordings.active_playbacks() == 0

@@ -39,6 +39,7 @@ would leave two running).
 from __future__ import annotations
 
 from collections.abc import Mapping
+import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from enum import IntEnum, StrEnum
@@ -47,6 +48,7 @@ import math
 from typing import Any, Final, Protocol, Self
 
 from .errors import (
+    VolcengineError,
     VolcenginePlaybackControlError,
     VolcengineRecordingInputError,
     VolcengineRecordingWindowError,
@@ -386,6 +388,11 @@ class RecordingsMixin:
         )
         if not isinstance(playback_id, str) or not playback_id:
             msg = "StartPlayback answered without a PlaybackID"
+            raise VolcengineResponseError(msg, status=200)
+        if not pull_urls:  # nothing to play: stop what was started, then say so
+            with contextlib.suppress(VolcengineError):
+                await RecordingsMixin.stop_playback(self, playback_id)
+            msg = "StartPlayback answered without a pull URL"
             raise VolcengineResponseError(msg, status=200)
         return Playback(playback_id, pull_urls)
 

@@ -13,8 +13,8 @@
   cache), newest first.
 * **Day.** ``day`` lists one local day (a 24 h window; a 25 h day at a DST change takes two) with
   one request per window (``ListStreamRecords`` pages of up to 30000) and merges the segments
-  that start in it into items (``merge_segments``). A result is cached ``cache_ttl`` seconds; the
-  same folder asked for twice at once is fetched once.
+  that start in it into items (``merge_segments``). The segments and the items are cached
+  ``cache_ttl`` seconds; the same folder asked for twice at once is fetched once.
 * **Pacing.** Every request of the library goes through one ``RateLimiter`` of ``rate``
   requests per second (the cloud actions' documented limit is 10/s per user). A throttled answer
   (after the client's own retries) is waited out ``THROTTLE_WAIT`` s and retried at most
@@ -40,7 +40,7 @@ from ..api import (
     VolcengineThrottledError,
 )
 from ..api.recordings import MAX_WINDOW
-from .merge import RecordingItem, merge_segments
+from .merge import DEFAULT_MAX_LENGTH, RecordingItem, merge_segments
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -152,6 +152,7 @@ class RecordingLibrary:
         self._now = now or (lambda: datetime.now(UTC))
         self._sources: dict[str, tuple[float, RecordSource]] = {}
         self._segments: dict[tuple[str, RecordSource, datetime, datetime], tuple[float, Any]] = {}
+        self._items: dict[tuple[Any, ...], tuple[float, list[RecordingItem]]] = {}
         self._inflight: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
         self.requests = 0  # requests sent (for tests and the benchmark)
 
@@ -237,8 +238,11 @@ class RecordingLibrary:
                         stream_id, start, end
                     ):
                         return True
-                elif await self._segments_of(stream_id, source, start, end):
-                    return True
+                elif any(
+                    start <= r.start < end
+                    for r in await self._segments_of(stream_id, source, start, end)
+                ):
+                    return True  # as ``day`` does: the recordings that start in the day
             return False
 
         found = await asyncio.gather(*(has(day) for day in candidates))
@@ -249,11 +253,38 @@ class RecordingLibrary:
     async def day(self, stream_id: str, day: date, *, tz: tzinfo) -> list[RecordingItem]:
         """Return one local day's recordings as merged items, newest first (cached)."""
         source = await self.source(stream_id)
+        windows = day_windows(day, tz)
+        key = (stream_id, source, tuple(windows))
+        cached = self._items.get(key)
+        if cached is not None and cached[0] > self._clock():
+            return list(cached[1])
         segments: list[Recording] = []
-        for start, end in day_windows(day, tz):
+        for start, end in windows:
             found = await self._segments_of(stream_id, source, start, end)
             segments += [r for r in found if start <= r.start < end]
-        return merge_segments(segments)
+        items = merge_segments(segments)
+        expires = min(self._segments.get((stream_id, source, *w), (0.0, None))[0] for w in windows)
+        if len(self._items) >= MAX_CACHED:
+            self._items.clear()
+        self._items[key] = (expires, items)
+        return list(items)
+
+    async def item_at(self, stream_id: str, at: datetime, *, tz: tzinfo) -> RecordingItem | None:
+        """Return the item that covers ``at`` (an alarm item first), None when none does.
+
+        For linking an alarm event to its recording: one folder request (cached), or two when
+        ``at`` is early in a day (a run may have started the day before).
+        """
+        day = at.astimezone(tz).date()
+        for folder in (day, day - timedelta(days=1)):
+            covering = [
+                i for i in await self.day(stream_id, folder, tz=tz) if i.start <= at < i.end
+            ]
+            if covering:
+                return max(covering, key=lambda item: (item.alarm, item.start))
+            if at - datetime.combine(day, time.min, tz) >= DEFAULT_MAX_LENGTH:
+                break
+        return None
 
     def _fresh(
         self, stream_id: str, source: RecordSource, start: datetime, end: datetime
@@ -300,6 +331,8 @@ class RecordingLibrary:
             del self._segments[folder]
         for stream in [k for k in self._sources if stream_id in (None, k)]:
             del self._sources[stream]
+        for day in [k for k in self._items if stream_id in (None, k[0])]:
+            del self._items[day]
 
     # --- play --------------------------------------------------------------------------------
 

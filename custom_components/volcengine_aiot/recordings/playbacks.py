@@ -48,6 +48,7 @@ class DevicePlaybacks:
         self._stream_of: dict[str, str] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._background: set[asyncio.Future[None]] = set()
+        self._starting: set[asyncio.Future[Playback]] = set()
         self._closed = False
 
     @property
@@ -70,6 +71,8 @@ class DevicePlaybacks:
             if previous is not None:
                 await self.stop(previous.playback_id)
             task = asyncio.ensure_future(self._client.start_playback(stream_id, start, end))
+            self._starting.add(task)
+            task.add_done_callback(self._starting.discard)
             try:
                 playback = await asyncio.shield(task)
             except asyncio.CancelledError:
@@ -115,6 +118,8 @@ class DevicePlaybacks:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._stop_timeout), lock:
                     pass
+        if self._starting:  # starts whose callers left: they stop what they start
+            await asyncio.wait(self._starting, timeout=self._stop_timeout)
         running = list(self._stream_of)
         await asyncio.gather(*(self.stop(playback_id) for playback_id in running))
         if self._background:
