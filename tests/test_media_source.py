@@ -21,6 +21,7 @@ from homeassistant.components.media_source import BrowseMediaSource, PlayMedia, 
 from homeassistant.components.stream.const import DOMAIN as STREAM_DOMAIN
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -599,6 +600,21 @@ async def test_device_playback_needs_the_stream_integration(
         await resolve(hass, recording)
     assert info.value.translation_key == "recording_needs_stream"
     assert emulator.recordings.active_playbacks() == 0
+
+
+async def test_stream_integration_refusing_the_url_stops_the_playback(
+    hass: HomeAssistant, home: MockConfigEntry, emulator: Emulator, stream: None
+) -> None:
+    recording = await newest_recording(hass, GARDEN)
+    with (
+        patch.object(playback_streams, "create_stream", side_effect=HomeAssistantError("refused")),
+        pytest.raises(Unresolvable) as info,
+    ):
+        await resolve(hass, recording)
+    assert info.value.translation_key == "recording_failed"
+    await wait_for(lambda: emulator.recordings.active_playbacks() == 0)
+    assert len(emulator.requests_for("StopPlayback")) == 1
+    assert home.runtime_data.playback_streams.active == 0
 
 
 async def test_device_playback_of_an_offline_camera(

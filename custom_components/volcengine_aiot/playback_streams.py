@@ -131,8 +131,12 @@ class PlaybackStreams:
         stream = create_stream(
             self._hass, url, {}, DynamicStreamSettings(), f"volcengine_aiot_{stream_id}"
         )
-        stream.add_provider(HLS_PROVIDER, timeout=PLAYBACK_IDLE_TIMEOUT)
-        await stream.start()  # pulled at once: the idle timer bounds it even if nobody plays
+        try:
+            stream.add_provider(HLS_PROVIDER, timeout=PLAYBACK_IDLE_TIMEOUT)
+            await stream.start()  # pulled at once: the idle timer bounds it even if nobody plays
+        except BaseException:
+            await stream.stop()
+            raise
         return stream
 
     @callback
