@@ -499,6 +499,7 @@ async def test_unload_stops_device_playbacks(
 async def test_a_device_that_leaves_has_its_playback_stopped(
     hass: HomeAssistant, home: MockConfigEntry, emulator: Emulator, stream: None
 ) -> None:
+    await browse(hass, FRONT)
     await resolve(hass, await newest_recording(hass, GARDEN))
     assert emulator.recordings.active_playbacks() == 1
     emulator.state.remove_device(SPACE_HOME_ID, HOME_NVR_ID)
@@ -507,6 +508,9 @@ async def test_a_device_that_leaves_has_its_playback_stopped(
         await hass.async_block_till_done()
     await wait_for(lambda: emulator.recordings.active_playbacks() == 0)
     assert home.runtime_data.playback_streams.active == 0
+    cached = home.runtime_data.recordings._sources  # the channel's listings are forgotten
+    assert HOME_NVR_STREAM_IDS[0] not in cached
+    assert HOME_IPC_STREAM_ID in cached  # the other cameras' stay
 
 
 async def test_home_assistant_stop_stops_device_playbacks(

@@ -127,6 +127,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) 
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     await _async_close_speakers(entry)
     await entry.runtime_data.volumes.async_save()
+    entry.runtime_data.recordings.forget()
     return unloaded
 
 

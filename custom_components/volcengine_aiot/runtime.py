@@ -159,11 +159,12 @@ def async_setup_channels(hass: HomeAssistant, entry: VolcengineConfigEntry) -> N
             entry.async_create_background_task(
                 hass, _async_close_all(gone), "volcengine_aiot close the streams of removed devices"
             )
+            gone_streams = {channel.stream.stream_id for channel in gone}
+            for stream_id in gone_streams:
+                runtime.recordings.forget(stream_id)
             entry.async_create_background_task(
                 hass,
-                runtime.playback_streams.async_stop_channels(
-                    {channel.stream.stream_id for channel in gone}
-                ),
+                runtime.playback_streams.async_stop_channels(gone_streams),
                 "volcengine_aiot stop the playbacks of removed devices",
             )
 
