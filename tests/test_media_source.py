@@ -568,6 +568,10 @@ async def test_device_playback_that_fails_is_stopped(
     await resolve(hass, await newest_recording(hass, GARDEN))
     sessions = home.runtime_data.playback_streams
     (session,) = sessions._sessions.values()
+    hls = session.stream.outputs()["hls"]
+    await wait_for(lambda: hls.last_segment is not None)  # the worker has reported "available"
+    # its later reports (it may reconnect to the emulator meanwhile) are left out
+    session.stream._set_state = lambda _available: None  # type: ignore[method-assign]
     session.stream._async_update_state(False)  # what the stream worker reports when it fails
     await hass.async_block_till_done()
     assert sessions.active == 1  # it may reconnect
@@ -586,6 +590,9 @@ async def test_device_playback_survives_a_reconnect(
     await resolve(hass, await newest_recording(hass, GARDEN))
     sessions = home.runtime_data.playback_streams
     (session,) = sessions._sessions.values()
+    hls = session.stream.outputs()["hls"]
+    await wait_for(lambda: hls.last_segment is not None)
+    session.stream._set_state = lambda _available: None  # type: ignore[method-assign]
     session.stream._async_update_state(False)
     session.stream._async_update_state(True)  # reconnected
     later = dt_util.utcnow() + playback_streams.UNAVAILABLE_GRACE

@@ -135,7 +135,7 @@ class PlaybackStreams:
             stream.add_provider(HLS_PROVIDER, timeout=PLAYBACK_IDLE_TIMEOUT)
             await stream.start()  # pulled at once: the idle timer bounds it even if nobody plays
         except BaseException:
-            await stream.stop()
+            await _async_stop_stream(stream)
             raise
         return stream
 
@@ -179,9 +179,9 @@ class PlaybackStreams:
             self._unsub_watch = None
 
     async def _async_end(self, session: _Session) -> None:
-        """Stop a session's HLS stream and its device playback (bounded)."""
+        """Stop a session's HLS stream, then its device playback (bounded)."""
         session.stream.set_update_callback(lambda: None)
-        await session.stream.stop()
+        await _async_stop_stream(session.stream)
         await self._async_stop_playback(session.playback)
 
     async def _async_stop_playback(self, playback: Playback) -> None:
@@ -205,5 +205,16 @@ class PlaybackStreams:
         sessions = list(self._sessions.values())
         self._sessions.clear()
         self._async_unwatch_if_idle()
-        await asyncio.gather(*(s.stream.stop() for s in sessions), return_exceptions=True)
+        for session in sessions:
+            session.stream.set_update_callback(lambda: None)
+        await asyncio.gather(
+            *(_async_stop_stream(s.stream) for s in sessions), return_exceptions=True
+        )
         await self._playbacks.aclose()
+
+
+async def _async_stop_stream(stream: Stream) -> None:
+    """End an HLS stream: its outputs removed (their idle timers cancelled), its worker stopped."""
+    for provider in list(stream.outputs().values()):
+        await stream.remove_provider(provider)
+    await stream.stop()
