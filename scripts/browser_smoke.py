@@ -68,6 +68,7 @@ from tests.emulator.data import (
     EMU_SK,
     HOME_IPC_CHANNEL_ID,
     HOME_IPC_NSID,
+    HOME_IPC_STREAM_ID,
     HOME_NVR_STREAM_IDS,
     SPACE_HOME_ID,
 )
@@ -1004,6 +1005,79 @@ async def events_on_device_page(run: Run) -> None:
     await set_language(run, "en")
 
 
+async def _media_titles(run: Run, identifier: str) -> list[str]:
+    """The titles of a media-source folder's children, as the media browser lists them."""
+    folder = await run.ws(
+        {
+            "type": "media_source/browse_media",
+            "media_content_id": f"media-source://{DOMAIN}/{identifier}",
+        }
+    )
+    return [child["title"] for child in folder["children"]]
+
+
+async def _video_frame(run: Run) -> tuple[float, int]:
+    """Wait until the play dialog's video shows frames; return its time and width."""
+    video = run.page.locator("video").first
+    await video.wait_for(state="attached", timeout=30_000)
+    async with asyncio.timeout(30):
+        while True:
+            now, width = await video.evaluate("v => [v.currentTime, v.videoWidth]")
+            if now > 0 and width > 0:
+                return float(now), int(width)
+            await asyncio.sleep(0.2)
+
+
+async def recordings_in_media_browser(run: Run) -> None:
+    """Media -> Volcengine AIoT Video -> home -> Front door -> a day -> a cloud recording plays
+    in the browser (video frames shown), then a device recording of the NVR's garden channel
+    (through Home Assistant's stream integration), in English and in Simplified Chinese (folder
+    titles follow Home Assistant's language: both switched, the entry reloaded)."""
+    entries = await run.hass.request("GET", "/api/config/config_entries/entry")
+    entry_id = next(
+        e["entry_id"] for e in entries if e["domain"] == DOMAIN and e["title"] == "home"
+    )
+    page = run.page
+    for language in ("en", "zh-Hans"):
+        await _set_hass_language(run, entry_id, language)
+        await set_language(run, language)
+        tr = strings(language)["selector"]["recording_titles"]["options"]
+        for camera, stream_id, source in (
+            ("Front door", HOME_IPC_STREAM_ID, "cloud"),
+            ("Recorder Garden", HOME_NVR_STREAM_IDS[0], "device"),
+        ):
+            await page.goto(f"{run.hass.url}/media-browser/browser")
+            await visible_text(run, "Volcengine AIoT Video").click(timeout=30_000)
+            await visible_text(run, "home").click(timeout=15_000)
+            await visible_text(run, camera).click(timeout=15_000)
+            title = tr["camera"].format(camera=camera, source=tr[source])
+            await expect_text(run, title)
+            await check_page(run, f"{language}-recordings-{source}-days")
+            days = await _media_titles(run, f"{entry_id}/{stream_id}")
+            check(days == sorted(days, reverse=True) and len(days) >= 7, f"{camera}: days {days}")
+            await visible_text(run, days[1]).click(timeout=15_000)
+            items = await _media_titles(run, f"{entry_id}/{stream_id}/{days[1]}")
+            check(bool(items), f"{camera} {days[1]}: {len(items)} recordings")
+            await expect_text(run, items[0])
+            await check_page(run, f"{language}-recordings-{source}-day")
+            before = run.emulator.recordings.active_playbacks()
+            await visible_text(run, items[0]).click(timeout=15_000)
+            now, width = await _video_frame(run)
+            check(now > 0 and width > 0, f"{camera}: {items[0]} plays ({now:.1f} s, {width} px)")
+            await check_page(run, f"{language}-recordings-{source}-playing")
+            if source == "device":
+                check(
+                    run.emulator.recordings.active_playbacks() == max(before, 1),
+                    "one device playback of the channel",
+                )
+            await page.keyboard.press("Escape")
+            # the dialog's close goes back in the history: let it land before navigating on
+            await page.locator("video").first.wait_for(state="detached", timeout=15_000)
+            await page.wait_for_timeout(1000)
+    await _set_hass_language(run, entry_id, "en")
+    await set_language(run, "en")
+
+
 async def _set_hass_language(run: Run, entry_id: str, language: str) -> None:
     """Set Home Assistant's language and reload the entry (entity names are set up in it)."""
     await run.ws({"type": "config/core/update", "language": language})
@@ -1280,6 +1354,7 @@ STEPS: list[Step] = [
     options_dialog,
     walk_in_chinese,
     events_on_device_page,
+    recordings_in_media_browser,
     create_dashboard,
     open_dashboard,
     push_to_talk,

@@ -4,7 +4,8 @@ Started by ``scripts/smoke``: it runs the emulator in this process, starts ``has
 venv given with ``--hass``) on a throw-away configuration directory, and drives it the way a user
 does, over HTTP: onboarding, the config flow (credentials, endpoint in the advanced section,
 space), the entities, ``camera_proxy`` snapshots of the camera channels, an HLS view that
-ends (StopStream once idle),
+ends (StopStream once idle), recordings in the media browser (a cloud recording fetched through
+the integration's view, a device recording played as HLS and stopped once idle),
 ``media_player.play_media`` with a My-media file, and
 ``volcengine_aiot.play_audio`` (chime + a URL) with its response. Then it checks what the emulator
 received (FLV framing, the tone's frequency), unloads the entry, stops Home Assistant and checks
@@ -40,6 +41,7 @@ import sys
 import tempfile
 import time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from yarl import URL
@@ -55,7 +57,9 @@ from tests.emulator.data import (
     HOME_IPC_CHANNEL_ID,
     HOME_IPC_NSID,
     HOME_NVR_STREAM_IDS,
+    SHOP_IPC_STREAM_ID,
     SPACE_HOME_ID,
+    SPACE_SHOP_ID,
 )
 from tests.emulator.stream import HEIGHT, WIDTH
 from tests.images import jpeg_size
@@ -290,6 +294,8 @@ async def run(hass_bin: str, startup: float, *, hls: bool = True) -> None:
                 await hls_view_ends(hass, emulator)
             else:
                 print("  ..  HLS view skipped (--skip-hls)", flush=True)
+            # after the HLS view: the entry reload that follows the broadcast is over by then
+            await recordings(hass, emulator, device=hls)
             await motion_announces(hass, emulator, config)
             await shutdown_while_talking(hass, emulator, proc, speaker, nsid)
     finally:
@@ -646,6 +652,115 @@ async def live_view(hass: Hass) -> None:
                 resp.content_type == "image/jpeg" and jpeg_size(body) == size,
                 f"a JPEG decoded to {size[0]}x{size[1]}",
             )
+
+
+async def recordings(hass: Hass, emulator: Emulator, *, device: bool) -> None:
+    """Media -> Volcengine AIoT Video: browse to a day, play a cloud recording (MP4 from the
+    integration's view, the signed URL never handed out) and a device recording (HLS from the
+    stream integration; StopPlayback once nobody fetches it)."""
+    entries = await hass.request("GET", "/api/config/config_entries/entry")
+    entry_id = next(e["entry_id"] for e in entries if e["domain"] == DOMAIN)
+
+    async def browse(identifier: str) -> dict[str, Any]:
+        folder: dict[str, Any] = await hass.ws(
+            {
+                "type": "media_source/browse_media",
+                "media_content_id": f"media-source://{DOMAIN}/{identifier}".rstrip("/"),
+            }
+        )
+        return folder
+
+    root = await browse("")
+    check(root["title"] == "Volcengine AIoT Video", f"media source: {root['title']}")
+    space = await browse(entry_id)
+    cameras = {c["title"]: c["media_content_id"].split("/", 3)[3] for c in space["children"]}
+    check("Front door" in cameras, f"recordings of the cameras {sorted(cameras)}")
+    sources = [("Front door", "video/mp4")] + ([("Recorder Garden", "")] if device else [])
+    await many_segments(hass, emulator)
+    for camera, mime in sources:
+        days = await browse(cameras[camera])
+        day = await browse(days["children"][1]["media_content_id"].split("/", 3)[3])
+        check(day["children"], f"{day['title']}: {len(day['children'])} recordings")
+        item = day["children"][0]
+        began = time.monotonic()
+        play = await hass.ws(
+            {"type": "media_source/resolve_media", "media_content_id": item["media_content_id"]}
+        )
+        check(
+            "X-JWT-Token" not in play["url"] and "/playback/" not in play["url"],
+            f"{item['title']} resolved to {play['mime_type']}, no signed URL handed out",
+        )
+        if mime:
+            async with hass.http.get(f"{hass.url}{play['url']}") as resp:
+                first = await resp.content.read(8)
+                started = time.monotonic() - began
+                body = first + await resp.read()
+            check(
+                resp.status == 200 and body[4:8] == b"ftyp",
+                f"the cloud recording plays: {len(body)} bytes of MP4 from the view, first bytes "
+                f"{started * 1000:.0f} ms after the click (resolve + view)",
+            )
+            continue
+        playlist = f"{hass.url}{play['url']}"
+        async with asyncio.timeout(60):  # the stream worker pulls the device playback
+            while True:
+                async with hass.http.get(playlist) as resp:
+                    body = await resp.text() if resp.status == 200 else ""
+                if "#EXTINF" in body:
+                    break
+                await asyncio.sleep(0.2)
+        check(
+            emulator.recordings.active_playbacks() == 1,
+            f"the device recording plays as HLS: first segment {time.monotonic() - began:.1f} s "
+            "after the click",
+        )
+        began = time.monotonic()
+        async with asyncio.timeout(60 + 30):  # the playback's idle timeout + slack
+            while emulator.recordings.active_playbacks():
+                await asyncio.sleep(1)
+        stopped = len(emulator.requests_for("StopPlayback")) == 1
+        check(stopped, f"StopPlayback {time.monotonic() - began:.0f} s after the last fetch")
+
+
+async def many_segments(hass: Hass, emulator: Emulator) -> None:
+    """The shop space's counter: a day of 4,320 segments, opened in the media browser (timed)."""
+    flow = await hass.request("POST", "/api/config/config_entries/flow", {"handler": DOMAIN})
+    flow = await hass.request(
+        "POST",
+        f"/api/config/config_entries/flow/{flow['flow_id']}",
+        {
+            "access_key_id": EMU_AK,
+            "secret_access_key": EMU_SK,
+            "region": "cn-north-1",
+            "advanced": {"endpoint": emulator.url},
+        },
+    )
+    flow = await hass.request(
+        "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {"space_id": SPACE_SHOP_ID}
+    )
+    check(flow["type"] == "create_entry", "the shop space is added")
+    entry_id = flow["result"]["entry_id"]
+    base = f"media-source://{DOMAIN}/{entry_id}/{SHOP_IPC_STREAM_ID}"
+    days = await hass.ws({"type": "media_source/browse_media", "media_content_id": base})
+    many = f"{base}/{emulator.recordings.many_day.isoformat()}"
+    check(any(d["media_content_id"] == many for d in days["children"]), "the busy day is listed")
+    times = []
+    for _ in range(2):  # the first open lists the day, the second is answered from the cache
+        began = time.monotonic()
+        day = await hass.ws({"type": "media_source/browse_media", "media_content_id": many})
+        times.append(time.monotonic() - began)
+    tz = ZoneInfo((await hass.request("GET", "/api/config"))["time_zone"])
+    segments = sum(
+        1
+        for s in emulator.recordings.cloud[SHOP_IPC_STREAM_ID]
+        if datetime.fromtimestamp(s.start, tz).date() == emulator.recordings.many_day
+    )
+    check(
+        len(day["children"]) < segments,
+        f"{day['title']}: {segments} segments as {len(day['children'])} items, opened in "
+        f"{times[0] * 1000:.0f} ms (cached: {times[1] * 1000:.0f} ms)",
+    )
+    await hass.request("DELETE", f"/api/config/config_entries/entry/{entry_id}")
 
 
 async def hls_view_ends(hass: Hass, emulator: Emulator) -> None:

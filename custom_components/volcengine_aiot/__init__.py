@@ -27,8 +27,10 @@ from .const import (
     DOMAIN,
 )
 from .coordinator import VolcengineCoordinator, permission_issue_id
+from .playback_streams import PlaybackStreams
 from .ptz import PtzMover
 from .push import async_remove_cloudhook
+from .recordings import DevicePlaybacks, RecordingLibrary
 from .runtime import (
     VolcengineConfigEntry,
     VolcengineRuntimeData,
@@ -40,6 +42,7 @@ from .runtime import (
 from .services import async_setup_services
 from .speakers import SpeakerVolumes, volume_store
 from .talk.cache import CachingTranscoderPool
+from .views import async_register_view
 from .websocket_api import async_setup_websocket
 
 PLATFORMS: list[Platform] = [
@@ -59,6 +62,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's service actions."""
     async_setup_services(hass)
     async_setup_websocket(hass)
+    async_register_view(hass)
     await async_register_card(hass)
     return True
 
@@ -85,6 +89,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) -
         ) from err
     coordinator = VolcengineCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
+    playbacks = DevicePlaybacks(client)
 
     hub = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id,
@@ -103,6 +108,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) -
         alarms=VolcengineAlarms(hass, entry, client, entry.data[CONF_SPACE_ID]),
         volumes=await SpeakerVolumes.async_load(hass, entry.entry_id),
         ptz=PtzMover(client),
+        recordings=RecordingLibrary(client),
+        playbacks=playbacks,
+        playback_streams=PlaybackStreams(hass, playbacks),
     )
     async_setup_speakers(hass, entry)
     async_setup_channels(hass, entry)
@@ -124,6 +132,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) 
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     await _async_close_speakers(entry)
     await entry.runtime_data.volumes.async_save()
+    entry.runtime_data.recordings.forget()
     return unloaded
 
 
@@ -142,7 +151,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: VolcengineConfigEntry) 
 
 
 async def _async_close_speakers(entry: VolcengineConfigEntry) -> None:
-    """End every talk, live stream and PTZ move of the entry (unload, HA shutdown).
+    """End every talk, live stream, PTZ move and device playback (unload, HA shutdown).
 
     A running PTZ move is cancelled and its stop sent (bounded) before this returns.
     """
@@ -152,5 +161,6 @@ async def _async_close_speakers(entry: VolcengineConfigEntry) -> None:
         *(speaker.close() for speaker in speakers),
         *(channel.async_close() for channel in channels),
         entry.runtime_data.ptz.aclose(),
+        entry.runtime_data.playback_streams.async_close(),
         return_exceptions=True,
     )

@@ -3,7 +3,8 @@
 The runtime data holds library objects only, never entities: one ``Speaker`` per camera, one
 ``LiveChannel`` (live stream and snapshot cache) and one ``PtzChannel`` per video channel, built
 from the coordinator's data and the entry's options, closed when their device leaves the space
-and on unload. Every entity is a view of them.
+and on unload. Every entity is a view of them. The recordings (media browser) and the device
+playbacks are the entry's too: a channel's playback stops when its device leaves and on unload.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ from .const import (
 from .coordinator import VolcengineCoordinator
 from .live import LiveStream
 from .options import live_options, talk_options
+from .playback_streams import PlaybackStreams
 from .ptz import PtzChannel, PtzMover, ptz_types
+from .recordings import DevicePlaybacks, RecordingLibrary
 from .speakers import SpeakerVolumes
 from .talk import ClientTalkOpener, Speaker
 from .talk.cache import CachingTranscoderPool
@@ -55,6 +58,10 @@ class VolcengineRuntimeData:
     alarms: VolcengineAlarms  # the space's alarm poller and the per-channel alarm listeners
     volumes: SpeakerVolumes  # of the speakers, saved across restarts
     ptz: PtzMover  # timed moves of every channel, each ending in a stop; closed on unload
+
+    recordings: RecordingLibrary  # the channels' recordings (media browser), cached briefly
+    playbacks: DevicePlaybacks  # the device playbacks started, one per channel
+    playback_streams: PlaybackStreams  # their HLS streams; stops them (idle, unload...)
     speakers: dict[str, Speaker] = field(default_factory=dict)  # one per camera
     talks: dict[str, PushToTalk] = field(default_factory=dict)  # push-to-talk per camera
     channels: dict[str, LiveChannel] = field(default_factory=dict)  # live stream per channel
@@ -170,6 +177,14 @@ def async_setup_channels(hass: HomeAssistant, entry: VolcengineConfigEntry) -> N
         if gone:
             entry.async_create_background_task(
                 hass, _async_close_all(gone), "volcengine_aiot close the streams of removed devices"
+            )
+            gone_streams = {channel.stream.stream_id for channel in gone}
+            for stream_id in gone_streams:
+                runtime.recordings.forget(stream_id)
+            entry.async_create_background_task(
+                hass,
+                runtime.playback_streams.async_stop_channels(gone_streams),
+                "volcengine_aiot stop the playbacks of removed devices",
             )
 
     update_channels()
