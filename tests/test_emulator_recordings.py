@@ -452,7 +452,7 @@ async def test_emulator_stop_ends_every_playback(socket_enabled: None) -> None:
                 body = {"StreamID": stream_id, "StartTime": start, "EndTime": end}
                 status, _ = await v3(session, emu, "StartPlayback", body)
                 assert status == 200
-        ports = [p.server.sockets[0].getsockname()[1] for p in emu.recordings.playbacks.values()]
+        ports = [p.port for p in emu.recordings.playbacks.values()]
         # two players that connect and wait (no RTMP handshake yet): one ffmpeg server each
         players = [await asyncio.open_connection("127.0.0.1", port) for port in ports]
         async with asyncio.timeout(30):

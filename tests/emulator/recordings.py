@@ -183,17 +183,23 @@ class Playback:
     scale: float = 1.0
     ntp: str = "0"
     controls: list[tuple[int, str, float]] = field(default_factory=list)
-    server: asyncio.Server | None = None  # the RTMP port players connect to
+    listener: socket.socket | None = None  # the RTMP port players connect to
+    acceptor: asyncio.Task[None] | None = None  # accepts the players' connections
     players: set[asyncio.Task[Any]] = field(default_factory=set)
     procs: set[asyncio.subprocess.Process] = field(default_factory=set)
     servers: int = 0  # how many ffmpeg servers were started (one per player)
 
     @property
+    def port(self) -> int:
+        """Return the RTMP port."""
+        assert self.listener is not None
+        port: int = self.listener.getsockname()[1]
+        return port
+
+    @property
     def url(self) -> str:
         """Return the RTMP pull URL."""
-        assert self.server is not None
-        port = self.server.sockets[0].getsockname()[1]
-        return f"rtmp://127.0.0.1:{port}/playback/{self.playback_id}"
+        return f"rtmp://127.0.0.1:{self.port}/playback/{self.playback_id}"
 
 
 def _invalid(message: str) -> GatewayError:
@@ -758,23 +764,36 @@ class RecordingService:
             raise self._no_record()
         clip = (await self.media.ready()) / "clip.mp4"
         playback = Playback(secrets.token_hex(12), stream_id, start, end)
-        playback.server = await asyncio.start_server(
-            lambda r, w: self._player(playback, clip, r, w), "127.0.0.1", 0
-        )
+        # A plain socket and an accept loop, not asyncio.start_server: a connection accepted
+        # while such a server closes is attached to it after it woke its waiters, and closing
+        # that connection later fails in the server's bookkeeping (seen on Python 3.14).
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        listener.setblocking(False)
+        playback.listener = listener
+        playback.acceptor = asyncio.create_task(self._accept(playback, clip, listener))
         self.playbacks[playback.playback_id] = playback
         return {"PlaybackID": playback.playback_id, "PullUrls": [playback.url], "PushUrl": ""}
 
-    async def _player(
-        self,
-        playback: Playback,
-        clip: Path,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-    ) -> None:
+    async def _accept(self, playback: Playback, clip: Path, listener: socket.socket) -> None:
+        """Accept players until the playback ends; each is served by its own task."""
+        loop = asyncio.get_running_loop()
+        while True:
+            conn, _ = await loop.sock_accept(listener)
+            playback.players.add(asyncio.create_task(self._player(playback, clip, conn)))
+
+    async def _player(self, playback: Playback, clip: Path, conn: socket.socket) -> None:
         """Serve one player: an ffmpeg RTMP server (``-listen 1``) behind this connection."""
         task = asyncio.current_task()
         assert task is not None
-        playback.players.add(task)
+        try:
+            reader, writer = await asyncio.open_connection(sock=conn)
+        except BaseException:
+            conn.close()
+            playback.players.discard(task)
+            raise
         port = _free_port()
         proc = await asyncio.create_subprocess_exec(
             *self._server_command(clip, f"rtmp://127.0.0.1:{port}/playback/{playback.playback_id}"),
@@ -800,9 +819,23 @@ class RecordingService:
             if proc.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
-            await proc.wait()
+            await self._reap(proc, writer, upstream)
             playback.procs.discard(proc)
             playback.players.discard(task)
+
+    @staticmethod
+    async def _reap(
+        proc: asyncio.subprocess.Process,
+        writer: asyncio.StreamWriter,
+        upstream: asyncio.StreamWriter | None,
+    ) -> None:
+        """Wait until the ffmpeg server has ended and both connections are closed."""
+        await proc.wait()
+        for stream in (writer, upstream):
+            if stream is not None:
+                with contextlib.suppress(OSError, TimeoutError):
+                    async with asyncio.timeout(5):
+                        await stream.wait_closed()
 
     def _server_command(self, clip: Path, url: str) -> list[str]:
         """Return ffmpeg sending the clip in a loop, in real time, to one RTMP player."""
@@ -831,17 +864,16 @@ class RecordingService:
         if playback is None:
             return
         self.stopped.append(playback_id)
-        if playback.server is not None:
-            playback.server.close()
-        players = list(playback.players)
+        if playback.acceptor is not None:
+            playback.acceptor.cancel()
+            await asyncio.gather(playback.acceptor, return_exceptions=True)
+        if playback.listener is not None:
+            playback.listener.close()
+        players = list(playback.players)  # none is added once the acceptor has ended
         for task in players:
             task.cancel()
         if players:
             await asyncio.gather(*players, return_exceptions=True)
-        if playback.server is not None:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(5):
-                    await playback.server.wait_closed()
 
     async def _control_playback(self, method: str, query: Query, body: dict[str, Any]) -> Raw:
         del query
