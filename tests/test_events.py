@@ -14,6 +14,8 @@ import time
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import media_source
+from homeassistant.components.media_source import Unresolvable
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, Platform
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
@@ -43,11 +45,13 @@ from tests.emulator.data import (
     HOME_IPC_CHANNEL_ID,
     HOME_IPC_ID,
     HOME_IPC_NSID,
+    HOME_IPC_STREAM_ID,
     HOME_NVR_CHANNEL_IDS,
     HOME_NVR_ID,
     HOME_NVR_NSID,
     SPACE_HOME_ID,
 )
+from tests.emulator.recordings import Segment
 from tests.entities import entities_of
 
 INTERVAL = timedelta(seconds=10)
@@ -299,6 +303,44 @@ async def test_event_type_and_attributes(
     assert dt_util.parse_datetime(intrusion["alarm_time"]) is not None
     assert "alarm_method" not in intrusion
     assert fired.events[1]["alarm_time"] == dt_util.utc_from_timestamp(alarm_time).isoformat()
+
+
+async def test_alarm_event_links_the_recording_of_its_moment(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    loaded: MockConfigEntry,
+    clock: Clock,
+    fired: Fired,
+) -> None:
+    """The event's ``recording`` plays the recording covering the alarm's time.
+
+    Built without asking the cloud; looked up when played: the first alarm's recording has been
+    uploaded (a 30 s alarm recording around it), the second alarm has none (yet).
+    """
+    recordings = ("ListStreamRecords", "GetRecordList", "PlayCloudRecord", "StartPlayback")
+    first = int(time.time())
+    await inject(emulator, "recorded", alarm_time=first)
+    await clock.advance()
+    await clock.advance(timedelta(seconds=60))
+    second = int(time.time())
+    await inject(emulator, "not uploaded yet", alarm_time=second)
+    await clock.advance()
+    assert fired.descriptions == ["recorded", "not uploaded yet"]
+    base = f"media-source://{DOMAIN}/{loaded.entry_id}/{HOME_IPC_STREAM_ID}/at"
+    assert [e["recording"] for e in fired.events] == [f"{base}/{first}", f"{base}/{second}"]
+    assert not any(emulator.requests_for(action) for action in recordings)
+
+    emulator.recordings.cloud[HOME_IPC_STREAM_ID].append(
+        Segment(first - 5, first + 25, alarm=True, kind="alarm")
+    )
+    play = await media_source.async_resolve_media(hass, fired.events[0]["recording"], None)
+    assert play.mime_type == "video/mp4"
+    camera = f"{loaded.entry_id}/{HOME_IPC_STREAM_ID}"
+    assert play.url == f"/api/{DOMAIN}/recordings/{camera}/{first - 5}-{first + 25}.mp4"
+    with pytest.raises(Unresolvable) as info:
+        await media_source.async_resolve_media(hass, fired.events[1]["recording"], None)
+    assert info.value.translation_key == "recording_not_found"
+    assert str(info.value) == "No recording covers the chosen time."
 
 
 async def test_unknown_type_is_other_with_raw_method_and_type(

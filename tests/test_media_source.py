@@ -417,13 +417,53 @@ async def test_play_a_time_without_recordings(
     assert emulator.recordings.active_playbacks() == 0
 
 
+async def test_play_the_recording_of_a_moment(
+    hass: HomeAssistant, home: MockConfigEntry, emulator: Emulator
+) -> None:
+    """``<camera>/at/<time>`` (an alarm event's link) plays the recording covering that moment.
+
+    The alarm recording first where an alarm and a plain recording overlap.
+    """
+    segments = emulator.recordings.cloud[HOME_IPC_STREAM_ID]
+    alarm = next(s for s in reversed(segments) if s.alarm)
+    plain = next(s for s in reversed(segments) if not s.alarm)
+    played = {}
+    for moment in (alarm.start + 10, plain.start + 10):
+        play = await resolve(hass, f"{FRONT}/at/{moment}")
+        assert play.mime_type == "video/mp4"
+        assert "?" not in play.url
+        times = play.url.removeprefix(f"/api/{DOMAIN}/recordings/{FRONT}/").removesuffix(".mp4")
+        start, end = (int(t) for t in times.split("-"))
+        assert start <= moment < end
+        played[moment] = (start, end)
+    assert played[alarm.start + 10] == (alarm.start, alarm.end)
+
+
+async def test_play_a_moment_without_recordings(
+    hass: HomeAssistant, home: MockConfigEntry, emulator: Emulator
+) -> None:
+    """No recording covers the moment (yet): translated, nothing started."""
+    newest = max(s.end for s in emulator.recordings.cloud[HOME_IPC_STREAM_ID])
+    for moment in (1000, newest + 60):
+        with pytest.raises(Unresolvable) as info:
+            await resolve(hass, f"{FRONT}/at/{moment}")
+        assert info.value.translation_key == "recording_not_found"
+        assert str(info.value) == "No recording covers the chosen time."
+    assert not emulator.requests_for("PlayCloudRecord")
+
+
 @pytest.mark.parametrize(
     ("identifier", "key"),
     [
         (f"01JNOSUCHENTRY/{HOME_IPC_STREAM_ID}/1-2", "recording_unknown_space"),
         (f"{ENTRY_ID}/no-such-stream/1-2", "recording_unknown_camera"),
+        (f"{ENTRY_ID}/no-such-stream/at/1", "recording_unknown_camera"),
         (f"{FRONT}/2-1", "recording_unknown_item"),
         (f"{FRONT}/2026-01-01", "recording_unknown_item"),
+        (f"{FRONT}/at/soon", "recording_unknown_item"),
+        (f"{FRONT}/at/-1", "recording_unknown_item"),
+        (f"{FRONT}/at", "recording_unknown_item"),
+        (f"{FRONT}/when/1", "recording_unknown_item"),
         (FRONT, "recording_unknown_item"),
     ],
 )

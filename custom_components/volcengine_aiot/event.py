@@ -1,16 +1,26 @@
-"""Alarm events: one event entity per video channel, fired for every new alarm of the channel."""
+"""Alarm events: one event entity per video channel, fired for every new alarm of the channel.
+
+Every event carries ``recording``: the media-source ID of the recording of that moment
+(``media-source://volcengine_aiot/<entry>/<stream>/at/<alarm time>``, ``recording_ids.py``).
+It is built from the alarm's time and channel only (the entity exists only while its entry is
+loaded): firing asks the cloud nothing, as the recording usually is not uploaded yet. Which
+recording covers that moment is looked up when the ID is played (``media_source.py``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.components.media_source import generate_media_source_id
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import compat
 from .api import Alarm, AlarmEventType, Stream
+from .const import DOMAIN
 from .entity import VolcengineChannelEntity, async_add_device_entities, channel_entities
+from .recording_ids import moment_identifier
 from .runtime import VolcengineConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -67,6 +77,8 @@ class VolcengineAlarmEventEntity(VolcengineChannelEntity, EventEntity):
             runtime.coordinator, ALARM, device_id, runtime.hub_device_id, channel, single=single
         )
         self._listeners = runtime.alarms.listeners
+        self._entry_id = entry.entry_id
+        self._stream_id = str(channel.stream_id)
 
     @callback
     def async_entity_id_changed(self, old_entity_id: str) -> None:
@@ -82,5 +94,9 @@ class VolcengineAlarmEventEntity(VolcengineChannelEntity, EventEntity):
 
     @callback
     def _on_alarm(self, alarm: Alarm) -> None:
-        self._trigger_event(alarm.event_type.value, alarm_attributes(alarm))
+        recording = moment_identifier(self._entry_id, self._stream_id, alarm.time)
+        self._trigger_event(
+            alarm.event_type.value,
+            {**alarm_attributes(alarm), "recording": generate_media_source_id(DOMAIN, recording)},
+        )
         self.async_write_ha_state()

@@ -20,9 +20,12 @@ Playing resolves the recording at play time, never from the browse result:
   ``PlaybackStreams`` (``playback_streams.py``) always stops it (idle, new playback of the
   channel, device gone, unload).
 
-Identifiers carry the entry ID, the StreamID and a day or time range only
-(``recording_ids.py``). Errors are raised translated, in Home Assistant's language (the media
-browser shows the message as it is sent).
+Identifiers carry the entry ID, the StreamID and a day, a time range or a moment only
+(``recording_ids.py``). A moment (``<entry>/<stream>/at/<time>``, the ``recording`` of an alarm
+event, ``event.py``) plays the recording that covers it, an alarm recording first
+(``RecordingLibrary.item_at``: the day's listing, cached), looked up when it is played; none
+(yet) is ``recording_not_found``. Errors are raised translated, in Home Assistant's language
+(the media browser shows the message as it is sent).
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ from .recording_ids import (
     loaded_entries,
     loaded_entry,
     parse_day,
+    parse_moment,
     parse_range,
     range_part,
 )
@@ -272,18 +276,35 @@ class VolcengineMediaSource(MediaSource):
         """Return what plays a recording: resolved now, never from the browse result."""
         parts = (item.identifier or "").split(SEPARATOR)
         entry = await self._entry(Unresolvable, parts[0])
-        if len(parts) != 3 or (times := parse_range(parts[2])) is None:  # noqa: PLR2004
+        target: tuple[datetime, datetime] | datetime | None = None  # a recording or a moment
+        if len(parts) == 3:  # noqa: PLR2004
+            target = parse_range(parts[2])
+        elif len(parts) == 4:  # noqa: PLR2004
+            target = parse_moment(parts[2:])
+        if target is None:
             raise await self._error(Unresolvable, "recording_unknown_item")
         channel = await self._channel(Unresolvable, entry, parts[1])
-        start, end = times
         runtime = entry.runtime_data
         try:
+            start, end = (
+                target if isinstance(target, tuple) else await self._covering(channel, target)
+            )
             source = await runtime.recordings.source(channel.stream_id)
             if source is RecordSource.CLOUD:
                 return await self._play_cloud(channel, start, end)
             return await self._play_device(channel, start, end)
         except (VolcengineError, PlaybackUrlError) as err:
             raise await self._api_error(Unresolvable, err, channel) from err
+
+    async def _covering(
+        self, channel: RecordingChannel, moment: datetime
+    ) -> tuple[datetime, datetime]:
+        """Return the times of the recording covering a moment (an alarm recording first)."""
+        library = channel.entry.runtime_data.recordings
+        found = await library.item_at(channel.stream_id, moment, tz=self._tz())
+        if found is None:  # expired, deleted or not uploaded yet
+            raise await self._error(Unresolvable, "recording_not_found", camera=channel.title)
+        return found.start, found.end
 
     async def _play_cloud(
         self, channel: RecordingChannel, start: datetime, end: datetime

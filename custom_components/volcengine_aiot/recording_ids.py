@@ -2,8 +2,10 @@
 
 An identifier carries the config entry's ID, the channel's StreamID and a day or a time range,
 nothing else (no URL, no token): ``<entry>``, ``<entry>/<stream>``, ``<entry>/<stream>/<date>``
-(a day, ISO ``YYYY-MM-DD`` in Home Assistant's time zone) and ``<entry>/<stream>/<start>-<end>``
-(a recording, Unix seconds, as ``RecordingItem.identifier``).
+(a day, ISO ``YYYY-MM-DD`` in Home Assistant's time zone), ``<entry>/<stream>/<start>-<end>``
+(a recording, Unix seconds, as ``RecordingItem.identifier``) and ``<entry>/<stream>/at/<time>``
+(the recording that covers a moment, Unix seconds: the link of an alarm event, built from the
+alarm's time and channel only; which recording it is, is looked up when it is played).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .const import DOMAIN
 from .runtime import VolcengineConfigEntry
 
 SEPARATOR = "/"
+AT = "at"  # the identifier part before a moment
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,3 +102,18 @@ def parse_range(value: str) -> tuple[datetime, datetime] | None:
 def range_part(start: datetime, end: datetime) -> str:
     """Return the ``<start>-<end>`` identifier part of a time range."""
     return f"{int(start.timestamp())}-{int(end.timestamp())}"
+
+
+def moment_identifier(entry_id: str, stream_id: str, at: datetime) -> str:
+    """Return the ``<entry>/<stream>/at/<time>`` identifier of the recording covering a moment."""
+    return SEPARATOR.join((entry_id, stream_id, AT, str(int(at.timestamp()))))
+
+
+def parse_moment(parts: list[str]) -> datetime | None:
+    """Return the UTC moment of ``at/<time>`` identifier parts, None if they are not one."""
+    if len(parts) != 2 or parts[0] != AT or not parts[1].isdigit():  # noqa: PLR2004
+        return None
+    try:
+        return datetime.fromtimestamp(int(parts[1]), UTC)
+    except OverflowError, OSError, ValueError:
+        return None
