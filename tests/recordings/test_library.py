@@ -15,6 +15,7 @@ from custom_components.volcengine_aiot.api import (
     RecordSource,
     VolcengineClient,
     VolcengineDeviceUnreachableError,
+    VolcengineError,
     VolcengineRecordingWindowError,
     VolcengineThrottledError,
 )
@@ -285,3 +286,22 @@ async def test_the_item_of_an_alarm_time(client: VolcengineClient, emulator: Emu
     item = await lib.item_at(BACK_YARD, midnight + timedelta(seconds=30), tz=UTC)
     assert item is not None
     assert item.identifier == f"{unix - 60}-{unix + 60}"
+
+
+async def test_a_failed_day_ends_the_other_days_requests(
+    client: VolcengineClient, emulator: Emulator
+) -> None:
+    """``days`` asks for every day at once: when one fails, no other request is left running."""
+    lib = library(client, emulator)
+    assert await lib.source(GARDEN) is RecordSource.DEVICE
+    emulator.faults.add("GetRecordList", code="InternalError", status=500, times=1)
+    emulator.faults.add("GetRecordList", delay=5.0, times=50)  # the other days are slow
+    today = emulator.recordings.anchor.astimezone(CHINA).date()
+    with pytest.raises(VolcengineError):
+        await lib.days(GARDEN, tz=CHINA, today=today)
+    left = [
+        task
+        for task in asyncio.all_tasks()
+        if task.get_coro().__qualname__.endswith("days.<locals>.has")  # type: ignore[union-attr]
+    ]
+    assert left == []

@@ -245,7 +245,14 @@ class RecordingLibrary:
                     return True  # as ``day`` does: the recordings that start in the day
             return False
 
-        found = await asyncio.gather(*(has(day) for day in candidates))
+        tasks = [asyncio.ensure_future(has(day)) for day in candidates]
+        try:
+            found = await asyncio.gather(*tasks)
+        except BaseException:  # one day failed (or the caller left): the others end too
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         return [day for day, ok in zip(candidates, found, strict=True) if ok]
 
     # --- one day -----------------------------------------------------------------------------
