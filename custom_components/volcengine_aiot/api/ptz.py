@@ -43,6 +43,7 @@ from .errors import (
     VolcengineResponseError,
 )
 from .models import JsonObject
+from .transport import Transport
 
 PTZ_API_VERSION: Final = "2023-10-01"
 MAX_SPEED: Final = 255
@@ -142,19 +143,8 @@ class PtzDialect:
         return {"key": self.key, "preset_id_form": self.preset_id_form}
 
 
-class _Transport(Protocol):
+class _Transport(Transport, Protocol):
     ptz_dialect: PtzDialect
-
-    async def request(
-        self,
-        action: str,
-        params: Mapping[str, str] | None = None,
-        *,
-        method: str = "GET",
-        body: JsonObject | None = None,
-        idempotent: bool = True,
-        version: str = ...,
-    ) -> JsonObject: ...
 
 
 def parse_command(command: PtzCommand | str) -> PtzCommand:

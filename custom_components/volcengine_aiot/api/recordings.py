@@ -45,7 +45,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from enum import IntEnum, StrEnum
 import logging
 import math
-from typing import Any, Final, Protocol, Self
+from typing import Any, Final, Self
 
 from .errors import (
     VolcengineError,
@@ -55,6 +55,7 @@ from .errors import (
     VolcengineResponseError,
 )
 from .models import JsonObject
+from .transport import Transport
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -202,30 +203,6 @@ class Playback:
     __str__ = __repr__
 
 
-class _Transport(Protocol):
-    async def request(
-        self,
-        action: str,
-        params: Mapping[str, str] | None = None,
-        *,
-        method: str = "GET",
-        body: JsonObject | None = None,
-        idempotent: bool = True,
-        version: str = ...,
-    ) -> JsonObject: ...
-
-    async def request_result(
-        self,
-        action: str,
-        params: Mapping[str, str] | None = None,
-        *,
-        method: str = "GET",
-        body: JsonObject | None = None,
-        idempotent: bool = True,
-        version: str = ...,
-    ) -> object: ...
-
-
 def _stream(stream_id: str) -> str:
     if not isinstance(stream_id, str) or not stream_id:
         msg = "A StreamID is required"
@@ -276,7 +253,7 @@ class RecordingsMixin:
     """Recording methods of ``VolcengineClient`` (cloud and device, see the module)."""
 
     async def list_cloud_records(
-        self: _Transport,
+        self: Transport,
         stream_id: str,
         start: datetime,
         end: datetime,
@@ -308,7 +285,7 @@ class RecordingsMixin:
         return sorted(found.values(), key=lambda r: (r.start, r.end))
 
     async def play_cloud_record(
-        self: _Transport,
+        self: Transport,
         stream_id: str,
         start: datetime,
         end: datetime,
@@ -341,7 +318,7 @@ class RecordingsMixin:
         return CloudRecordUrls(hls=urls["hls"], mp4=urls["mp4"])
 
     async def list_device_records(
-        self: _Transport,
+        self: Transport,
         stream_id: str,
         start: datetime,
         end: datetime,
@@ -370,7 +347,7 @@ class RecordingsMixin:
         return sorted(found.values(), key=lambda r: (r.start, r.end))
 
     async def start_playback(
-        self: _Transport, stream_id: str, start: datetime, end: datetime
+        self: Transport, stream_id: str, start: datetime, end: datetime
     ) -> Playback:
         """Start a device playback of a window; the caller must ``stop_playback`` it."""
         first, last = unix_window(start, end)
@@ -396,7 +373,7 @@ class RecordingsMixin:
             raise VolcengineResponseError(msg, status=200)
         return Playback(playback_id, pull_urls)
 
-    async def stop_playback(self: _Transport, playback_id: str) -> None:
+    async def stop_playback(self: Transport, playback_id: str) -> None:
         """Stop a device playback."""
         await self.request(
             "StopPlayback",
@@ -407,7 +384,7 @@ class RecordingsMixin:
         )
 
     async def control_playback(
-        self: _Transport,
+        self: Transport,
         playback_id: str,
         cmd: PlaybackCommand | int,
         *,
@@ -437,7 +414,7 @@ class RecordingsMixin:
             version=RECORDINGS_API_VERSION,
         )
 
-    async def playback_status(self: _Transport, playback_id: str) -> str | None:
+    async def playback_status(self: Transport, playback_id: str) -> str | None:
         """Return a playback's ``Status`` (values not documented), None when absent."""
         result = await self.request(
             "GetPlaybackStatus",
