@@ -191,11 +191,10 @@ async def test_cloud_day_lists_merged_recordings_newest_first(
     assert all(child.can_play and not child.can_expand for child in children)
     assert all(child.media_content_type == "video/mp4" for child in children)
     # every 2 h three adjacent 2 min segments: one 6 min recording
-    plain = [c.title for c in children if not c.title.endswith("alarm")]
+    plain = [c.title for c in children if not c.title.startswith("Alarm · ")]
     assert plain
     assert all(title.endswith("(6:00)") for title in plain)
-    # the 30 s alarm recordings are marked (the emulator has them at every 6th hour, when its
-    # 2-hourly recordings fall on even hours)
+    # the 30 s alarm recordings (every 6 h in the emulator) are marked
     tz = dt_util.get_default_time_zone()
     day_of = date.fromisoformat(day_id.rsplit("/", 1)[1])
     expected = [
@@ -203,12 +202,14 @@ async def test_cloud_day_lists_merged_recordings_newest_first(
         for s in emulator.recordings.cloud[HOME_IPC_STREAM_ID]
         if s.alarm and datetime.fromtimestamp(s.start, tz).date() == day_of
     ]
-    alarms = [c.title for c in children if c.title.endswith("· alarm")]
+    alarms = [c.title for c in children if c.title.startswith("Alarm · ")]
     assert len(alarms) == len(expected)
     assert all("(0:30)" in title for title in alarms)
     start, _ = times[0]
-    assert children[0].title.startswith(
-        datetime.fromtimestamp(start, UTC).astimezone(tz).strftime("%H:%M:%S")
+    assert (
+        children[0]
+        .title.removeprefix("Alarm · ")
+        .startswith(datetime.fromtimestamp(start, UTC).astimezone(tz).strftime("%H:%M:%S"))
     )
 
 
@@ -240,7 +241,7 @@ async def test_a_day_of_thousands_of_segments_is_merged(
     assert all(end - start <= 600 for start, end in times)
     assert sum(end - start for start, end in times) == 24 * 3600
     assert times == sorted(times, reverse=True)
-    alarms = [c for c in day.children or [] if c.title.endswith("· alarm")]
+    alarms = [c for c in day.children or [] if c.title.startswith("Alarm · ")]
     assert len(alarms) == 24
 
 
@@ -254,7 +255,7 @@ async def test_device_camera_says_device_recordings(
     children = [c for c in day.children or [] if isinstance(c, BrowseMediaSource)]
     assert children
     assert all(child.media_content_type == "application/x-mpegURL" for child in children)
-    assert any(child.title.endswith("· alarm") for child in children)
+    assert any(child.title.startswith("Alarm · ") for child in children)
 
 
 async def test_camera_without_recordings_has_no_days(
@@ -271,7 +272,7 @@ async def test_titles_in_chinese(hass: HomeAssistant, home: MockConfigEntry) -> 
     garden = await browse(hass, GARDEN)
     assert garden.title.endswith("· 设备录像")
     day = await browse(hass, identifiers(garden)[1])
-    assert any(c.title.endswith("· 报警") for c in day.children or [])
+    assert any(c.title.startswith("报警 · ") for c in day.children or [])
     with pytest.raises(BrowseError) as info:
         await browse(hass, GARAGE)
     assert "摄像头离线" in str(info.value)
