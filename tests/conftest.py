@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from homeassistant.components import tts
 from homeassistant.core import HomeAssistant
@@ -15,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.amber import AmberSnapshotExtension
 
-from custom_components.volcengine_aiot.api import client as api_client
+from custom_components.volcengine_aiot.api import VolcengineClient, client as api_client
 from custom_components.volcengine_aiot.const import (
     CONF_ACCESS_KEY_ID,
     CONF_ENDPOINT,
@@ -88,6 +89,19 @@ def entry_data(emulator: Emulator) -> dict[str, Any]:
         CONF_ENDPOINT: emulator.url,
         CONF_SPACE_ID: SPACE_HOME_ID,
     }
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """Return an HTTP session for the library tests (HA's own is for the integration tests)."""
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def client(session: aiohttp.ClientSession, emulator: Emulator) -> VolcengineClient:
+    """Return the OpenAPI client of the emulator's account (no retry back-off)."""
+    return VolcengineClient(session, EMU_AK, EMU_SK, endpoint=emulator.url, backoff=0.0)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 import json
 from typing import Any
@@ -171,12 +170,6 @@ def test_alarm_without_id_gets_a_stable_one() -> None:
 
 
 # --- client ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def make_client(session: aiohttp.ClientSession, emulator: Emulator) -> VolcengineClient:

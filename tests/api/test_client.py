@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 import socket
 import time
 
@@ -47,12 +46,6 @@ from tests.emulator.data import (
     SPACE_HOME_ID,
     SPACE_SHOP_ID,
 )
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def make_client(

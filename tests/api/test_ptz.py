@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 import json
 from typing import Any
 
@@ -32,17 +31,6 @@ from tests.emulator.data import EMU_AK, EMU_SK, HOME_NVR_ID, HOME_NVR_STREAM_IDS
 
 DOME = HOME_NVR_STREAM_IDS[0]
 FIXED = HOME_NVR_STREAM_IDS[1]
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def client(session: aiohttp.ClientSession, emulator: Emulator) -> VolcengineClient:
-    return VolcengineClient(session, EMU_AK, EMU_SK, endpoint=emulator.url, backoff=0.0)
 
 
 def bodies(emulator: Emulator) -> list[dict[str, Any]]:

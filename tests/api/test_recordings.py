@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 import json
 import logging
@@ -45,17 +44,6 @@ from tests.emulator.recordings import MANY_SEGMENT_COUNT
 GARDEN = HOME_NVR_STREAM_IDS[0]
 BACK_YARD = HOME_NVR_STREAM_IDS[1]
 TRANSLATIONS = Path(__file__).parents[2] / "custom_components" / "volcengine_aiot" / "translations"
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def client(session: aiohttp.ClientSession, emulator: Emulator) -> VolcengineClient:
-    return VolcengineClient(session, EMU_AK, EMU_SK, endpoint=emulator.url, backoff=0.0)
 
 
 def last_day(emulator: Emulator) -> tuple[datetime, datetime]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 import json
 import logging
 from typing import Any
@@ -35,12 +35,6 @@ from tests.emulator.data import (
 
 NOW = 1_760_000_000
 START = AlarmCursor.start(NOW)  # a poller first started at NOW
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def make_poller(

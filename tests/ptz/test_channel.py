@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 
-import aiohttp
 import pytest
 
 from custom_components.volcengine_aiot.api import (
@@ -21,8 +20,6 @@ from custom_components.volcengine_aiot.api import (
 from custom_components.volcengine_aiot.ptz import PtzChannel, PtzMover, can_move, ptz_types
 from tests.emulator.app import Emulator
 from tests.emulator.data import (
-    EMU_AK,
-    EMU_SK,
     HOME_NVR_CHANNEL_IDS,
     HOME_NVR_ID,
     HOME_NVR_STREAM_IDS,
@@ -35,17 +32,6 @@ from tests.emulator.data import (
 
 DOME = HOME_NVR_STREAM_IDS[0]
 FIXED = HOME_NVR_STREAM_IDS[1]
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def client(session: aiohttp.ClientSession, emulator: Emulator) -> VolcengineClient:
-    return VolcengineClient(session, EMU_AK, EMU_SK, endpoint=emulator.url, backoff=0.0)
 
 
 @pytest.fixture

@@ -41,17 +41,6 @@ LONG = 30.0  # a move that only ends by cancel (the tests never wait for it)
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def client(session: aiohttp.ClientSession, emulator: Emulator) -> VolcengineClient:
-    return VolcengineClient(session, EMU_AK, EMU_SK, endpoint=emulator.url, backoff=0.0)
-
-
-@pytest.fixture
 async def mover(client: VolcengineClient) -> AsyncIterator[PtzMover]:
     mover = PtzMover(client, stop_timeout=5.0, late_stop_delay=0.5)
     yield mover

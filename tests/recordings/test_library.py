@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta, timezone
 import json
 from zoneinfo import ZoneInfo
@@ -46,17 +45,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def client(session: aiohttp.ClientSession, emulator: Emulator) -> VolcengineClient:
-    return VolcengineClient(session, EMU_AK, EMU_SK, endpoint=emulator.url, backoff=0.0)
 
 
 def library(client: VolcengineClient, emulator: Emulator, **kwargs: object) -> RecordingLibrary:

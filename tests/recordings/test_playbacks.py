@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 import logging
 
-import aiohttp
 import pytest
 
 from custom_components.volcengine_aiot.api import (
@@ -17,21 +15,10 @@ from custom_components.volcengine_aiot.api import (
 )
 from custom_components.volcengine_aiot.recordings import DevicePlaybacks
 from tests.emulator.app import Emulator
-from tests.emulator.data import EMU_AK, EMU_SK, HOME_IPC_OFFLINE_STREAM_ID, HOME_NVR_STREAM_IDS
+from tests.emulator.data import HOME_IPC_OFFLINE_STREAM_ID, HOME_NVR_STREAM_IDS
 from tests.test_emulator_recordings import probe
 
 GARDEN, BACK_YARD = HOME_NVR_STREAM_IDS
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def client(session: aiohttp.ClientSession, emulator: Emulator) -> VolcengineClient:
-    return VolcengineClient(session, EMU_AK, EMU_SK, endpoint=emulator.url, backoff=0.0)
 
 
 async def start(playbacks: DevicePlaybacks, emulator: Emulator, stream_id: str) -> Playback:
