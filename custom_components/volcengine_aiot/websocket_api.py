@@ -22,7 +22,7 @@ move and its presets (read again from the platform).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from homeassistant.auth.permissions.const import POLICY_CONTROL, POLICY_READ
@@ -53,7 +53,7 @@ from .ptz_control import ptz_channel_of, ptz_error
 from .runtime import VolcengineConfigEntry
 from .talk import Speaker, TalkError
 from .talk.microphone import PCM_FORMAT
-from .talk.push_to_talk import PushToTalk, TalkEvent
+from .talk.push_to_talk import PushToTalk
 
 TALK_COMMAND: Final = f"{DOMAIN}/talk"
 PTZ_HOLD_COMMAND: Final = f"{DOMAIN}/ptz/hold"
@@ -162,7 +162,36 @@ async def ws_talk(
     )
 
 
-class TalkSubscription:
+class _Subscription:
+    """A client's subscription to something the server runs (a talk, a held arrow).
+
+    Events reach the client only while it is subscribed; ``task`` is what runs for it.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        connection: websocket_api.ActiveConnection,
+        msg_id: int,
+        entity_id: str,
+        *,
+        name: str,
+    ) -> None:
+        """Initialize for a subscription."""
+        self._hass = hass
+        self._connection = connection
+        self._msg_id = msg_id
+        self.entity_id = entity_id
+        self._name = name
+        self._subscribed = True
+        self.task: asyncio.Task[None] | None = None
+
+    def _send(self, event: Mapping[str, Any]) -> None:
+        if self._subscribed:
+            self._connection.send_event(self._msg_id, event)
+
+
+class TalkSubscription(_Subscription):
     """The protocol of one push-to-talk: the client's subscription, binary handler and events."""
 
     def __init__(
@@ -176,14 +205,8 @@ class TalkSubscription:
         device_id: str,
     ) -> None:
         """Initialize for a subscription."""
-        self._hass = hass
-        self._connection = connection
-        self._msg_id = msg_id
-        self.entity_id = entity_id
-        self._name = name
+        super().__init__(hass, connection, msg_id, entity_id, name=name)
         self.device_id = device_id
-        self._subscribed = True
-        self.task: asyncio.Task[None] | None = None
         self._unregister: Callable[[], None] | None = None
         self._talk: PushToTalk | None = None
 
@@ -203,10 +226,6 @@ class TalkSubscription:
             self._run(talk, config_entry),
             f"{DOMAIN} push-to-talk {self.entity_id}",
         )
-
-    def _send(self, event: TalkEvent) -> None:
-        if self._subscribed:
-            self._connection.send_event(self._msg_id, event)
 
     @callback
     def _on_audio(
@@ -329,28 +348,11 @@ async def ws_ptz_hold(
         LOGGER.debug("%s: PTZ hold refused: %s", entity_id, err)
         _send_error(connection, msg["id"], err)
         return
-    PtzHold(hass, connection, msg["id"], entity_id, name).start(channel, command, speed)
+    PtzHold(hass, connection, msg["id"], entity_id, name=name).start(channel, command, speed)
 
 
-class PtzHold:
+class PtzHold(_Subscription):
     """One held arrow: the client's subscription and the move that runs while it lasts."""
-
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        connection: websocket_api.ActiveConnection,
-        msg_id: int,
-        entity_id: str,
-        name: str,
-    ) -> None:
-        """Initialize for a subscription."""
-        self._hass = hass
-        self._connection = connection
-        self._msg_id = msg_id
-        self.entity_id = entity_id
-        self._name = name
-        self._subscribed = True
-        self.task: asyncio.Task[None] | None = None
 
     @callback
     def start(self, channel: PtzChannel, command: PtzCommand, speed: int) -> None:
@@ -361,10 +363,6 @@ class PtzHold:
             self._run(channel, command, speed),
             f"{DOMAIN} PTZ hold {self.entity_id} {command}",
         )
-
-    def _send(self, event: dict[str, Any]) -> None:
-        if self._subscribed:
-            self._connection.send_event(self._msg_id, event)
 
     @callback
     def _unsubscribe(self) -> None:
